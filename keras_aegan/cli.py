@@ -1,0 +1,191 @@
+"""Command line: argument parsing -> library calls. `train.py` is the entry point.
+
+    python train.py [train] --model conv_ae --dataset idx:../shared/data/mnist --epochs 1
+
+Bad input ends with a one-line `error: ...` on stderr and exit code 2.
+"""
+
+import argparse
+import re
+import sys
+
+from keras_aegan.errors import UserError
+
+USAGE_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """An `ArgumentParser` whose errors are one line (no usage dump) and exit code 2."""
+
+    def error(self, message):
+        self.exit(USAGE_ERROR, f"error: {message} (see --help)\n")
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
+    return value
+
+
+def _fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text}")
+    return value
+
+
+def _image_shape(text):
+    from keras_aegan.data import parse_image_shape
+
+    try:
+        return parse_image_shape(text)
+    except UserError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def add_data_arguments(parser):
+    """The data-source options shared by every command that reads data."""
+    group = parser.add_argument_group("data")
+    group.add_argument("--dataset", default="digits", metavar="SPEC",
+                       help="data source: digits (bundled 8x8, offline default), idx:DIR "
+                            "(MNIST-format IDX files), folder:DIR (PNG/JPEG, class "
+                            "sub-folders as labels), npz:FILE (arrays x[, y]) or a "
+                            "tensorflow-datasets name such as mnist, fashion_mnist, cifar10 "
+                            "(default: %(default)s)")
+    group.add_argument("--data-dir", metavar="DIR",
+                       help="tensorflow-datasets data folder (default: ~/tensorflow_datasets)")
+    group.add_argument("--manual-dir", metavar="DIR",
+                       help="folder of dataset files fetched by hand, for tensorflow-datasets "
+                            "builders that prepare from it (e.g. --dataset mnist --manual-dir "
+                            "../shared/data/mnist prepares offline)")
+    group.add_argument("--no-download", dest="download", action="store_false",
+                       help="never let tensorflow-datasets download; fail if the dataset is "
+                            "not prepared in --data-dir")
+    group.add_argument("--image-shape", type=_image_shape, metavar="HxWxC",
+                       help="resize images to this shape, converting grayscale/RGB as needed "
+                            "(e.g. 32x32x3); needed for folders of mixed image sizes")
+    group.add_argument("--crop", action="store_true",
+                       help="center-crop to the aspect ratio of --image-shape before resizing")
+    group.add_argument("--validation-fraction", type=_fraction, default=0.1, metavar="F",
+                       help="share of the training split held out for validation when the "
+                            "source has no validation split (default: %(default)s)")
+
+
+def _add_train_parser(subparsers):
+    from keras_aegan.registry import MODELS, model_names
+
+    names = model_names()
+    models = "\n".join(f"  {n:<12} {MODELS[n].family:<12} {MODELS[n].description}"
+                       for n in names)
+    parser = subparsers.add_parser(
+        "train", help="train one model and write its run folder (the default command)",
+        description="Train one model on one data source and write runs/<name>/ with "
+                    "config.json, model.keras, history.csv, TensorBoard logs and a PNG grid "
+                    "after each epoch.",
+        epilog=f"models:\n{models}", formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="conv_ae", choices=names, metavar="NAME",
+                        help=f"model to train, one of: {', '.join(names)} "
+                             "(default: %(default)s)")
+    add_data_arguments(parser)
+    group = parser.add_argument_group("training")
+    group.add_argument("--epochs", type=_positive_int, default=10,
+                       help="passes over the training split (default: %(default)s)")
+    group.add_argument("--batch-size", type=_positive_int, default=64,
+                       help="images per step (default: %(default)s)")
+    group.add_argument("--latent-dim", type=_positive_int, default=16,
+                       help="size of the code / latent noise (default: %(default)s)")
+    group.add_argument("--learning-rate", type=_positive_float, metavar="LR",
+                       help="optimizer learning rate (default: the model's own)")
+    group.add_argument("--steps-per-epoch", type=_positive_int, metavar="N",
+                       help="cap each epoch at N steps (default: the whole split)")
+    group.add_argument("--seed", type=_non_negative_int, default=0,
+                       help="random seed for weights, noise and shuffling "
+                            "(default: %(default)s)")
+    group = parser.add_argument_group("output")
+    group.add_argument("--run-dir", default="runs", metavar="DIR",
+                       help="parent folder of run folders (default: %(default)s)")
+    group.add_argument("--name", help="run folder name (default: <model>-<dataset>)")
+    group.add_argument("--quiet", action="store_true", help="print only errors and the result")
+    parser.set_defaults(handler=_run_train)
+
+
+def _run_train(args):
+    from keras_aegan.runner import RunConfig, train
+
+    config = RunConfig(
+        model=args.model, dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
+        latent_dim=args.latent_dim, seed=args.seed, learning_rate=args.learning_rate,
+        steps_per_epoch=args.steps_per_epoch, run_dir=args.run_dir, name=args.name,
+        image_shape=args.image_shape, crop=args.crop, data_dir=args.data_dir,
+        download=args.download, manual_dir=args.manual_dir,
+        validation_fraction=args.validation_fraction)
+    result = train(config, verbose=0 if args.quiet else 1)
+    print(result.path)
+    return 0
+
+
+def build_parser():
+    parser = _Parser(
+        prog="train.py",
+        description="keras_aegan: build, train, compare and export autoencoders and GANs. "
+                    "With no command, `train` runs.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                       parser_class=_Parser)
+    _add_train_parser(subparsers)
+    return parser
+
+
+COMMANDS = ("train",)
+
+
+def one_line(error):
+    """An error's message as one line, without the context Keras wraps around it."""
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in str(error).splitlines()]
+    lines = [line for line in lines if line and not line.startswith("Exception encountered")]
+    return lines[0] if lines else type(error).__name__
+
+
+def main(argv=None):
+    """Parse `argv` and run the command; returns the process exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] not in (*COMMANDS, "-h", "--help"):
+        argv.insert(0, "train")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.crop and args.image_shape is None:
+        parser.error("--crop needs --image-shape")
+    try:
+        return args.handler(args)
+    except UserError as e:
+        print(f"error: {one_line(e)}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
