@@ -1,5 +1,6 @@
 """Callbacks: image grids of training progress."""
 
+import math
 import os
 
 import keras
@@ -24,11 +25,10 @@ def image_grid(rows, padding=1):
     return grid
 
 
-def save_grid(path, rows, scale=None):
-    """Save rows of images as a PNG, upscaled so that small images stay visible."""
+def save_grid(path, rows, min_cell=48):
+    """Save rows of images as a PNG, each cell upscaled to at least `min_cell` pixels."""
     grid = image_grid(rows)
-    if scale is None:
-        scale = max(1, 256 // max(grid.shape[:2]) + 1) if max(grid.shape[:2]) < 256 else 1
+    scale = max(1, math.ceil(min_cell / min(np.asarray(rows[0]).shape[1:3])))
     grid = np.repeat(np.repeat(grid, scale, axis=0), scale, axis=1)
     tmp = f"{path}.tmp.png"
     keras.utils.save_img(tmp, grid, scale=True)

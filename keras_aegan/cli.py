@@ -151,6 +151,46 @@ def _run_train(args):
     return 0
 
 
+def _add_export_parser(subparsers):
+    from keras_aegan.export import PARTS, QUANTIZATIONS
+
+    parser = subparsers.add_parser(
+        "export", help="export a trained run's parts to SavedModel and TF Lite",
+        description="Export each part of a trained run (encoder, decoder, autoencoder, "
+                    "generator) as a SavedModel and a .tflite file, with manifest.json. "
+                    "Every artifact is reloaded and checked against the Keras model on a "
+                    "real batch; an export that fails the check is not written.")
+    parser.add_argument("run", metavar="RUN_DIR", help="a run folder (holding model.keras)")
+    parser.add_argument("--out", metavar="DIR",
+                        help="export folder (default: export/<run-name>)")
+    parser.add_argument("--parts", nargs="+", choices=PARTS, metavar="PART",
+                        help=f"parts to export, of: {', '.join(PARTS)} (default: every part "
+                             "the model has)")
+    parser.add_argument("--quantize", nargs="+", choices=QUANTIZATIONS, default=[],
+                        metavar="KIND",
+                        help="extra TF Lite variants: float16, dynamic (int8 weights) and/or "
+                             "int8 (weights and activations, calibrated on the run's data)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an existing export folder")
+    parser.add_argument("--parity-batch", type=_positive_int, default=32, metavar="N",
+                        help="real images in the parity check (default: %(default)s)")
+    parser.set_defaults(handler=_run_export, crop=False, image_shape=None)
+
+
+def _run_export(args):
+    from keras_aegan.export import ExportError, export_run
+
+    try:
+        result = export_run(args.run, args.out, parts=args.parts, quantize=args.quantize,
+                            overwrite=args.overwrite, parity_batch=args.parity_batch)
+    except ExportError as e:
+        print(f"error: export failed: {one_line(e)}", file=sys.stderr)
+        return 1
+    print(result.summary())
+    print(result.path)
+    return 0
+
+
 def build_parser():
     parser = _Parser(
         prog="train.py",
@@ -159,10 +199,11 @@ def build_parser():
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND",
                                        parser_class=_Parser)
     _add_train_parser(subparsers)
+    _add_export_parser(subparsers)
     return parser
 
 
-COMMANDS = ("train",)
+COMMANDS = ("train", "export")
 
 
 def one_line(error):

@@ -188,7 +188,8 @@ def train(config, *, verbose=1, callbacks=()):
               f"-> {config.path}")
     start = time.perf_counter()
     history = model.fit(train_ds, epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
-                        validation_data=val_ds, callbacks=run_callbacks, verbose=verbose)
+                        validation_data=val_ds, callbacks=run_callbacks, verbose=verbose,
+                        shuffle=False)  # the pipeline shuffles itself, seeded
     seconds = time.perf_counter() - start
     save_model(model, os.path.join(config.path, "model.keras"))
     if verbose:
