@@ -61,3 +61,105 @@ class ImageGrid(keras.callbacks.Callback):
         path = os.path.join(self.directory, f"epoch_{epoch + 1:03d}.png")
         save_grid(path, rows)
         save_grid(os.path.join(self.directory, "latest.png"), rows)
+
+
+def training_state(model):
+    """Every variable that says where training is: the model's weights, batch-norm
+    statistics and seed-generator states, and each optimizer's slots and step count.
+
+    Optimizers are found as `model.optimizer` and as any attribute holding one (a GAN's
+    `d_optimizer` / `g_optimizer`); an unbuilt `model.optimizer` is built first so its
+    slots exist before a checkpoint is restored into them.
+    """
+    optimizers = []
+    for value in [getattr(model, "optimizer", None), *vars(model).values()]:
+        if isinstance(value, keras.optimizers.Optimizer) and value not in optimizers:
+            optimizers.append(value)
+    state = list(model.variables)
+    for optimizer in optimizers:
+        if not optimizer.built:
+            optimizer.build(model.trainable_variables)
+        state.extend(optimizer.variables)
+    return state
+
+
+class TrainingCheckpoint(keras.callbacks.Callback):
+    """Saves the whole training state every `every_steps` steps and at each epoch end.
+
+    Each checkpoint is `ckpt-<global step>.npz` in `directory`, written to a temporary file
+    and renamed, so a crash at any moment leaves the previous checkpoints intact; the
+    newest `keep` are kept. `restore_checkpoint` reads them back.
+
+    Args:
+        directory: checkpoint folder.
+        every_steps: steps between checkpoints within an epoch.
+        initial_step: global step at which this `fit` starts (after a restore).
+        keep: how many checkpoints to keep (at least 2, so a damaged newest one has a
+            fallback).
+    """
+
+    def __init__(self, directory, every_steps=100, initial_step=0, keep=2):
+        super().__init__()
+        self.directory = directory
+        self.every_steps = every_steps
+        self.step = initial_step
+        self.keep = max(2, keep)
+        self.last_path = None
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        if self.step % self.every_steps == 0:
+            self.save()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.save()
+
+    def save(self):
+        os.makedirs(self.directory, exist_ok=True)
+        path = os.path.join(self.directory, f"ckpt-{self.step:09d}.npz")
+        if path == self.last_path:
+            return
+        arrays = {f"v{i}": keras.ops.convert_to_numpy(v)
+                  for i, v in enumerate(training_state(self.model))}
+        tmp = f"{path}.tmp.npz"
+        np.savez(tmp, step=np.int64(self.step), **arrays)
+        os.replace(tmp, path)
+        self.last_path = path
+        for old in list_checkpoints(self.directory)[:-self.keep]:
+            os.remove(old)
+
+
+def list_checkpoints(directory):
+    """Checkpoint files in `directory`, oldest first."""
+    if not os.path.isdir(directory):
+        return []
+    return [os.path.join(directory, n) for n in sorted(os.listdir(directory))
+            if n.startswith("ckpt-") and n.endswith(".npz") and ".tmp" not in n]
+
+
+def restore_checkpoint(model, directory, log=print):
+    """Restore the newest readable checkpoint into `model`; returns `(step, path)`.
+
+    A checkpoint that cannot be read (truncated, corrupted, from another model) is
+    reported through `log` and the previous one is tried. `(0, None)` when none is usable.
+    """
+    state = training_state(model)
+    for path in reversed(list_checkpoints(directory)):
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                arrays = [f[f"v{i}"] for i in range(len(state))]
+                step = int(f["step"])
+                if len(f.files) != len(state) + 1:
+                    raise ValueError(f"{len(f.files) - 1} arrays for {len(state)} variables")
+            for variable, array in zip(state, arrays):
+                if tuple(variable.shape) != array.shape:
+                    raise ValueError(f"shape {array.shape} for variable {variable.path} of "
+                                     f"shape {tuple(variable.shape)}")
+        except Exception as e:  # zipfile, OSError, KeyError, ValueError: all mean unusable
+            log(f"checkpoint {path} is unreadable ({type(e).__name__}: {e}); "
+                "falling back to the previous one")
+            continue
+        for variable, array in zip(state, arrays):
+            variable.assign(array)
+        return step, path
+    return 0, None

@@ -128,10 +128,19 @@ def _add_train_parser(subparsers):
     group.add_argument("--seed", type=_non_negative_int, default=0,
                        help="random seed for weights, noise and shuffling "
                             "(default: %(default)s)")
+    group.add_argument("--deterministic", action="store_true",
+                       help="enable TensorFlow op determinism: the same seed gives bitwise "
+                            "the same weights (slower on some ops)")
     group = parser.add_argument_group("output")
     group.add_argument("--run-dir", default="runs", metavar="DIR",
                        help="parent folder of run folders (default: %(default)s)")
     group.add_argument("--name", help="run folder name (default: <model>-<dataset>)")
+    group.add_argument("--checkpoint-every", type=_positive_int, default=100, metavar="N",
+                       help="checkpoint the whole training state every N steps and at each "
+                            "epoch end; rerunning the same command resumes from the newest "
+                            "checkpoint (default: %(default)s)")
+    group.add_argument("--restart", action="store_true",
+                       help="discard the run folder's checkpoints and train from scratch")
     group.add_argument("--quiet", action="store_true", help="print only errors and the result")
     parser.set_defaults(handler=_run_train)
 
@@ -145,8 +154,9 @@ def _run_train(args):
         steps_per_epoch=args.steps_per_epoch, run_dir=args.run_dir, name=args.name,
         image_shape=args.image_shape, crop=args.crop, data_dir=args.data_dir,
         download=args.download, manual_dir=args.manual_dir,
-        validation_fraction=args.validation_fraction)
-    result = train(config, verbose=0 if args.quiet else 1)
+        validation_fraction=args.validation_fraction, checkpoint_every=args.checkpoint_every,
+        deterministic=args.deterministic)
+    result = train(config, verbose=0 if args.quiet else 1, restart=args.restart)
     print(result.path)
     return 0
 

@@ -70,7 +70,7 @@ class Source:
         self._splits = split_datasets
 
     def dataset(self, split="train", batch_size=64, *, shuffle=None, seed=0, cache=True,
-                drop_remainder=False, take=None):
+                drop_remainder=False, take=None, repeat=False):
         """A batched, prefetched pipeline over one split.
 
         Args:
@@ -81,6 +81,8 @@ class Source:
             cache: keep the decoded images in memory after the first pass.
             drop_remainder: drop a last, smaller batch.
             take: use only the first `take` examples of the split.
+            repeat: repeat the split forever (each pass reshuffled, still seeded), so a
+                run can resume mid-stream with `dataset.skip(steps)`.
 
         Returns:
             A `tf.data.Dataset` of `(images, labels)` batches, or of images alone for an
@@ -99,6 +101,8 @@ class Source:
             size = min(self.info.splits[split], take or self.info.splits[split])
             ds = ds.shuffle(max(size, 1), seed=seed, reshuffle_each_iteration=True)
         ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+        if repeat:
+            ds = ds.repeat()
         return ds.prefetch(tf.data.AUTOTUNE)
 
     def arrays(self, split="test", limit=None):

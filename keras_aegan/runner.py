@@ -8,19 +8,23 @@ Keras callbacks and writes `runs/<name>/`:
 - `history.csv`: one row of metrics per epoch.
 - `logs/`: TensorBoard logs.
 - `images/epoch_NNN.png` (and `images/latest.png`): the model's progress grid.
+- `checkpoints/`: the newest training states, to resume after a crash.
 """
 
 import dataclasses
 import json
+import math
 import os
 import re
+import shutil
 import time
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from keras_aegan import data as data_lib
-from keras_aegan.callbacks import ImageGrid
+from keras_aegan.callbacks import ImageGrid, TrainingCheckpoint, restore_checkpoint
 from keras_aegan.errors import UserError
 from keras_aegan.registry import get_model_entry
 
@@ -48,6 +52,8 @@ class RunConfig:
         download: let tensorflow-datasets download a missing dataset.
         manual_dir: files fetched by hand, for tensorflow-datasets builders that use them.
         validation_fraction: share of train carved out as validation when needed.
+        checkpoint_every: steps between checkpoints (each epoch end checkpoints too).
+        deterministic: enable TensorFlow op determinism, for bitwise-repeatable runs.
     """
 
     model: str = "conv_ae"
@@ -66,9 +72,11 @@ class RunConfig:
     download: bool = True
     manual_dir: str | None = None
     validation_fraction: float = 0.1
+    checkpoint_every: int = 100
+    deterministic: bool = False
 
     def __post_init__(self):
-        for field in ("epochs", "batch_size", "latent_dim"):
+        for field in ("epochs", "batch_size", "latent_dim", "checkpoint_every"):
             _check_int(field, getattr(self, field), minimum=1)
         _check_int("seed", self.seed, minimum=0)
         if self.steps_per_epoch is not None:
@@ -145,13 +153,22 @@ def build_model(config, info):
     return model, entry
 
 
-def train(config, *, verbose=1, callbacks=()):
+def train(config, *, verbose=1, callbacks=(), restart=False, log=print):
     """Train the model a `RunConfig` describes and write its run folder.
+
+    Training checkpoints its whole state (weights, both optimizers of a GAN, seed
+    generators, global step) to `<run>/checkpoints/` every `config.checkpoint_every` steps
+    and at each epoch end. Calling `train` again with the same config after a crash
+    resumes from the newest readable checkpoint, at the same position in the (seeded,
+    repeated) data stream, so it ends with the weights an uninterrupted run reaches
+    (bitwise with `deterministic=True`). A finished run is not trained again.
 
     Args:
         config: a `RunConfig`.
         verbose: Keras' progress output (1: progress bar, 2: a line per epoch, 0: quiet).
         callbacks: extra Keras callbacks.
+        restart: discard the run folder's checkpoints and start from scratch.
+        log: where progress messages go.
 
     Returns:
         A `RunResult`.
@@ -162,40 +179,92 @@ def train(config, *, verbose=1, callbacks=()):
         'runs/conv_ae-digits'
     """
     entry = get_model_entry(config.model)  # fail on a bad name before reading data
+    _check_run_folder(config, restart)
     source = config.open_data()
     info = source.info
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(config.seed)
     model, entry = build_model(config, info)
-    train_ds = fit_inputs(source.dataset("train", config.batch_size, seed=config.seed),
-                          entry.targets, info.labeled)
+    steps = config.steps_per_epoch or math.ceil(info.splits["train"] / config.batch_size)
+
+    def stream_from(position):
+        # A new pipeline each time: a reshuffling tf.data pipeline carries its shuffle
+        # state across iterations, so only a fresh one replays the seeded order exactly.
+        ds = source.dataset("train", config.batch_size, seed=config.seed, repeat=True)
+        return fit_inputs(ds, entry.targets, info.labeled).skip(position)
+
     val_ds = None
     if entry.targets != "none" and info.splits.get("validation"):
         val_ds = fit_inputs(source.dataset("validation", config.batch_size),
                             entry.targets, info.labeled)
     preview, _ = source.arrays("validation" if info.splits.get("validation") else "test",
                                limit=PREVIEW_IMAGES)
+    checkpoints = os.path.join(config.path, "checkpoints")
+    if restart and os.path.isdir(checkpoints):
+        shutil.rmtree(checkpoints)
     os.makedirs(config.path, exist_ok=True)
     _write_atomic(os.path.join(config.path, "config.json"), config.to_json())
+    step, restored = restore_checkpoint(model, checkpoints, log=log)
+    history_path = os.path.join(config.path, "history.csv")
+    if restored:
+        log(f"resuming {config.run_name} from {restored} (step {step} of "
+            f"{config.epochs * steps})")
+    elif os.path.exists(history_path):
+        os.remove(history_path)  # a fresh start: forget an abandoned run's rows
+    saver = TrainingCheckpoint(checkpoints, config.checkpoint_every, initial_step=step)
+    saver.set_model(model)  # it also saves after `fit`, or when there is nothing left to fit
     run_callbacks = [
-        keras.callbacks.CSVLogger(os.path.join(config.path, "history.csv")),
+        keras.callbacks.CSVLogger(history_path, append=True),
         keras.callbacks.TensorBoard(os.path.join(config.path, "logs")),
         ImageGrid(preview, os.path.join(config.path, "images")),
+        saver,
         *callbacks,
     ]
     if verbose:
-        print(f"training {config.model} on {info.name}: {info.splits['train']} images of "
-              f"{'x'.join(map(str, info.image_shape))}, {model.count_params():,} parameters "
-              f"-> {config.path}")
+        log(f"training {config.model} on {info.name}: {info.splits['train']} images of "
+            f"{'x'.join(map(str, info.image_shape))}, {model.count_params():,} parameters, "
+            f"{config.epochs} epochs of {steps} steps -> {config.path}")
     start = time.perf_counter()
-    history = model.fit(train_ds, epochs=config.epochs, steps_per_epoch=config.steps_per_epoch,
-                        validation_data=val_ds, callbacks=run_callbacks, verbose=verbose,
-                        shuffle=False)  # the pipeline shuffles itself, seeded
+    history = {}
+    epoch, done = divmod(step, steps)
+    # A run killed mid-epoch first finishes that epoch's remaining steps, then goes on.
+    segments = [(epoch, epoch + 1, steps - done)] if done else []
+    segments.append((epoch + (1 if done else 0), config.epochs, steps))
+    for first, last, segment_steps in segments:
+        if first >= last:
+            continue
+        fitted = model.fit(stream_from(saver.step), initial_epoch=first, epochs=last,
+                           steps_per_epoch=segment_steps, validation_data=val_ds,
+                           callbacks=run_callbacks, verbose=verbose, shuffle=False)
+        for key, values in fitted.history.items():
+            history.setdefault(key, []).extend(values)
     seconds = time.perf_counter() - start
+    saver.save()
     save_model(model, os.path.join(config.path, "model.keras"))
     if verbose:
-        print(f"done in {seconds:.1f}s; wrote {config.path}/ (model.keras, history.csv, "
-              "images/, logs/)")
-    return RunResult(model, history.history, config.path, seconds)
+        log(f"done in {seconds:.1f}s; wrote {config.path}/ (model.keras, history.csv, "
+            "images/, logs/, checkpoints/)")
+    return RunResult(model, history, config.path, seconds)
+
+
+def _check_run_folder(config, restart):
+    """Refuse to resume a run folder that holds a different run."""
+    path = os.path.join(config.path, "config.json")
+    if restart or not os.path.exists(path):
+        return
+    try:
+        previous = RunConfig.load(path)
+    except (ValueError, TypeError, OSError) as e:
+        raise UserError(f"{path}: not a readable run config ({e}); pick another --name "
+                        "or --restart") from None
+    fields = ("model", "dataset", "batch_size", "latent_dim", "seed", "image_shape",
+              "steps_per_epoch", "validation_fraction", "learning_rate")
+    changed = [f"{f}: {getattr(previous, f)!r} -> {getattr(config, f)!r}" for f in fields
+               if getattr(previous, f) != getattr(config, f)]
+    if changed:
+        raise UserError(f"run folder {config.path} holds a different run ({'; '.join(changed)}); "
+                        "use another --name, or --restart to discard it")
 
 
 def save_model(model, path):

@@ -1,0 +1,85 @@
+"""Runs survive: kill -9 mid-epoch then rerun gives the uninterrupted weights; a damaged
+newest checkpoint falls back to the previous one; a folder holding another run is refused."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from conftest import ROOT
+
+from keras_aegan.callbacks import list_checkpoints
+from keras_aegan.errors import UserError
+from keras_aegan.runner import RunConfig, train
+
+
+def final_state(run):
+    path = list_checkpoints(os.path.join(run, "checkpoints"))[-1]
+    with np.load(path) as f:
+        return {k: f[k] for k in f.files}
+
+
+def cli(run_dir, name, model="conv_ae", epochs=4):
+    return [sys.executable, "train.py", "--model", model, "--epochs", str(epochs),
+            "--checkpoint-every", "5", "--deterministic", "--seed", "1", "--batch-size", "32",
+            "--run-dir", str(run_dir), "--name", name, "--quiet"]
+
+
+def test_sigkill_mid_epoch_then_rerun_matches_uninterrupted(tmp_path):
+    # digits: 1,294 training images in batches of 32 -> 41 steps an epoch.
+    subprocess.run(cli(tmp_path, "whole"), cwd=ROOT, check=True, capture_output=True,
+                   timeout=600)
+    proc = subprocess.Popen(cli(tmp_path, "killed"), cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    target = tmp_path / "killed" / "checkpoints" / "ckpt-000000060.npz"  # mid epoch 2
+    deadline = time.monotonic() + 300
+    while not target.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait(timeout=60) == -signal.SIGKILL, "the run ended before it could be killed"
+    steps_done = int(list_checkpoints(tmp_path / "killed" / "checkpoints")[-1][-13:-4])
+    assert 0 < steps_done < 4 * 41 and steps_done % 41  # killed mid-epoch, mid-run
+    result = subprocess.run(cli(tmp_path, "killed")[:-1], cwd=ROOT, capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert f"(step {steps_done} of 164)" in result.stdout
+    whole, resumed = final_state(tmp_path / "whole"), final_state(tmp_path / "killed")
+    assert int(whole["step"]) == int(resumed["step"]) == 164
+    assert whole.keys() == resumed.keys()
+    for key in whole:  # weights, optimizer slots and step count, seed states: bitwise
+        np.testing.assert_array_equal(whole[key], resumed[key], err_msg=key)
+
+
+def test_truncated_newest_checkpoint_falls_back(tmp_path):
+    config = RunConfig(epochs=1, steps_per_epoch=12, checkpoint_every=5, run_dir=str(tmp_path),
+                       name="t", batch_size=16)
+    train(config, verbose=0)
+    newest = list_checkpoints(tmp_path / "t" / "checkpoints")
+    assert [os.path.basename(p) for p in newest] == ["ckpt-000000010.npz",
+                                                     "ckpt-000000012.npz"]
+    with open(newest[-1], "r+b") as f:
+        f.truncate(os.path.getsize(newest[-1]) // 2)
+    messages = []
+    longer = RunConfig(**{**config.__dict__, "epochs": 2})
+    result = train(longer, verbose=1, log=messages.append)
+    assert any("ckpt-000000012.npz is unreadable" in m and "falling back" in m
+               for m in messages), messages
+    assert any("resuming t from" in m and "ckpt-000000010.npz (step 10 of 24)" in m
+               for m in messages), messages
+    assert len(result.history["loss"]) == 2  # the rest of epoch 1, then epoch 2
+
+
+def test_folder_of_another_run_is_refused(tmp_path):
+    train(RunConfig(epochs=1, steps_per_epoch=2, run_dir=str(tmp_path), name="x"), verbose=0)
+    before = (tmp_path / "x" / "config.json").read_text()
+    with pytest.raises(UserError, match=r"holds a different run \(latent_dim: 16 -> 8\)"):
+        train(RunConfig(epochs=1, steps_per_epoch=2, run_dir=str(tmp_path), name="x",
+                        latent_dim=8), verbose=0)
+    assert (tmp_path / "x" / "config.json").read_text() == before
+    # --restart discards it on purpose.
+    train(RunConfig(epochs=1, steps_per_epoch=2, run_dir=str(tmp_path), name="x",
+                    latent_dim=8), verbose=0, restart=True)
+    assert RunConfig.load(tmp_path / "x").latent_dim == 8
