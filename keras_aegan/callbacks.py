@@ -96,10 +96,12 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         initial_step: global step at which this `fit` starts (after a restore).
         keep: how many checkpoints to keep (at least 2, so a damaged newest one has a
             fallback).
+        write: `False` on the non-chief workers of a cluster, which only count steps.
     """
 
-    def __init__(self, directory, every_steps=100, initial_step=0, keep=2):
+    def __init__(self, directory, every_steps=100, initial_step=0, keep=2, write=True):
         super().__init__()
+        self.write = write
         self.directory = directory
         self.every_steps = every_steps
         self.step = initial_step
@@ -115,6 +117,8 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self.save()
 
     def save(self):
+        if not self.write:
+            return
         os.makedirs(self.directory, exist_ok=True)
         path = os.path.join(self.directory, f"ckpt-{self.step:09d}.npz")
         if path == self.last_path:

@@ -131,6 +131,12 @@ def _add_train_parser(subparsers):
     group.add_argument("--deterministic", action="store_true",
                        help="enable TensorFlow op determinism: the same seed gives bitwise "
                             "the same weights (slower on some ops)")
+    group.add_argument("--strategy", default="default",
+                       choices=("default", "mirrored", "multiworker", "tpu"),
+                       help="tf.distribute strategy: default (one device), mirrored (this "
+                            "machine's GPUs/CPUs), multiworker (the cluster in TF_CONFIG; "
+                            "run the same command on every worker), tpu; --batch-size is "
+                            "the global batch (default: %(default)s)")
     group = parser.add_argument_group("output")
     group.add_argument("--run-dir", default="runs", metavar="DIR",
                        help="parent folder of run folders (default: %(default)s)")
@@ -155,7 +161,7 @@ def _run_train(args):
         image_shape=args.image_shape, crop=args.crop, data_dir=args.data_dir,
         download=args.download, manual_dir=args.manual_dir,
         validation_fraction=args.validation_fraction, checkpoint_every=args.checkpoint_every,
-        deterministic=args.deterministic)
+        deterministic=args.deterministic, strategy=args.strategy)
     result = train(config, verbose=0 if args.quiet else 1, restart=args.restart)
     print(result.path)
     return 0

@@ -70,7 +70,7 @@ class Source:
         self._splits = split_datasets
 
     def dataset(self, split="train", batch_size=64, *, shuffle=None, seed=0, cache=True,
-                drop_remainder=False, take=None, repeat=False):
+                drop_remainder=False, take=None, passes=None):
         """A batched, prefetched pipeline over one split.
 
         Args:
@@ -81,8 +81,9 @@ class Source:
             cache: keep the decoded images in memory after the first pass.
             drop_remainder: drop a last, smaller batch.
             take: use only the first `take` examples of the split.
-            repeat: repeat the split forever (each pass reshuffled, still seeded), so a
-                run can resume mid-stream with `dataset.skip(steps)`.
+            passes: make one stream of this many passes over the split, pass `p` shuffled
+                by `(seed, p)`, so a run can resume mid-stream with `dataset.skip(steps)`.
+                `None`: one pass, reshuffled each time it is iterated.
 
         Returns:
             A `tf.data.Dataset` of `(images, labels)` batches, or of images alone for an
@@ -97,13 +98,23 @@ class Source:
             ds = ds.take(take)
         if cache:
             ds = ds.cache()
-        if split == "train" if shuffle is None else shuffle:
-            size = min(self.info.splits[split], take or self.info.splits[split])
-            ds = ds.shuffle(max(size, 1), seed=seed, reshuffle_each_iteration=True)
-        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
-        if repeat:
-            ds = ds.repeat()
-        return ds.prefetch(tf.data.AUTOTUNE)
+        shuffled = split == "train" if shuffle is None else shuffle
+        size = max(1, min(self.info.splits[split], take or self.info.splits[split]))
+        if passes is None:
+            if shuffled:
+                ds = ds.shuffle(size, seed=seed, reshuffle_each_iteration=True)
+            return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+        _check_positive("passes", passes)
+        # Pass `p` is shuffled with the seed (seed, p) alone, so the stream is the same
+        # however many iterators are made of it (Keras makes extra ones under
+        # tf.distribute), and `skip(n)` lands exactly where a run left off.
+        stream = None
+        for p in range(passes):
+            one = ds.shuffle(size, seed=seed * 1_000_003 + p, reshuffle_each_iteration=False) \
+                if shuffled else ds
+            one = one.batch(batch_size, drop_remainder=drop_remainder)
+            stream = one if stream is None else stream.concatenate(one)
+        return stream.prefetch(tf.data.AUTOTUNE)
 
     def arrays(self, split="test", limit=None):
         """The images (and labels, or `None`) of a split as numpy arrays, in order."""

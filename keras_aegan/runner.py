@@ -31,6 +31,48 @@ from keras_aegan.registry import get_model_entry
 PREVIEW_IMAGES = 16
 
 
+def _tpu_strategy():
+    resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+    tf.config.experimental_connect_to_cluster(resolver)
+    tf.tpu.experimental.initialize_tpu_system(resolver)
+    return tf.distribute.TPUStrategy(resolver)
+
+
+# Strategies by name. MultiWorkerMirroredStrategy reads the cluster from TF_CONFIG.
+STRATEGIES = {
+    "default": tf.distribute.get_strategy,
+    "mirrored": tf.distribute.MirroredStrategy,
+    "multiworker": tf.distribute.MultiWorkerMirroredStrategy,
+    "tpu": _tpu_strategy,
+}
+
+
+def make_strategy(name):
+    """The `tf.distribute` strategy registered under `name` (see `STRATEGIES`)."""
+    if name not in STRATEGIES:
+        raise UserError(f"unknown strategy {name!r}; choose from {', '.join(STRATEGIES)}")
+    try:
+        return STRATEGIES[name]()
+    except (ValueError, RuntimeError, tf.errors.OpError) as e:
+        raise UserError(f"cannot start the {name} strategy: {e}") from None
+
+
+def worker_role(strategy):
+    """`(is_chief, "task_type-task_id")` of this process in a multi-worker cluster.
+
+    Only the chief writes the run folder; other workers write their final model under
+    `<run>/workers/<role>/` (a single process is its own chief).
+    """
+    resolver = getattr(strategy, "cluster_resolver", None)
+    task_type = getattr(resolver, "task_type", None)
+    if not task_type:
+        return True, "chief"
+    task_id = resolver.task_id or 0
+    has_chief = "chief" in resolver.cluster_spec().as_dict()
+    chief = task_type == "chief" or (not has_chief and task_type == "worker" and task_id == 0)
+    return chief, f"{task_type}-{task_id}"
+
+
 @dataclasses.dataclass(frozen=True)
 class RunConfig:
     """Everything that defines a training run; saved as `config.json` in the run folder.
@@ -54,6 +96,9 @@ class RunConfig:
         validation_fraction: share of train carved out as validation when needed.
         checkpoint_every: steps between checkpoints (each epoch end checkpoints too).
         deterministic: enable TensorFlow op determinism, for bitwise-repeatable runs.
+        strategy: `tf.distribute` strategy: `default` (one device), `mirrored` (the GPUs or
+            CPUs of this machine), `multiworker` (machines listed in `TF_CONFIG`) or `tpu`.
+            `batch_size` is the global batch, split over the replicas.
     """
 
     model: str = "conv_ae"
@@ -74,6 +119,7 @@ class RunConfig:
     validation_fraction: float = 0.1
     checkpoint_every: int = 100
     deterministic: bool = False
+    strategy: str = "default"
 
     def __post_init__(self):
         for field in ("epochs", "batch_size", "latent_dim", "checkpoint_every"):
@@ -86,6 +132,9 @@ class RunConfig:
             raise UserError(f"learning_rate must be in (0, 10), got {self.learning_rate!r}")
         if self.image_shape is not None:
             object.__setattr__(self, "image_shape", data_lib._check_image_shape(self.image_shape))
+        if self.strategy not in STRATEGIES:
+            raise UserError(f"unknown strategy {self.strategy!r}; choose from "
+                            f"{', '.join(STRATEGIES)}")
         if self.name is not None and not re.fullmatch(r"[\w.\-]+", self.name):
             raise UserError(f"name must be letters, digits, '.', '_' or '-', got {self.name!r}")
 
@@ -137,8 +186,7 @@ def fit_inputs(dataset, targets, labeled):
         if not labeled:
             raise UserError("this model needs class labels, and the dataset has none")
         return dataset
-    if targets == "images":
-        return dataset.map(lambda *b: (b[0], b[0]))
+    # "images" (autoencoders reconstruct their input when fit has no target) and "none".
     return dataset.map(lambda *b: b[0])
 
 
@@ -180,18 +228,25 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print):
     """
     entry = get_model_entry(config.model)  # fail on a bad name before reading data
     _check_run_folder(config, restart)
+    # Multi-worker strategies must exist before other TensorFlow work starts.
+    strategy = make_strategy(config.strategy)
+    chief, role = worker_role(strategy)
     source = config.open_data()
     info = source.info
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(config.seed)
-    model, entry = build_model(config, info)
+    with strategy.scope():
+        model, entry = build_model(config, info)
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        _reducible_step_logs(model)
     steps = config.steps_per_epoch or math.ceil(info.splits["train"] / config.batch_size)
 
+    batches_per_pass = math.ceil(info.splits["train"] / config.batch_size)
+    passes = math.ceil(config.epochs * steps / batches_per_pass)
+
     def stream_from(position):
-        # A new pipeline each time: a reshuffling tf.data pipeline carries its shuffle
-        # state across iterations, so only a fresh one replays the seeded order exactly.
-        ds = source.dataset("train", config.batch_size, seed=config.seed, repeat=True)
+        ds = source.dataset("train", config.batch_size, seed=config.seed, passes=passes)
         return fit_inputs(ds, entry.targets, info.labeled).skip(position)
 
     val_ds = None
@@ -201,26 +256,30 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print):
     preview, _ = source.arrays("validation" if info.splits.get("validation") else "test",
                                limit=PREVIEW_IMAGES)
     checkpoints = os.path.join(config.path, "checkpoints")
-    if restart and os.path.isdir(checkpoints):
-        shutil.rmtree(checkpoints)
-    os.makedirs(config.path, exist_ok=True)
-    _write_atomic(os.path.join(config.path, "config.json"), config.to_json())
-    step, restored = restore_checkpoint(model, checkpoints, log=log)
+    if chief:
+        if restart and os.path.isdir(checkpoints):
+            shutil.rmtree(checkpoints)
+        os.makedirs(config.path, exist_ok=True)
+        _write_atomic(os.path.join(config.path, "config.json"), config.to_json())
+    # Every worker restores the chief's newest checkpoint, so all resume alike.
+    with strategy.scope():  # building optimizer slots must happen in the strategy's scope
+        step, restored = restore_checkpoint(model, checkpoints, log=log)
     history_path = os.path.join(config.path, "history.csv")
     if restored:
         log(f"resuming {config.run_name} from {restored} (step {step} of "
             f"{config.epochs * steps})")
     elif os.path.exists(history_path):
         os.remove(history_path)  # a fresh start: forget an abandoned run's rows
-    saver = TrainingCheckpoint(checkpoints, config.checkpoint_every, initial_step=step)
+    saver = TrainingCheckpoint(checkpoints, config.checkpoint_every, initial_step=step,
+                               write=chief)
     saver.set_model(model)  # it also saves after `fit`, or when there is nothing left to fit
-    run_callbacks = [
-        keras.callbacks.CSVLogger(history_path, append=True),
-        keras.callbacks.TensorBoard(os.path.join(config.path, "logs")),
-        ImageGrid(preview, os.path.join(config.path, "images")),
-        saver,
-        *callbacks,
-    ]
+    run_callbacks = [saver, *callbacks]
+    if chief:
+        run_callbacks[:0] = [
+            keras.callbacks.CSVLogger(history_path, append=True),
+            keras.callbacks.TensorBoard(os.path.join(config.path, "logs")),
+            ImageGrid(preview, os.path.join(config.path, "images")),
+        ]
     if verbose:
         log(f"training {config.model} on {info.name}: {info.splits['train']} images of "
             f"{'x'.join(map(str, info.image_shape))}, {model.count_params():,} parameters, "
@@ -241,11 +300,29 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print):
             history.setdefault(key, []).extend(values)
     seconds = time.perf_counter() - start
     saver.save()
-    save_model(model, os.path.join(config.path, "model.keras"))
+    out = config.path if chief else os.path.join(config.path, "workers", role)
+    os.makedirs(out, exist_ok=True)
+    save_model(model, os.path.join(out, "model.keras"))
     if verbose:
         log(f"done in {seconds:.1f}s; wrote {config.path}/ (model.keras, history.csv, "
             "images/, logs/, checkpoints/)")
     return RunResult(model, history, config.path, seconds)
+
+
+def _reducible_step_logs(model):
+    """Make a model's step logs shape `(1,)` so Keras can average them over workers.
+
+    Keras 3 reduces per-step logs across workers with `strategy.reduce("MEAN", v,
+    axis=0)`, which fails on the scalars every `train_step` returns; a length-1 axis
+    gives the mean over all workers' replicas.
+    """
+    for name in ("train_step", "test_step"):
+        step = getattr(model, name)
+
+        def wrapped(data, step=step):
+            return {k: tf.reshape(v, [1]) for k, v in step(data).items()}
+
+        setattr(model, name, wrapped)
 
 
 def _check_run_folder(config, restart):
@@ -258,7 +335,7 @@ def _check_run_folder(config, restart):
     except (ValueError, TypeError, OSError) as e:
         raise UserError(f"{path}: not a readable run config ({e}); pick another --name "
                         "or --restart") from None
-    fields = ("model", "dataset", "batch_size", "latent_dim", "seed", "image_shape",
+    fields = ("model", "dataset", "batch_size", "latent_dim", "seed", "image_shape", "strategy",
               "steps_per_epoch", "validation_fraction", "learning_rate")
     changed = [f"{f}: {getattr(previous, f)!r} -> {getattr(config, f)!r}" for f in fields
                if getattr(previous, f) != getattr(config, f)]
