@@ -21,44 +21,31 @@ class _Parser(argparse.ArgumentParser):
         self.exit(USAGE_ERROR, f"error: {message} (see --help)\n")
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+# Large enough for any real run, small enough to catch a typo before it allocates memory
+# or trains for ever.
+MAX_COUNT = 10**9
 
 
-def _non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {value}")
-    return value
+def _number(convert, what, valid):
+    """An argparse type: `convert(text)`, accepted when `valid(value)`; else "expected {what}"."""
+
+    def parse(text):
+        try:
+            value = convert(text)
+        except (ValueError, OverflowError):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not valid(value):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text}")
+        return value
+
+    return parse
 
 
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
-
-
-def _fraction(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text}")
-    return value
+_positive_int = _number(int, f"a positive integer up to {MAX_COUNT:,}",
+                        lambda v: 1 <= v <= MAX_COUNT)
+_non_negative_int = _number(int, "an integer in [0, 2**32)", lambda v: 0 <= v < 2**32)
+_positive_float = _number(float, "a positive number below 10", lambda v: 0 < v < 10)
+_fraction = _number(float, "a number in [0, 1)", lambda v: 0 <= v < 1)
 
 
 def _image_shape(text):
@@ -242,6 +229,10 @@ def main(argv=None):
         return args.handler(args)
     except UserError as e:
         print(f"error: {one_line(e)}", file=sys.stderr)
+        return USAGE_ERROR
+    except OSError as e:  # an unwritable run folder, a full disk, a vanished file
+        where = f": {e.filename}" if e.filename else ""
+        print(f"error: {e.strerror or one_line(e)}{where}", file=sys.stderr)
         return USAGE_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -43,10 +43,14 @@ def test_end_to_end_run_writes_the_run_folder(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv,message", [
     (["--model", "nope"], "argument --model: invalid choice: 'nope'"),
-    (["--epochs", "0"], "argument --epochs: expected a positive integer, got 0"),
-    (["--batch-size", "-4"], "argument --batch-size: expected a positive integer, got -4"),
-    (["--latent-dim", "x"], "expected a positive integer, got 'x'"),
+    (["--epochs", "0"], "argument --epochs: expected a positive integer up to 1,000,000,000, got 0"),
+    (["--batch-size", "-4"], "argument --batch-size: expected a positive integer up to 1,000,000,000, got -4"),
+    (["--latent-dim", "x"], "expected a positive integer up to 1,000,000,000, got 'x'"),
     (["--learning-rate", "-1"], "expected a positive number"),
+    (["--epochs", "1" + "0" * 30], "expected a positive integer up to 1,000,000,000"),
+    (["--batch-size", "1.5"], "expected a positive integer"),
+    (["--seed", "-3"], "expected an integer in [0, 2**32)"),
+    (["--learning-rate", "nan"], "expected a positive number"),
     (["--image-shape", "8x8x2"], "image shape must be"),
     (["--crop"], "--crop needs --image-shape"),
     (["--validation-fraction", "1.5"], "expected a number in [0, 1)"),
