@@ -2,6 +2,7 @@
 
 import math
 import os
+import time
 
 import keras
 import numpy as np
@@ -61,6 +62,26 @@ class ImageGrid(keras.callbacks.Callback):
         path = os.path.join(self.directory, f"epoch_{epoch + 1:03d}.png")
         save_grid(path, rows)
         save_grid(os.path.join(self.directory, "latest.png"), rows)
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stops training once `seconds` of wall-clock time have passed since `fit` began.
+
+    Checked after every step, so a run overshoots by at most one step (and the epoch-end
+    work of that epoch).
+    """
+
+    def __init__(self, seconds):
+        super().__init__()
+        self.seconds = seconds
+        self.start = None
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if time.perf_counter() - self.start >= self.seconds:
+            self.model.stop_training = True
 
 
 def training_state(model):

@@ -194,19 +194,91 @@ def _run_export(args):
     return 0
 
 
+def _name_list(text):
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected comma-separated names, got {text!r}")
+    return tuple(names)
+
+
+def _seed_list(text):
+    return tuple(_non_negative_int(part) for part in _name_list(text))
+
+
+def _add_study_parser(subparsers):
+    from keras_aegan.study import DEFAULT_MODELS
+
+    parser = subparsers.add_parser(
+        "study", help="train autoencoders and GANs under one budget, evaluate all with the "
+                      "same metrics, write a report (the default when run with no arguments)",
+        description="The comparative study: trains each model on the same data, splits, seed "
+                    "and budget, evaluates all with the same metrics (sample quality, "
+                    "reconstruction, representation, cost), exports their encoders and "
+                    "generators, and writes runs/<study>/report.md and report.html. Rerunning "
+                    "an interrupted study reuses the models it already finished.")
+    parser.add_argument("--models", type=_name_list, default=DEFAULT_MODELS, metavar="A,B,...",
+                        help=f"models to compare (default: {','.join(DEFAULT_MODELS)}; "
+                             "pca is the classical baseline)")
+    add_data_arguments(parser)
+    group = parser.add_argument_group("budget and evaluation")
+    budget = group.add_mutually_exclusive_group()
+    budget.add_argument("--epochs", type=_positive_int, help="budget: epochs per model")
+    budget.add_argument("--budget-seconds", type=_positive_float_seconds, metavar="S",
+                        help="budget: wall-clock training seconds per model (default: 25, "
+                             "when --epochs is not given)")
+    group.add_argument("--seeds", type=_seed_list, default=(0,), metavar="0,1,...",
+                       help="train and evaluate each model once per seed; the report gives "
+                            "mean ± std (default: 0)")
+    group.add_argument("--batch-size", type=_positive_int, default=64,
+                       help="images per step, for every model (default: %(default)s)")
+    group.add_argument("--latent-dim", type=_positive_int, default=16,
+                       help="code / noise size, for every model (default: %(default)s)")
+    group.add_argument("--eval-samples", type=_positive_int, default=1000, metavar="N",
+                       help="generated and real images compared per model "
+                            "(default: %(default)s)")
+    group.add_argument("--no-export", dest="export", action="store_false",
+                       help="do not export encoders and generators to export/<study>/")
+    group = parser.add_argument_group("output")
+    group.add_argument("--run-dir", default="runs", metavar="DIR",
+                       help="parent folder of the study folder (default: %(default)s)")
+    group.add_argument("--name", help="study folder name (default: study-<dataset>)")
+    parser.set_defaults(handler=_run_study)
+
+
+_positive_float_seconds = _number(float, "a positive number of seconds",
+                                  lambda v: 0 < v < 10**7)
+
+
+def _run_study(args):
+    from keras_aegan.study import StudyConfig, run_study
+
+    config = StudyConfig(
+        dataset=args.dataset, models=args.models, epochs=args.epochs,
+        budget_seconds=None if args.epochs else (args.budget_seconds or 25.0),
+        seeds=args.seeds, batch_size=args.batch_size, latent_dim=args.latent_dim,
+        eval_samples=args.eval_samples, export=args.export, run_dir=args.run_dir,
+        name=args.name, image_shape=args.image_shape, crop=args.crop, data_dir=args.data_dir,
+        download=args.download, manual_dir=args.manual_dir)
+    run_study(config)
+    print(f"{config.path}/report.md")
+    return 0
+
+
 def build_parser():
     parser = _Parser(
         prog="train.py",
         description="keras_aegan: build, train, compare and export autoencoders and GANs. "
-                    "With no command, `train` runs.")
+                    "With no arguments, `study` runs on the offline default; with options "
+                    "but no command, `train` runs.")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND",
                                        parser_class=_Parser)
     _add_train_parser(subparsers)
     _add_export_parser(subparsers)
+    _add_study_parser(subparsers)
     return parser
 
 
-COMMANDS = ("train", "export")
+COMMANDS = ("train", "export", "study")
 
 
 def one_line(error):
@@ -219,7 +291,9 @@ def one_line(error):
 def main(argv=None):
     """Parse `argv` and run the command; returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] not in (*COMMANDS, "-h", "--help"):
+    if not argv:
+        argv = ["study"]  # the default job: the comparative study on the offline default
+    elif argv[0] not in (*COMMANDS, "-h", "--help"):
         argv.insert(0, "train")
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -17,6 +17,7 @@ labels beside them. Missing `test` / `validation` splits are carved deterministi
 
 import dataclasses
 import gzip
+import math
 import os
 import struct
 
@@ -28,6 +29,7 @@ from keras_aegan.errors import DataError
 SPLITS = ("train", "validation", "test")
 # The split carve is fixed so that runs with different seeds compare on the same data.
 _CARVE_SEED = 20061028
+_SHUFFLE_CYCLE = 32
 _IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
 _IDX_IMAGE_MAGIC = 0x00000803
 _IDX_LABEL_MAGIC = 0x00000801
@@ -108,12 +110,16 @@ class Source:
         # Pass `p` is shuffled with the seed (seed, p) alone, so the stream is the same
         # however many iterators are made of it (Keras makes extra ones under
         # tf.distribute), and `skip(n)` lands exactly where a run left off.
+        # Past `_SHUFFLE_CYCLE` passes the orders repeat: a long chain of concatenated
+        # datasets is slow to build, and a cycle of 32 orders is as good as fresh ones.
         stream = None
-        for p in range(passes):
+        for p in range(min(passes, _SHUFFLE_CYCLE)):
             one = ds.shuffle(size, seed=seed * 1_000_003 + p, reshuffle_each_iteration=False) \
                 if shuffled else ds
             one = one.batch(batch_size, drop_remainder=drop_remainder)
             stream = one if stream is None else stream.concatenate(one)
+        if passes > _SHUFFLE_CYCLE:
+            stream = stream.repeat(math.ceil(passes / _SHUFFLE_CYCLE))
         return stream.prefetch(tf.data.AUTOTUNE)
 
     def arrays(self, split="test", limit=None):

@@ -172,12 +172,15 @@ class RunConfig:
 
 @dataclasses.dataclass
 class RunResult:
-    """What `train` returns: the fitted model, its Keras history and the run folder."""
+    """What `train` returns: the fitted model, its Keras history, the run folder, the
+    seconds spent in `fit`, and the steps and images trained in this call."""
 
     model: keras.Model
     history: dict
     path: str
     seconds: float
+    steps: int = 0
+    images: int = 0
 
 
 def fit_inputs(dataset, targets, labeled):
@@ -299,6 +302,7 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print):
         for key, values in fitted.history.items():
             history.setdefault(key, []).extend(values)
     seconds = time.perf_counter() - start
+    trained_steps = saver.step - step
     saver.save()
     out = config.path if chief else os.path.join(config.path, "workers", role)
     os.makedirs(out, exist_ok=True)
@@ -306,7 +310,40 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print):
     if verbose:
         log(f"done in {seconds:.1f}s; wrote {config.path}/ (model.keras, history.csv, "
             "images/, logs/, checkpoints/)")
-    return RunResult(model, history, config.path, seconds)
+    return RunResult(model, history, config.path, seconds, trained_steps,
+                     trained_steps * config.batch_size)
+
+
+def load_model(path):
+    """Load a keras_aegan `.keras` file in Keras' safe mode.
+
+    Safe mode refuses to run code stored in the file: a model holding a `Lambda` layer (or
+    any other serialized Python function) is refused, and so is a class keras_aegan does not
+    know, each with a `UserError` that says why.
+    """
+    import zipfile
+
+    from keras_aegan.registry import model_names
+
+    model_names()  # importing the families registers their classes
+    if not os.path.isfile(path):
+        raise UserError(f"{path}: no such model file")
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except (ValueError, TypeError) as e:
+        text = str(e)
+        if "safe_mode" in text or "lambda" in text.lower():
+            raise UserError(f"{path}: refused: it holds Python code (a Lambda layer or "
+                            "function) that safe mode will not run; load it yourself with "
+                            "safe_mode=False only if you trust its source") from None
+        unknown = re.search(r"Could not locate (?:class|function) '([^']+)'", text)
+        if unknown:
+            raise UserError(f"{path}: refused: unknown class {unknown[1]!r} (not a keras_aegan "
+                            "or Keras class)") from None
+        raise UserError(f"{path}: cannot load the model ({type(e).__name__}: "
+                        f"{text.strip().splitlines()[0][:200] if text.strip() else ''})") from None
+    except (OSError, zipfile.BadZipFile, KeyError, EOFError) as e:
+        raise UserError(f"{path}: not a readable .keras file ({type(e).__name__}: {e})") from None
 
 
 def _reducible_step_logs(model):

@@ -2,11 +2,14 @@
 
 import os
 import pathlib
+import tempfile
 
 import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Evaluator networks are cached per user; tests train their own in a throwaway cache.
+os.environ["KERAS_AEGAN_CACHE"] = tempfile.mkdtemp(prefix="keras_aegan_test_cache_")
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 # The real MNIST IDX files live beside the checkout; tests that need them skip elsewhere.

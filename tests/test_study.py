@@ -1,0 +1,103 @@
+"""The comparative study end to end (tiny), its reuse on rerun, and its bad input."""
+
+import os
+
+import numpy as np
+import pytest
+
+from keras_aegan import cli
+from keras_aegan.errors import UserError
+from keras_aegan.study import StudyConfig, run_study, winners
+
+
+@pytest.fixture(scope="module")
+def tiny_study(tmp_path_factory):
+    root = tmp_path_factory.mktemp("study")
+    config = StudyConfig(dataset="digits", models=("conv_ae", "dcgan", "pca"), epochs=1,
+                         eval_samples=100, run_dir=str(root), name="tiny", export=False)
+    logs = []
+    results = run_study(config, log=logs.append)
+    return config, results, logs
+
+
+def test_tiny_study_writes_the_report(tiny_study):
+    config, results, logs = tiny_study
+    path = config.path
+    for name in ("report.md", "report.html", "results.json", "results.csv", "samples.png",
+                 "reconstructions.png", "interpolations.png", "embeddings.png", "curves.png"):
+        assert os.path.getsize(os.path.join(path, name)) > 0, name
+    rows = {r["model"]: r for r in results["rows"]}
+    assert set(rows) == {"conv_ae", "dcgan", "pca"}
+    for model, row in rows.items():
+        # The same yardsticks for every family.
+        for key in ("fid", "kid", "precision", "recall", "coverage", "classes_seen", "mse",
+                    "psnr", "ssim", "linear_probe", "knn", "train_seconds", "parameters",
+                    "images_per_second"):
+            assert np.isfinite(row[key]), (model, key)
+        assert 0 <= row["linear_probe"] <= 1 and row["classes_seen"] <= 10
+    assert rows["pca"]["family"] == "baseline" and rows["dcgan"]["family"] == "gan"
+    report = open(os.path.join(path, "report.md")).read()
+    assert "| conv_ae | autoencoder |" in report and "| dcgan | gan |" in report
+    assert "![samples](samples.png)" in report and "Who won what" in report
+    assert "<table>" in open(os.path.join(path, "report.html")).read()
+    # One progress line per model, with elapsed time and an ETA.
+    progress = [line for line in logs if line.startswith("[")]
+    assert len(progress) == 3 and all("elapsed" in p and "ETA" in p for p in progress)
+
+
+def test_rerun_reuses_finished_models(tiny_study):
+    config, first, _ = tiny_study
+    before = os.path.getmtime(os.path.join(config.path, "models", "dcgan-seed0", "model.keras"))
+    again = run_study(config, log=lambda _: None)
+    trained = {r["model"]: r["status"] for r in again["rows"] if r["model"] != "pca"}
+    assert trained == {"conv_ae": "reused", "dcgan": "reused"}
+    assert os.path.getmtime(os.path.join(config.path, "models", "dcgan-seed0",
+                                         "model.keras")) == before
+    fid = {r["model"]: r["fid"] for r in first["rows"]}
+    assert {r["model"]: r["fid"] for r in again["rows"] if r["model"] != "pca"} == \
+        {k: v for k, v in fid.items() if k != "pca"}
+
+
+def test_unlabeled_dataset_skips_label_metrics(tmp_path, digits_images):
+    x, _ = digits_images
+    np.savez(tmp_path / "unlabeled.npz", x=x[..., 0])
+    config = StudyConfig(dataset=f"npz:{tmp_path / 'unlabeled.npz'}", models=("conv_ae", "pca"),
+                         epochs=1, eval_samples=20, run_dir=str(tmp_path), export=False)
+    results = run_study(config, log=lambda _: None)
+    assert any("no labels" in note for note in results["notes"])
+    for row in results["rows"]:
+        assert "linear_probe" not in row and "classes_seen" not in row
+        assert np.isfinite(row["fid"])
+    assert "no labels" in open(os.path.join(config.path, "report.md")).read()
+
+
+def test_winners_name_the_best_of_each_family():
+    summary = [{"model": "a", "family": "autoencoder", "fid": 3.0, "psnr": 20.0},
+               {"model": "g", "family": "gan", "fid": 1.0, "psnr": 15.0}]
+    lines = winners(summary)
+    assert "- **FID**: g (gan) 1.00; best autoencoder a 3.00" in lines
+    assert "- **recon PSNR**: a (autoencoder) 20.00; best gan g 15.00" in lines
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"models": ("conv_ae", "nope")}, "unknown model 'nope' in the study"),
+    ({"budget_seconds": 0}, "budget_seconds must be positive"),
+    ({"epochs": None}, "one budget"),
+    ({"models": ()}, "at least one model"),
+])
+def test_bad_study_configs(kwargs, message):
+    args = {"epochs": 1, **kwargs}
+    if "budget_seconds" in kwargs:
+        args["epochs"] = None
+    with pytest.raises(UserError, match=message):
+        StudyConfig(**args)
+
+
+def test_cli_study_bad_input(capsys, tmp_path):
+    assert cli.main(["study", "--models", "conv_ae,zzz", "--run-dir", str(tmp_path)]) == 2
+    assert "unknown model 'zzz'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["study", "--budget-seconds", "0"])
+    assert exit_info.value.code == 2
+    assert "expected a positive number of seconds" in capsys.readouterr().err
+    assert not os.listdir(tmp_path)
