@@ -165,3 +165,57 @@ def test_read_only_output_folder(tmp_path):
     assert result.stderr.strip().splitlines()[-1] == \
         f"error: Read-only file system: {run_dir / 'conv_ae-digits'}"
     assert os.listdir(run_dir) == []
+
+
+def _keras_file_with(tmp_path, layer):
+    import keras
+
+    model = keras.Sequential([keras.Input((4,)), layer])
+    path = tmp_path / "model.keras"
+    model.save(path)
+    return path
+
+
+def test_lambda_layer_model_is_refused(tmp_path, existing_run, capsys):
+    import keras
+
+    from keras_aegan.errors import UserError
+    from keras_aegan.runner import load_model
+
+    path = _keras_file_with(tmp_path, keras.layers.Lambda(lambda x: x * 2))
+    with pytest.raises(UserError, match="refused: it holds Python code"):
+        load_model(str(path))
+    # The same file planted in a run folder: `export` refuses it too, one line, exit 2.
+    run = tmp_path / "planted"
+    shutil.copytree(existing_run / "keep", run)
+    shutil.copy(path, run / "model.keras")
+    assert cli.main(["export", str(run), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "refused: it holds Python code" in err and "\n" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_class_model_is_refused(tmp_path):
+    import json
+    import zipfile
+
+    import keras
+
+    from keras_aegan.errors import UserError
+    from keras_aegan.runner import load_model
+
+    path = _keras_file_with(tmp_path, keras.layers.Dense(2))
+    with zipfile.ZipFile(path) as z:
+        files = {n: z.read(n) for n in z.namelist()}
+    config = json.loads(files["config.json"])
+    config["config"]["layers"][-1].update(module="evil.payload", class_name="Backdoor",
+                                          registered_name="evil>Backdoor")
+    files["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    with pytest.raises(UserError, match="refused: unknown class"):
+        load_model(str(path))
+    (tmp_path / "junk.keras").write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(UserError, match="not a readable .keras file|cannot load"):
+        load_model(str(tmp_path / "junk.keras"))
