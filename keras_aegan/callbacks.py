@@ -1,4 +1,4 @@
-"""Callbacks: image grids of training progress."""
+"""Callbacks: image grids, whole-state checkpoints, time budgets and training guards."""
 
 import math
 import os
@@ -6,6 +6,9 @@ import time
 
 import keras
 import numpy as np
+import tensorflow as tf
+
+from keras_aegan.errors import UserError
 
 
 def image_grid(rows, padding=1):
@@ -146,6 +149,9 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             return
         arrays = {f"v{i}": keras.ops.convert_to_numpy(v)
                   for i, v in enumerate(training_state(self.model))}
+        if not all(np.all(np.isfinite(a)) for a in arrays.values()
+                   if np.issubdtype(a.dtype, np.floating)):
+            return  # never checkpoint a diverged state; the DivergenceGuard reports it
         tmp = f"{path}.tmp.npz"
         np.savez(tmp, step=np.int64(self.step), **arrays)
         os.replace(tmp, path)
@@ -188,3 +194,147 @@ def restore_checkpoint(model, directory, log=print):
             variable.assign(array)
         return step, path
     return 0, None
+
+
+class TrainingDiverged(UserError):
+    """A loss became NaN or infinite; the message names the network, the step and the last
+    good checkpoint."""
+
+
+class DivergenceGuard(keras.callbacks.Callback):
+    """Stops training when a loss or a network's weights become NaN/Inf, saying which
+    network diverged, at which step, and where the last good checkpoint is.
+
+    `TerminateOnNaN` only says that *something* is NaN. This guard checks, before every
+    step, that each network's weights (generator, discriminator, encoder, decoder, or the
+    model) are finite, and after every step that each logged loss is; it maps losses to
+    the networks they train (`model.loss_networks`, e.g. `{"d_loss": "discriminator",
+    "g_loss": "generator"}`; `{"loss": "model"}` by default). It raises `TrainingDiverged`
+    (a `UserError`: the CLI prints one line). Put it before the checkpoint callback, which
+    also never writes a non-finite state.
+
+    Args:
+        checkpoint: the run's `TrainingCheckpoint`, to name the last good checkpoint.
+        initial_step: the global step this `fit` starts at.
+    """
+
+    def __init__(self, checkpoint=None, initial_step=0):
+        super().__init__()
+        self.checkpoint = checkpoint
+        self.step = initial_step
+        self.epoch = 0
+        self._finite = None
+
+    def on_train_begin(self, logs=None):
+        networks = [(name, getattr(self.model, name)) for name in _NETWORKS
+                    if isinstance(getattr(self.model, name, None), keras.Model)]
+        self._names = [name for name, _ in networks] or ["model"]
+        weights = [net.weights for _, net in networks] or [self.model.weights]
+
+        @tf.function
+        def finite():
+            return tf.stack([tf.reduce_all([tf.reduce_all(tf.math.is_finite(w)) for w in ws])
+                             for ws in weights])
+
+        self._finite = finite
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def _broken(self):
+        return [n for n, ok in zip(self._names, self._finite().numpy()) if not ok]
+
+    def on_train_batch_begin(self, batch, logs=None):
+        broken = self._broken()
+        if broken:
+            self._stop(broken, f"its weights became non-finite in step {self.step}")
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        networks = getattr(self.model, "loss_networks", {"loss": "model"})
+        bad = [(key, network, float(np.asarray(logs[key]).mean()))
+               for key, network in networks.items()
+               if logs and key in logs and not np.all(np.isfinite(np.asarray(logs[key])))]
+        if bad:
+            key, network, value = bad[0]
+            also = f", also {', '.join(k for k, _, _ in bad[1:])}" if bad[1:] else ""
+            self._stop([network], f"{key} became {value} in step {self.step}{also}")
+
+    def on_train_end(self, logs=None):
+        broken = self._broken()
+        if broken:
+            self._stop(broken, f"its weights became non-finite in step {self.step}")
+
+    def _stop(self, culprits, what):
+        # Losses are listed in update order (a GAN updates its discriminator first), so the
+        # first network named diverged first; the rest followed in the same step.
+        order = list(getattr(self.model, "loss_networks", {}).values()) + self._names
+        culprits = sorted(culprits, key=lambda n: order.index(n) if n in order else len(order))
+        broken = self._broken()
+        weights = (f"non-finite weights in the {' and the '.join(broken)}" if broken
+                   else "weights still finite")
+        last = getattr(self.checkpoint, "last_path", None)
+        self.model.stop_training = True
+        raise TrainingDiverged(
+            f"the {culprits[0]} diverged at step {self.step} (epoch {self.epoch + 1}): "
+            f"{what}; {weights}; last good checkpoint: {last or 'none yet'}. Lower the "
+            "learning rate, or check the data for NaN/Inf")
+
+
+_NETWORKS = ("generator", "discriminator", "encoder", "decoder")
+
+
+class CollapseWatch(keras.callbacks.Callback):
+    """Warns, with the epoch, when a GAN shows signs of mode collapse or a lost game.
+
+    - the discriminator's accuracy (`d_accuracy`) stays at or above `accuracy` for
+      `patience` epochs: the generator no longer fools it at all;
+    - the classes of samples from a fixed noise batch, judged by `classify`, cover fewer
+      classes than they did at best: modes are being dropped.
+
+    Args:
+        classify: `images -> class indices` (e.g. an `Evaluator.predict_classes`), or
+            `None` to watch the accuracy alone.
+        num_classes: classes `classify` can return.
+        samples: size of the fixed noise batch.
+        log: called with each warning message.
+    """
+
+    def __init__(self, classify=None, num_classes=None, samples=500, patience=2,
+                 accuracy=0.99, seed=0, log=print):
+        super().__init__()
+        self.classify = classify
+        self.num_classes = num_classes
+        self.samples = samples
+        self.patience = patience
+        self.accuracy = accuracy
+        self.seed = seed
+        self.log = log
+        self.high_epochs = 0
+        self.best_seen = 0
+        self.warnings = []
+
+    def _warn(self, message):
+        self.warnings.append(message)
+        self.log(f"warning: {message}")
+
+    def on_epoch_end(self, epoch, logs=None):
+        accuracy = (logs or {}).get("d_accuracy")
+        if accuracy is not None:
+            self.high_epochs = self.high_epochs + 1 if float(accuracy) >= self.accuracy else 0
+            if self.high_epochs >= self.patience:
+                self._warn(f"epoch {epoch + 1}: the discriminator's accuracy has been "
+                           f"{float(accuracy):.3f} for {self.high_epochs} epochs; the "
+                           "generator may have collapsed (look at the sample grid)")
+        if self.classify is None or not hasattr(self.model, "generate") or \
+                getattr(self.model, "num_classes", None):
+            return
+        z = np.random.default_rng(self.seed).standard_normal(
+            (self.samples, self.model.latent_dim)).astype("float32")
+        classes = np.asarray(self.classify(keras.ops.convert_to_numpy(self.model.generate(z))))
+        seen = len(np.unique(classes))
+        if seen < self.best_seen:
+            self._warn(f"epoch {epoch + 1}: samples from fixed noise cover {seen} of "
+                       f"{self.num_classes} classes, down from {self.best_seen}: modes are "
+                       "being dropped")
+        self.best_seen = max(self.best_seen, seen)

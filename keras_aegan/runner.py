@@ -24,7 +24,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_aegan import data as data_lib
-from keras_aegan.callbacks import ImageGrid, TrainingCheckpoint, restore_checkpoint
+from keras_aegan.callbacks import (CollapseWatch, DivergenceGuard, ImageGrid, TrainingCheckpoint,
+                                   restore_checkpoint)
 from keras_aegan.errors import UserError
 from keras_aegan.registry import get_model_entry
 
@@ -236,6 +237,9 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print):
     chief, role = worker_role(strategy)
     source = config.open_data()
     info = source.info
+    # Before seeding: the watch's evaluator may train (once per dataset, then cached), and
+    # what it does to the global random state must not depend on whether it was cached.
+    watch = _collapse_watch(source, config, log) if entry.family == "gan" and chief else None
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(config.seed)
@@ -276,13 +280,16 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print):
     saver = TrainingCheckpoint(checkpoints, config.checkpoint_every, initial_step=step,
                                write=chief)
     saver.set_model(model)  # it also saves after `fit`, or when there is nothing left to fit
-    run_callbacks = [saver, *callbacks]
+    # The guard comes before the saver: a diverged state is never checkpointed.
+    run_callbacks = [DivergenceGuard(saver, initial_step=step), saver, *callbacks]
     if chief:
         run_callbacks[:0] = [
             keras.callbacks.CSVLogger(history_path, append=True),
             keras.callbacks.TensorBoard(os.path.join(config.path, "logs")),
             ImageGrid(preview, os.path.join(config.path, "images")),
         ]
+        if watch is not None:
+            run_callbacks.append(watch)
     if verbose:
         log(f"training {config.model} on {info.name}: {info.splits['train']} images of "
             f"{'x'.join(map(str, info.image_shape))}, {model.count_params():,} parameters, "
@@ -344,6 +351,18 @@ def load_model(path):
                         f"{text.strip().splitlines()[0][:200] if text.strip() else ''})") from None
     except (OSError, zipfile.BadZipFile, KeyError, EOFError) as e:
         raise UserError(f"{path}: not a readable .keras file ({type(e).__name__}: {e})") from None
+
+
+def _collapse_watch(source, config, log):
+    """A `CollapseWatch` for a GAN run; it judges classes with the dataset's evaluator
+    (trained once and cached) when the data has labels and training runs on one machine."""
+    classify = num_classes = None
+    if source.info.labeled and config.strategy == "default":
+        from keras_aegan.evaluator import get_evaluator
+
+        evaluator = get_evaluator(source)
+        classify, num_classes = evaluator.predict_classes, evaluator.num_classes
+    return CollapseWatch(classify, num_classes, seed=config.seed, log=log)
 
 
 def _reducible_step_logs(model):
