@@ -1,10 +1,10 @@
 """Name -> model builder registry, filled by the model families (`autoencoders`, `gans`).
 
 A builder takes `(image_shape, latent_dim, num_classes, **options)` and returns an
-*uncompiled* model that has a `compile()` with sensible defaults. `targets` says how the
+*uncompiled* model whose `compile()` has sensible defaults and takes `learning_rate`. `targets` says how the
 data layer's `(images, labels)` batches feed `fit`:
 
-- `"images"`: `(images, images)` — reconstruction models (autoencoders).
+- `"images"`: images alone, which the model reconstructs (autoencoders).
 - `"none"`: images alone — unconditional GANs.
 - `"labels"`: `(images, labels)` — conditional models.
 """
@@ -59,3 +59,4 @@ def model_names():
 def _load_families():
     # Importing a family module registers its models.
     import keras_aegan.autoencoders  # noqa: F401
+    import keras_aegan.gans  # noqa: F401

@@ -39,10 +39,18 @@ def _tpu_strategy():
     return tf.distribute.TPUStrategy(resolver)
 
 
+def _mirrored_strategy():
+    # Without GPUs the default all-reduce fails for conv models over several CPU devices
+    # ("Shape mismatch in the collective instance"); reducing on one device works.
+    if tf.config.list_physical_devices("GPU"):
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.MirroredStrategy(cross_device_ops=tf.distribute.ReductionToOneDevice())
+
+
 # Strategies by name. MultiWorkerMirroredStrategy reads the cluster from TF_CONFIG.
 STRATEGIES = {
     "default": tf.distribute.get_strategy,
-    "mirrored": tf.distribute.MirroredStrategy,
+    "mirrored": _mirrored_strategy,
     "multiworker": tf.distribute.MultiWorkerMirroredStrategy,
     "tpu": _tpu_strategy,
 }

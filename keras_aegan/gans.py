@@ -1,0 +1,568 @@
+"""The GAN family: `keras.Model` subclasses that override `train_step`.
+
+Users keep `fit`, callbacks, TensorBoard, checkpoints and `tf.distribute`. Every GAN holds
+a `generator` (noise -> images in [0, 1]) and a `discriminator` (images in [0, 1] ->
+logits), draws its noise from a `keras.random.SeedGenerator`, and exposes
+`generate(z)` (deterministic: the caller draws `z`), `sample(n)` and `preview(images)`.
+
+- `GAN`: both networks updated at once from one forward pass per step (the TensorFlow
+  DCGAN tutorial's scheme: one generator pass and two discriminator passes per step, a
+  third less compute than alternating updates). Used by the `gan` (dense) and `dcgan`
+  builders, with any loss of `keras_aegan.losses.GAN_LOSSES`.
+- `WGANGP`: `d_steps` critic updates with a gradient penalty per generator update.
+- `ConditionalGAN`: class labels to both networks; `generate(z, labels)`.
+
+Under `tf.distribute.MirroredStrategy`, each replica's losses are divided by the number of
+replicas (the optimizers sum the replicas' gradients), and the noise of a step is drawn
+for the global batch and sliced per replica, so one and several replicas train alike
+(batch norm is synchronized across replicas, see `networks.dcgan_generator`). Build and
+compile inside `strategy.scope()`. On several CPU devices, pass
+`cross_device_ops=tf.distribute.ReductionToOneDevice()`: with TensorFlow 2.21 the default
+collective all-reduce can pair different tensors across replicas when a step holds both
+batch-norm updates and two optimizers' reductions ("Shape mismatch in the collective
+instance").
+"""
+
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_aegan import losses as losses_lib
+from keras_aegan import networks
+from keras_aegan.callbacks import DivergenceGuard
+from keras_aegan.errors import UserError
+from keras_aegan.registry import register_model
+
+PREVIEW_COLUMNS = 16
+
+
+def _replica_info():
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None:  # cross-replica context: one logical batch
+        return 1, 0
+    return ctx.num_replicas_in_sync, ctx.replica_id_in_sync_group
+
+
+def _check_count(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise UserError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+@keras.saving.register_keras_serializable(package="keras_aegan")
+class GAN(keras.Model):
+    """A generator and a discriminator trained against each other by `fit`.
+
+    Args:
+        generator: a model mapping noise `(latent_dim,)` to images in [0, 1].
+        discriminator: a model mapping images in [0, 1] to one logit per image.
+        loss: default loss name from `keras_aegan.losses.GAN_LOSSES` (`compile` may
+            override it).
+        label_smoothing: one-sided label smoothing of the real targets (minimax losses).
+        seed: seed of the training noise (`None`: from the global seed, so
+            `keras.utils.set_random_seed` makes runs repeatable).
+        preview_size: images in `preview()`, drawn from noise fixed at construction.
+        preview_seed: seed of that fixed noise.
+
+    Example:
+        >>> gan = GAN(networks.dcgan_generator((28, 28, 1), 16),
+        ...           networks.dcgan_discriminator((28, 28, 1)))
+        >>> gan.compile()
+        >>> gan.fit(images_dataset, epochs=1)
+        >>> images = gan.generate(np.random.normal(size=(8, 16)))
+    """
+
+    default_loss = "non_saturating"
+    default_learning_rate = 2e-4
+    default_betas = (0.5, 0.999)
+
+    def __init__(self, generator, discriminator, loss=None, label_smoothing=0.0, seed=None,
+                 preview_size=64, preview_seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.loss_name = loss or self.default_loss
+        losses_lib.get_gan_loss(self.loss_name)
+        if not 0.0 <= label_smoothing < 1.0:
+            raise UserError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}")
+        self.label_smoothing = float(label_smoothing)
+        self.seed = seed
+        self.preview_size = _check_count("preview_size", preview_size, 1)
+        self.preview_seed = preview_seed
+        self.image_shape = tuple(int(d) for d in generator.output_shape[1:])
+        self.latent_dim = int(self._generator_inputs()[0].shape[-1])
+        d_shape = tuple(self._discriminator_inputs()[0].shape[1:])
+        if d_shape != self.image_shape:
+            raise UserError(f"the generator makes images of shape {self.image_shape} but the "
+                            f"discriminator takes {d_shape}")
+        self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
+        # Fixed at construction (not a weight): the same noise every epoch shows progress.
+        self.preview_noise = np.random.default_rng(preview_seed).standard_normal(
+            (preview_size, self.latent_dim)).astype("float32")
+        self._trackers = self._make_trackers()
+        self.gan_loss = self.loss_name
+        self.d_optimizer = self.g_optimizer = None
+        # The parts are built functional models, so the whole is built too.
+        self.built = True
+
+    # Which network each logged loss trains, in update order (for `DivergenceGuard`).
+    loss_networks = {"d_loss": "discriminator", "g_loss": "generator"}
+
+    def _make_trackers(self):
+        return {name: keras.metrics.Mean(name=name)
+                for name in ("d_loss", "g_loss", "d_accuracy")}
+
+    def _generator_inputs(self):
+        inputs = self.generator.inputs
+        return inputs if isinstance(inputs, (list, tuple)) else [inputs]
+
+    def _discriminator_inputs(self):
+        inputs = self.discriminator.inputs
+        return inputs if isinstance(inputs, (list, tuple)) else [inputs]
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
+
+    # ------------------------------------------------------------------ compile / save
+
+    def compile(self, d_optimizer=None, g_optimizer=None, loss=None, learning_rate=None,
+                **kwargs):
+        """Set the two optimizers and the loss.
+
+        Args:
+            d_optimizer: discriminator optimizer (an instance, name or config); default
+                Adam at `learning_rate` with the model's betas (0.5, 0.999 for DCGAN).
+            g_optimizer: generator optimizer; same default.
+            loss: a name from `keras_aegan.losses.GAN_LOSSES`; default: the model's.
+            learning_rate: learning rate of the default optimizers (default 2e-4).
+            **kwargs: passed to `keras.Model.compile` (`run_eagerly`, `jit_compile`, ...).
+
+        Under a `mixed_float16` policy both optimizers are wrapped in a
+        `keras.optimizers.LossScaleOptimizer`. The optimizers are built here, so call
+        `compile` inside the strategy scope when distributing.
+        """
+        if learning_rate is not None and not (
+                isinstance(learning_rate, (int, float)) and 0 < learning_rate < 10):
+            raise UserError(f"learning_rate must be in (0, 10), got {learning_rate!r}")
+        rate = self.default_learning_rate if learning_rate is None else float(learning_rate)
+        self.d_optimizer = self._optimizer(d_optimizer, rate, "d_optimizer")
+        self.g_optimizer = self._optimizer(g_optimizer, rate, "g_optimizer")
+        self.gan_loss = loss or self.loss_name
+        self.d_loss_fn, self.g_loss_fn = losses_lib.get_gan_loss(self.gan_loss)
+        super().compile(optimizer=None, loss=None, **kwargs)
+        # Built now (not at the first step) so that a strategy scope owns the slots and a
+        # loaded model has variables to restore the saved state into.
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+    def _optimizer(self, optimizer, rate, name):
+        if optimizer is None:
+            optimizer = keras.optimizers.Adam(rate, beta_1=self.default_betas[0],
+                                              beta_2=self.default_betas[1], name=name)
+        else:
+            optimizer = keras.optimizers.get(optimizer)
+        mixed = any(net.dtype_policy.name == "mixed_float16"
+                    for net in (self.generator, self.discriminator))
+        if mixed and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_scaled")
+        return optimizer
+
+    def get_compile_config(self):
+        if not self.compiled or self.d_optimizer is None:
+            return None
+        return {"d_optimizer": keras.optimizers.serialize(self.d_optimizer),
+                "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
+                "loss": self.gan_loss}
+
+    def compile_from_config(self, config):
+        # Keras skips models with a custom `compile()` on load; rebuilding both optimizers
+        # here lets the saved optimizer state be restored into them.
+        self.compile(d_optimizer=keras.optimizers.deserialize(config["d_optimizer"]),
+                     g_optimizer=keras.optimizers.deserialize(config["g_optimizer"]),
+                     loss=config.get("loss"))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(generator=keras.layers.serialize(self.generator),
+                      discriminator=keras.layers.serialize(self.discriminator),
+                      loss=self.loss_name, label_smoothing=self.label_smoothing,
+                      seed=self.seed, preview_size=self.preview_size,
+                      preview_seed=self.preview_seed)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["generator"] = keras.layers.deserialize(config["generator"])
+        config["discriminator"] = keras.layers.deserialize(config["discriminator"])
+        return cls(**config)
+
+    # Keras does not save a SeedGenerator's state; without it a reloaded model would redraw
+    # the noise it already trained on instead of resuming the sequence.
+    _SEED_STATE_KEY = "noise_seed_state"
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        store[self._SEED_STATE_KEY] = keras.ops.convert_to_numpy(self.seed_generator.state.value)
+
+    def load_own_variables(self, store):
+        keys = [k for k in store.keys() if k != self._SEED_STATE_KEY]
+        super().load_own_variables({k: store[k] for k in keys})
+        if self._SEED_STATE_KEY in store.keys():
+            self.seed_generator.state.assign(np.asarray(store[self._SEED_STATE_KEY]))
+
+    def fit(self, *args, callbacks=None, **kwargs):
+        """`keras.Model.fit`, plus a `DivergenceGuard` (a NaN stops training, naming the
+        network and step) unless `callbacks` holds one."""
+        callbacks = list(callbacks or [])
+        if not any(isinstance(c, DivergenceGuard) for c in callbacks):
+            callbacks.append(DivergenceGuard())
+        return super().fit(*args, callbacks=callbacks, **kwargs)
+
+    # ------------------------------------------------------------------------ training
+
+    def _unpack(self, data):
+        images = data[0] if isinstance(data, (tuple, list)) else data
+        self.check_images(images)
+        return images, None
+
+    def check_images(self, images):
+        """A `UserError` when `images` are not `(batch, *image_shape)`."""
+        shape = tuple(images.shape[1:])
+        if len(images.shape) != 4 or shape != self.image_shape:
+            raise UserError(f"image_shape: this model was built for images of shape "
+                            f"{self.image_shape}, got batches of shape {tuple(images.shape)}")
+
+    def _noise(self, batch):
+        replicas, replica = _replica_info()
+        z = keras.random.normal((batch * replicas, self.latent_dim), seed=self.seed_generator)
+        if replicas > 1:
+            z = tf.gather(tf.reshape(z, (replicas, batch, self.latent_dim)), replica)
+        return z
+
+    def _generate(self, z, labels, training):
+        return self.generator(z, training=training)
+
+    def _discriminate(self, images, labels, training):
+        return self.discriminator(images, training=training)
+
+    def _d_loss(self, real_logits, fake_logits):
+        if self.gan_loss in ("minimax", "non_saturating") and self.label_smoothing:
+            return self.d_loss_fn(real_logits, fake_logits, label_smoothing=self.label_smoothing)
+        return self.d_loss_fn(real_logits, fake_logits)
+
+    def _update(self, optimizer, tape, loss, variables):
+        grads = tape.gradient(loss, variables)
+        optimizer.apply(grads, variables)
+
+    def train_step(self, data):
+        real, labels = self._unpack(data)
+        batch = tf.shape(real)[0]
+        replicas, _ = _replica_info()
+        z = self._noise(batch)
+        with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
+            fake = self._generate(z, labels, training=True)
+            real_logits = self._discriminate(real, labels, training=True)
+            fake_logits = self._discriminate(fake, labels, training=True)
+            d_loss = self._d_loss(real_logits, fake_logits)
+            g_loss = self.g_loss_fn(fake_logits)
+            # Optimizers sum the replicas' gradients: each replica's share of the mean.
+            d_scaled = self.d_optimizer.scale_loss(d_loss / replicas)
+            g_scaled = self.g_optimizer.scale_loss(g_loss / replicas)
+        self._update(self.d_optimizer, d_tape, d_scaled, self.discriminator.trainable_variables)
+        self._update(self.g_optimizer, g_tape, g_scaled, self.generator.trainable_variables)
+        return self._log(d_loss, g_loss, real_logits, fake_logits)
+
+    def test_step(self, data):
+        real, labels = self._unpack(data)
+        z = self._noise(tf.shape(real)[0])
+        fake = self._generate(z, labels, training=False)
+        real_logits = self._discriminate(real, labels, training=False)
+        fake_logits = self._discriminate(fake, labels, training=False)
+        return self._log(self._d_loss(real_logits, fake_logits), self.g_loss_fn(fake_logits),
+                         real_logits, fake_logits)
+
+    def _log(self, d_loss, g_loss, real_logits, fake_logits):
+        self._trackers["d_loss"].update_state(d_loss)
+        self._trackers["g_loss"].update_state(g_loss)
+        accuracy = 0.5 * (keras.ops.mean(keras.ops.cast(real_logits > 0, "float32"))
+                          + keras.ops.mean(keras.ops.cast(fake_logits < 0, "float32")))
+        self._trackers["d_accuracy"].update_state(accuracy)
+        return {name: m.result() for name, m in self._trackers.items()}
+
+    # ------------------------------------------------------------------------ inference
+
+    def call(self, inputs, training=False):
+        return self.generator(inputs, training=training)
+
+    def _check_noise(self, z):
+        z = keras.ops.cast(keras.ops.convert_to_tensor(z), "float32")
+        if len(z.shape) != 2 or z.shape[-1] != self.latent_dim:
+            raise UserError(f"latent size: this generator takes noise of shape (batch, "
+                            f"{self.latent_dim}), got {tuple(z.shape)}")
+        return z
+
+    def generate(self, z):
+        """Noise `(batch, latent_dim)` -> images in [0, 1]; deterministic (no random ops).
+
+        Args:
+            z: noise, e.g. `np.random.normal(size=(n, model.latent_dim))`.
+
+        Returns:
+            A float32 tensor `(batch, *image_shape)`.
+        """
+        return self.generator(self._check_noise(z), training=False)
+
+    def sample(self, n, seed=None):
+        """`n` images in [0, 1] (numpy) from fresh standard-normal noise.
+
+        Args:
+            n: number of images.
+            seed: an int for repeatable samples; `None` draws new noise each call.
+        """
+        n = _check_count("n", n, 1)
+        z = keras.random.normal((n, self.latent_dim), seed=seed)
+        return keras.ops.convert_to_numpy(self.generate(z))
+
+    def preview(self, images=None):
+        """Rows of generated images (numpy, [0, 1]) from the fixed preview noise.
+
+        `images` (real images, passed by the `ImageGrid` callback) are not used: the
+        same noise every epoch shows the generator's progress.
+        """
+        del images
+        out = keras.ops.convert_to_numpy(self.generate(self.preview_noise))
+        return [out[i:i + PREVIEW_COLUMNS] for i in range(0, len(out), PREVIEW_COLUMNS)]
+
+
+@keras.saving.register_keras_serializable(package="keras_aegan")
+class WGANGP(GAN):
+    """Wasserstein GAN with gradient penalty (Gulrajani et al. 2017).
+
+    Each step makes `d_steps` critic updates on the step's real batch (fresh noise each
+    time), then one generator update. The critic loss is `E[D(fake)] - E[D(real)] +
+    gp_weight * E[(||grad D(x_hat)|| - 1)^2]` with `x_hat` drawn uniformly on the line
+    between a real and a generated image.
+
+    Args:
+        generator: noise -> images in [0, 1].
+        discriminator: the critic, images -> one unbounded score; no batch norm (the
+            penalty is per sample).
+        d_steps: critic updates per generator update (>= 1).
+        gp_weight: weight of the gradient penalty.
+        **kwargs: see `GAN`.
+    """
+
+    default_loss = "wasserstein"
+    default_learning_rate = 2e-4
+    default_betas = (0.5, 0.9)
+
+    def __init__(self, generator, discriminator, d_steps=3, gp_weight=10.0, **kwargs):
+        self.d_steps = _check_count("d_steps", d_steps, 1)
+        if not (isinstance(gp_weight, (int, float)) and gp_weight >= 0):
+            raise UserError(f"gp_weight must be a number >= 0, got {gp_weight!r}")
+        self.gp_weight = float(gp_weight)
+        super().__init__(generator, discriminator, **kwargs)
+
+    def _make_trackers(self):
+        return {name: keras.metrics.Mean(name=name)
+                for name in ("d_loss", "g_loss", "gradient_penalty", "w_distance")}
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(d_steps=self.d_steps, gp_weight=self.gp_weight)
+        return config
+
+    def _uniform(self, batch):
+        replicas, replica = _replica_info()
+        alpha = keras.random.uniform((batch * replicas,), seed=self.seed_generator)
+        if replicas > 1:
+            alpha = tf.gather(tf.reshape(alpha, (replicas, batch)), replica)
+        return alpha
+
+    def _critic_losses(self, real, fake, labels, training):
+        real_scores = self._discriminate(real, labels, training=training)
+        fake_scores = self._discriminate(fake, labels, training=training)
+        d_cost = self.d_loss_fn(real_scores, fake_scores)
+        penalty = losses_lib.gradient_penalty(
+            lambda x, training: self._discriminate(x, labels, training=training),
+            real, fake, self._uniform(tf.shape(real)[0]), training=training)
+        w_distance = keras.ops.mean(keras.ops.cast(real_scores, "float32")) - keras.ops.mean(
+            keras.ops.cast(fake_scores, "float32"))
+        return d_cost + self.gp_weight * penalty, penalty, w_distance
+
+    def train_step(self, data):
+        real, labels = self._unpack(data)
+        batch = tf.shape(real)[0]
+        replicas, _ = _replica_info()
+        critic_vars = self.discriminator.trainable_variables
+        for _ in range(self.d_steps):
+            fake = self._generate(self._noise(batch), labels, training=True)
+            with tf.GradientTape() as tape:
+                d_loss, penalty, w_distance = self._critic_losses(real, fake, labels, True)
+                scaled = self.d_optimizer.scale_loss(d_loss / replicas)
+            self._update(self.d_optimizer, tape, scaled, critic_vars)
+        z = self._noise(batch)
+        with tf.GradientTape() as tape:
+            fake_scores = self._discriminate(self._generate(z, labels, training=True), labels,
+                                             training=True)
+            g_loss = self.g_loss_fn(fake_scores)
+            scaled = self.g_optimizer.scale_loss(g_loss / replicas)
+        self._update(self.g_optimizer, tape, scaled, self.generator.trainable_variables)
+        return self._log_w(d_loss, g_loss, penalty, w_distance)
+
+    def test_step(self, data):
+        real, labels = self._unpack(data)
+        fake = self._generate(self._noise(tf.shape(real)[0]), labels, training=False)
+        d_loss, penalty, w_distance = self._critic_losses(real, fake, labels, False)
+        g_loss = self.g_loss_fn(self._discriminate(fake, labels, training=False))
+        return self._log_w(d_loss, g_loss, penalty, w_distance)
+
+    def _log_w(self, d_loss, g_loss, penalty, w_distance):
+        for name, value in (("d_loss", d_loss), ("g_loss", g_loss),
+                            ("gradient_penalty", penalty), ("w_distance", w_distance)):
+            self._trackers[name].update_state(value)
+        return {name: m.result() for name, m in self._trackers.items()}
+
+
+@keras.saving.register_keras_serializable(package="keras_aegan")
+class ConditionalGAN(GAN):
+    """A GAN whose networks both see the class label (Mirza & Osindero 2014).
+
+    Trained on `(images, labels)` batches; the fakes of a step use the real batch's
+    labels, so the classes are generated as often as the data holds them.
+
+    Args:
+        generator: a model `[noise, labels] -> images in [0, 1]`.
+        discriminator: a model `[images, labels] -> logits`.
+        num_classes: number of classes (int labels `0 .. num_classes - 1`).
+        **kwargs: see `GAN`.
+
+    Example:
+        >>> cgan = build_cgan((28, 28, 1), latent_dim=16, num_classes=10)
+        >>> cgan.compile()
+        >>> cgan.fit(dataset_of_images_and_labels)
+        >>> sevens = cgan.generate(np.random.normal(size=(8, 16)), np.full(8, 7))
+    """
+
+    def __init__(self, generator, discriminator, num_classes, **kwargs):
+        self.num_classes = _check_count("num_classes", num_classes, 2)
+        super().__init__(generator, discriminator, **kwargs)
+        if len(self._generator_inputs()) != 2 or len(self._discriminator_inputs()) != 2:
+            raise UserError("a conditional GAN needs networks taking [noise, labels] and "
+                            "[images, labels]")
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(num_classes=self.num_classes)
+        return config
+
+    def _unpack(self, data):
+        if not isinstance(data, (tuple, list)) or len(data) < 2:
+            raise UserError("a conditional GAN trains on (images, labels) batches")
+        images, labels = data[0], data[1]
+        self.check_images(images)
+        return images, keras.ops.cast(keras.ops.reshape(labels, (-1,)), "int32")
+
+    def _generate(self, z, labels, training):
+        return self.generator([z, labels], training=training)
+
+    def _discriminate(self, images, labels, training):
+        return self.discriminator([images, labels], training=training)
+
+    def call(self, inputs, training=False):
+        z, labels = inputs
+        return self.generator([z, labels], training=training)
+
+    def _check_labels(self, labels, count):
+        labels = keras.ops.convert_to_tensor(labels)
+        if len(labels.shape) == 2 and labels.shape[-1] == 1:
+            labels = keras.ops.reshape(labels, (-1,))
+        if len(labels.shape) != 1:
+            raise UserError(f"labels must be a vector of class indices, got shape "
+                            f"{tuple(labels.shape)}")
+        if labels.shape[0] is not None and count is not None and labels.shape[0] != count:
+            raise UserError(f"label count: got {labels.shape[0]} labels for {count} noise "
+                            "vectors; give one label per noise vector")
+        if tf.executing_eagerly():
+            values = keras.ops.convert_to_numpy(labels)
+            if values.size and (values.min() < 0 or values.max() >= self.num_classes):
+                raise UserError(f"labels must be in 0..{self.num_classes - 1}, got "
+                                f"{values.min()}..{values.max()}")
+        return keras.ops.cast(labels, "int32")
+
+    def generate(self, z, labels):
+        """Noise `(batch, latent_dim)` and int labels `(batch,)` -> images in [0, 1].
+
+        Deterministic (no random ops). A `UserError` for a wrong latent size or a label
+        count different from the noise count.
+        """
+        z = self._check_noise(z)
+        labels = self._check_labels(labels, z.shape[0])
+        return self.generator([z, labels], training=False)
+
+    def sample(self, n, labels=None, seed=None):
+        """`n` images (numpy); `labels` default to `0, 1, ..., num_classes - 1, 0, ...`."""
+        n = _check_count("n", n, 1)
+        if labels is None:
+            labels = np.arange(n) % self.num_classes
+        z = keras.random.normal((n, self.latent_dim), seed=seed)
+        return keras.ops.convert_to_numpy(self.generate(z, labels))
+
+    def preview(self, images=None):
+        """One row per class (the first 16 classes), the same fixed noise along each column."""
+        del images
+        z = self.preview_noise[:PREVIEW_COLUMNS]
+        return [keras.ops.convert_to_numpy(
+                    self.generate(z, np.full(len(z), c, "int32")))
+                for c in range(min(self.num_classes, 16))]
+
+
+# ---------------------------------------------------------------------------- builders
+
+
+@register_model("gan", family="gan", targets="none")
+def build_gan(image_shape, latent_dim=16, num_classes=None, units=(256, 512), loss=None,
+              dropout=0.0, seed=None):
+    """Dense GAN (Goodfellow et al. 2014): fully connected generator and discriminator."""
+    del num_classes  # unconditional
+    return GAN(networks.dense_generator(image_shape, latent_dim, units),
+               networks.dense_discriminator(image_shape, tuple(reversed(units)),
+                                            dropout=dropout),
+               loss=loss, seed=seed, name="gan")
+
+
+@register_model("dcgan", family="gan", targets="none")
+def build_dcgan(image_shape, latent_dim=16, num_classes=None, width=64, loss=None,
+                label_smoothing=0.0, seed=None):
+    """DCGAN (Radford et al. 2015): strided convolutions with batch norm, sized to the images."""
+    del num_classes  # unconditional
+    return GAN(networks.dcgan_generator(image_shape, latent_dim, width),
+               networks.dcgan_discriminator(image_shape, width),
+               loss=loss, label_smoothing=label_smoothing, seed=seed, name="dcgan")
+
+
+@register_model("wgan_gp", family="gan", targets="none")
+def build_wgan_gp(image_shape, latent_dim=16, num_classes=None, width=64, d_steps=3,
+                  gp_weight=10.0, seed=None):
+    """WGAN-GP (Gulrajani et al. 2017): a layer-normalized critic with a gradient penalty."""
+    del num_classes  # unconditional
+    return WGANGP(networks.dcgan_generator(image_shape, latent_dim, width),
+                  networks.dcgan_discriminator(image_shape, width, normalization="layer",
+                                               logit_bias=False, name="critic"),
+                  d_steps=d_steps, gp_weight=gp_weight, seed=seed, name="wgan_gp")
+
+
+@register_model("cgan", family="gan", targets="labels")
+def build_cgan(image_shape, latent_dim=16, num_classes=10, width=64, loss=None,
+               label_smoothing=0.0, seed=None):
+    """Conditional DCGAN: the label embedded into the generator, projected in the discriminator."""
+    if num_classes is None:
+        raise UserError("cgan needs class labels, and the dataset has none")
+    return ConditionalGAN(
+        networks.dcgan_generator(image_shape, latent_dim, width, num_classes=num_classes),
+        networks.dcgan_discriminator(image_shape, width, num_classes=num_classes),
+        num_classes=num_classes, loss=loss, label_smoothing=label_smoothing, seed=seed,
+        name="cgan")
