@@ -315,17 +315,17 @@ def run_study(config, *, verbose=1, log=print):
             subjects[model] = subject
         elapsed = time.perf_counter() - start
         eta = elapsed / (i + 1) * (len(jobs) - i - 1)
-        log(f"[{i + 1}/{len(jobs)}] {model} seed {seed}: {row['status']} in "
-            f"{time.perf_counter() - job_start:.1f}s (trained {row['train_seconds']:.1f}s) - "
+        log(f"[{i + 1}/{len(jobs)}] {model} seed {seed}: {row['status']}, done in "
+            f"{time.perf_counter() - job_start:.1f}s (training {row['train_seconds']:.1f}s) - "
             f"elapsed {_clock(elapsed)}, ETA {_clock(eta)}")
     summary = _summarise(rows, config.models)
     results = {"study": config.study_name, "dataset": info.name, "budget": _budget_text(config),
                "seeds": list(config.seeds), "rows": rows, "summary": summary, "notes": notes,
                "evaluator": {"path": os.fspath(evaluator.path),
                              "test_accuracy": evaluator.test_accuracy}}
-    _write_json(os.path.join(config.path, "results.json"), results)
     _write_csv(os.path.join(config.path, "results.csv"), summary)
-    _write_figures(config, subjects, test_x, test_y)
+    results["figure_rows"] = _write_figures(config, subjects, test_x, test_y)
+    _write_json(os.path.join(config.path, "results.json"), results)
     write_report(config, results)
     log(f"study done in {_clock(time.perf_counter() - start)}: {config.path}/report.md "
         "(and report.html)")
@@ -448,6 +448,11 @@ def winners(summary):
             continue
         pick = min if better == "low" else max
         best = pick(scored, key=lambda e: e[key])
+        tied = [e["model"] for e in scored if e[key] == best[key]]
+        if len(tied) > 1:
+            lines.append(f"- **{header}**: a tie at {fmt.format(best[key])} "
+                         f"({', '.join(tied)})")
+            continue
         tally[best["family"]] = tally.get(best["family"], 0) + 1
         others = []
         for family in ("autoencoder", "gan", "baseline"):
@@ -474,6 +479,7 @@ def write_report(config, results):
         f"| {e['model']} | {e['family']} | " + " | ".join(_cell(e, k, seeds) for k in keys) + " |"
         for e in summary]
     samplers = sorted({f"{r['model']}: {r['sampler']}" for r in results["rows"]})
+    figure_rows = {k: ", ".join(v) for k, v in results.get("figure_rows", {}).items()}
     exports = sorted({f"{r['model']}: `{r['export']}`" for r in results["rows"] if "export" in r})
     lines = [
         f"# Study {results['study']}",
@@ -502,15 +508,17 @@ def write_report(config, results):
         "",
         "## Pictures",
         "",
-        "Samples (one row per model):",
+        f"Samples (rows, top to bottom: {figure_rows.get('samples', '')}):",
         "",
         "![samples](samples.png)",
         "",
-        "Reconstructions of test images (top row: the originals):",
+        "Reconstructions of test images (rows: "
+        f"{figure_rows.get('reconstructions', '')}):",
         "",
         "![reconstructions](reconstructions.png)",
         "",
-        "Interpolations (between two test images' codes, or two noise vectors for GANs):",
+        "Interpolations between two test images' codes, or two noise vectors for GANs (rows: "
+        f"{figure_rows.get('interpolations', '')}):",
         "",
         "![interpolations](interpolations.png)",
         "",
@@ -591,6 +599,7 @@ def _write_figures(config, subjects, test_x, test_y):
     from keras_aegan.reduction import embedding_plot
 
     names = list(subjects)
+    rows = {"samples": names, "reconstructions": ["originals"], "interpolations": []}
     save_grid(os.path.join(config.path, "samples.png"),
               [subjects[n].sample(12, seed=99) for n in names])
     recon_rows = [test_x[:12]]
@@ -598,9 +607,14 @@ def _write_figures(config, subjects, test_x, test_y):
         recon = subjects[n].reconstruct(test_x[:12], steps=50)
         if recon is not None:
             recon_rows.append(recon)
+            rows["reconstructions"].append(n)
     save_grid(os.path.join(config.path, "reconstructions.png"), recon_rows)
-    interp = [r for r in (subjects[n].interpolate(test_x[0], test_x[1]) for n in names)
-              if r is not None]
+    interp = []
+    for n in names:
+        line = subjects[n].interpolate(test_x[0], test_x[1])
+        if line is not None:
+            interp.append(line)
+            rows["interpolations"].append(n)
     if interp:
         save_grid(os.path.join(config.path, "interpolations.png"), interp)
     from sklearn.decomposition import PCA
@@ -614,6 +628,7 @@ def _write_figures(config, subjects, test_x, test_y):
     if embeddings:
         embedding_plot(os.path.join(config.path, "embeddings.png"), embeddings, labels)
     _plot_curves(config, [n for n in names if n not in BASELINES])
+    return rows
 
 
 def _plot_curves(config, names):

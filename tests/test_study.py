@@ -39,6 +39,7 @@ def test_tiny_study_writes_the_report(tiny_study):
     report = open(os.path.join(path, "report.md")).read()
     assert "| conv_ae | autoencoder |" in report and "| dcgan | gan |" in report
     assert "![samples](samples.png)" in report and "Who won what" in report
+    assert "Samples (rows, top to bottom: conv_ae, dcgan, pca)" in report
     assert "<table>" in open(os.path.join(path, "report.html")).read()
     # One progress line per model, with elapsed time and an ETA.
     progress = [line for line in logs if line.startswith("[")]
@@ -76,7 +77,10 @@ def test_winners_name_the_best_of_each_family():
                {"model": "g", "family": "gan", "fid": 1.0, "psnr": 15.0}]
     lines = winners(summary)
     assert "- **FID**: g (gan) 1.00; best autoencoder a 3.00" in lines
+    assert lines[0] == "Columns won, by family: gan 1, autoencoder 1."
     assert "- **recon PSNR**: a (autoencoder) 20.00; best gan g 15.00" in lines
+    summary[1]["psnr"] = 20.0
+    assert "- **recon PSNR**: a tie at 20.00 (a, g)" in winners(summary)
 
 
 @pytest.mark.parametrize("kwargs,message", [
