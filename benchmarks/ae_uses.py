@@ -1,0 +1,92 @@
+"""What autoencoders are for, shown on real images: feature detectors, unsupervised
+pre-training with 1% / 10% of the labels, VAE samples and interpolations, denoising PSNR,
+and the code activation a sparsity penalty achieves.
+
+    python benchmarks/ae_uses.py --data digits --out runs/ae_uses_digits
+    flock /tmp/keras_aegan_bench.lock python benchmarks/ae_uses.py \
+        --data idx:/work/shared/data/mnist --epochs 3 --out runs/ae_uses_mnist
+"""
+
+import argparse
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+
+from keras_aegan import reduction  # noqa: E402
+from keras_aegan.data import open_source  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", default="digits")
+    parser.add_argument("--epochs", type=int, default=30, help="autoencoder epochs")
+    parser.add_argument("--latent-dim", type=int, default=16)
+    parser.add_argument("--noise-level", type=float, default=0.3)
+    parser.add_argument("--out", default="runs/ae_uses")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+
+    source = open_source(args.data)
+    x_train, y_train = (np.concatenate(a) for a in zip(source.arrays("train"),
+                                                       source.arrays("validation")))
+    x_test, y_test = source.arrays("test")
+    print(f"{args.data}: {len(x_train)} train / {len(x_test)} test images", flush=True)
+    fit = dict(epochs=args.epochs, batch_size=128, seed=args.seed)
+    k = args.latent_dim
+
+    # Feature detectors: first-layer units of a dense AE, filters of a conv AE.
+    start = time.perf_counter()
+    dense, _ = reduction.train_autoencoder("dense_ae", x_train, k, units=(256, 128), **fit)
+    conv, _ = reduction.train_autoencoder("conv_ae", x_train, k, **fit)
+    for name, model in (("dense", dense), ("conv", conv)):
+        path = reduction.feature_detectors(model, os.path.join(args.out, f"features_{name}.png"))
+        print(f"feature detectors ({name}): {path}")
+
+    # Unsupervised pre-training (the dense AE above) vs the same classifier from scratch.
+    rows = reduction.pretraining_study(x_train, y_train, x_test, y_test, pretrained=dense,
+                                       seed=args.seed)
+    print("\nunsupervised pre-training: test accuracy of encoder + softmax")
+    print(reduction.format_table(rows))
+
+    # Generation: VAE samples and interpolations.
+    vae, _ = reduction.train_autoencoder("vae", x_train, k, **fit)
+    samples, interpolations = reduction.vae_grids(vae, x_test[:16], args.out, seed=args.seed)
+    print(f"\nVAE: {samples}, {interpolations}; test ELBO terms:",
+          {key: round(float(v), 3) for key, v in
+           vae.evaluate(x_test, x_test, verbose=0, return_dict=True).items()})
+
+    # Denoising: the same noise the denoising AE trained with, on test images.
+    denoiser, _ = reduction.train_autoencoder("denoising_ae", x_train, k,
+                                              noise_level=args.noise_level, **fit)
+    rows = []
+    for name, model in (("denoising_ae", denoiser), ("conv_ae (no noise in training)", conv)):
+        result = reduction.denoising_psnr(model, x_test, "gaussian", args.noise_level,
+                                          args.seed)
+        rows.append(dict(model=name, noisy_psnr=result["noisy"],
+                         denoised_psnr=result["denoised"]))
+    print(f"\ndenoising: PSNR (dB) against clean test images, Gaussian noise "
+          f"sigma={args.noise_level}")
+    print(reduction.format_table(rows))
+
+    # Sparsity: mean code activation with and without the KL penalty (target 0.05).
+    rows = []
+    for kl_weight in (0.0, 1.0):
+        model, _ = reduction.train_autoencoder("sparse_ae", x_train, 64, kl_weight=kl_weight,
+                                               sparsity_target=0.05, **fit)
+        recon = reduction.predict(lambda x: model(x, training=False), x_test)
+        rows.append(dict(kl_weight=kl_weight, target=0.05,
+                         mean_activation=model.mean_activation(x_test),
+                         error=reduction.reconstruction_error(x_test, recon)))
+    print("\nsparse autoencoder (64 sigmoid code units): mean code activation on test images")
+    print(reduction.format_table(rows))
+    print(f"(total {time.perf_counter() - start:.0f}s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,428 @@
+"""What autoencoders are for: dimensionality reduction, features, pre-training, generation,
+denoising — measured against scikit-learn baselines.
+
+Library functions on numpy arrays of images in [0, 1] (as `Source.arrays` gives them); the
+`benchmarks/` scripts call them and print the tables.
+
+- `reduction_table`: autoencoders vs PCA vs LLE at a code size `k`: reconstruction error on
+  the test images, and k-NN / logistic-regression accuracy on the codes.
+- `embedding_plot`: 2-D embeddings side by side, coloured by label (PNG).
+- `feature_detectors`: the first layer's units / conv filters as a PNG grid.
+- `pretraining_study`: an encoder pre-trained without labels, then a classifier on 1% / 10%
+  of the labels (frozen, then fine-tuned) vs the same classifier from scratch.
+- `vae_grids`: VAE samples and interpolations between two codes (PNG grids).
+- `denoising_psnr`: PSNR of noisy vs denoised test images.
+"""
+
+import time
+
+import keras
+import numpy as np
+
+from keras_aegan.callbacks import save_grid
+from keras_aegan.errors import UserError
+from keras_aegan.registry import get_model_entry
+
+
+def flatten(images):
+    """`(n, ...)` -> `(n, features)` float32."""
+    images = np.asarray(images, "float32")
+    return images.reshape(len(images), -1)
+
+
+def reconstruction_error(images, reconstructions):
+    """Squared error summed over pixels, averaged over images (Hinton & Salakhutdinov's
+    figure: PCA with 30 components gives 13.87 on the MNIST test set)."""
+    a, b = flatten(images), flatten(reconstructions)
+    if a.shape != b.shape:
+        raise UserError(f"images {a.shape} and reconstructions {b.shape} differ in shape")
+    return float(np.mean(np.sum((a - b) ** 2, axis=1)))
+
+
+def psnr(clean, other):
+    """Mean over images of the peak signal-to-noise ratio in dB, for images in [0, 1]."""
+    a, b = flatten(clean), flatten(np.clip(other, 0.0, 1.0))
+    mse = np.maximum(np.mean((a - b) ** 2, axis=1), 1e-10)
+    return float(np.mean(10.0 * np.log10(1.0 / mse)))
+
+
+def predict(fn, x, batch_size=512):
+    """Apply a Keras callable (e.g. `model.encode`) to a numpy array in batches."""
+    outputs = [keras.ops.convert_to_numpy(fn(x[i:i + batch_size]))
+               for i in range(0, len(x), batch_size)]
+    return np.concatenate(outputs)
+
+
+# ---------------------------------------------------------------- baselines and classifiers
+
+
+def pca_codes(x_train, x_test, k, seed=0):
+    """PCA fitted on `x_train`: `(train_codes, test_codes, test_reconstructions, seconds)`."""
+    from sklearn.decomposition import PCA
+
+    start = time.perf_counter()
+    pca = PCA(n_components=k, random_state=seed).fit(flatten(x_train))
+    train_codes, test_codes = pca.transform(flatten(x_train)), pca.transform(flatten(x_test))
+    recon = pca.inverse_transform(test_codes).reshape(np.shape(x_test))
+    return train_codes, test_codes, recon, time.perf_counter() - start
+
+
+def lle_codes(x_train, x_test, k, n_neighbors=12, max_train=2000, seed=0):
+    """Locally linear embedding fitted on (at most `max_train` of) `x_train`.
+
+    LLE has no decoder; the reconstruction is a *pre-image estimate*: the distance-weighted
+    mean of the training images whose codes are the test code's nearest neighbours.
+
+    Returns:
+        `(train_codes, test_codes, test_reconstructions, seconds, train_index)`, where
+        `train_index` selects the training images that were embedded.
+    """
+    from sklearn.manifold import LocallyLinearEmbedding
+    from sklearn.neighbors import KNeighborsRegressor
+
+    n = len(x_train)
+    index = np.sort(np.random.default_rng(seed).permutation(n)[:max_train]) if n > max_train \
+        else np.arange(n)
+    x_fit = flatten(x_train)[index]
+    start = time.perf_counter()
+    lle = LocallyLinearEmbedding(n_neighbors=max(n_neighbors, k + 1), n_components=k,
+                                 eigen_solver="dense" if len(index) <= 2000 else "arpack",
+                                 random_state=seed)
+    train_codes = lle.fit_transform(x_fit)
+    test_codes = lle.transform(flatten(x_test))
+    preimage = KNeighborsRegressor(n_neighbors=5, weights="distance").fit(train_codes, x_fit)
+    recon = np.clip(preimage.predict(test_codes), 0.0, 1.0).reshape(np.shape(x_test))
+    return train_codes, test_codes, recon, time.perf_counter() - start, index
+
+
+def code_accuracy(train_codes, y_train, test_codes, y_test, n_neighbors=5, seed=0):
+    """Test accuracy of k-NN and of logistic regression trained on the codes.
+
+    Returns:
+        `(knn_accuracy, logistic_accuracy)`.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    train_codes, test_codes = flatten(train_codes), flatten(test_codes)
+    knn = KNeighborsClassifier(n_neighbors=n_neighbors).fit(train_codes, y_train)
+    logistic = make_pipeline(StandardScaler(),
+                             LogisticRegression(max_iter=2000, random_state=seed))
+    logistic.fit(train_codes, y_train)
+    return float(knn.score(test_codes, y_test)), float(logistic.score(test_codes, y_test))
+
+
+# ------------------------------------------------------------------- training autoencoders
+
+
+def train_autoencoder(name, x_train, latent_dim, *, epochs=10, batch_size=128,
+                      learning_rate=None, seed=0, validation=None, verbose=0, **options):
+    """Build the registered autoencoder `name` and fit it on `x_train` (no labels).
+
+    Args:
+        name: a registered autoencoder (`dense_ae`, `conv_ae`, `vae`, ...).
+        x_train: images in [0, 1].
+        latent_dim: code size.
+        epochs, batch_size, learning_rate: the fit; `learning_rate=None` keeps the model's.
+        seed: seeds weights and shuffling.
+        validation: optional images to report validation loss on.
+        verbose: Keras verbosity.
+        **options: builder options (e.g. `units=(512, 256)`).
+
+    Returns:
+        `(model, seconds)`.
+    """
+    entry = get_model_entry(name)
+    if entry.family != "autoencoder":
+        raise UserError(f"{name!r} is a {entry.family}, not an autoencoder")
+    keras.utils.set_random_seed(seed)
+    model = entry.builder(tuple(np.shape(x_train)[1:]), latent_dim=latent_dim, **options)
+    model.compile(**({} if learning_rate is None else {"learning_rate": learning_rate}))
+    start = time.perf_counter()
+    model.fit(x_train, x_train, batch_size=batch_size, epochs=epochs, verbose=verbose,
+              validation_data=None if validation is None else (validation, validation))
+    return model, time.perf_counter() - start
+
+
+def reduction_table(x_train, y_train, x_test, y_test, k, *, models=("linear_ae", "dense_ae"),
+                    epochs=20, batch_size=128, lle=True, lle_max_train=2000, seed=0,
+                    model_options=None, verbose=0):
+    """Autoencoders vs PCA vs LLE at code size `k`, side by side.
+
+    Args:
+        x_train, y_train, x_test, y_test: images in [0, 1] and integer labels.
+        k: the code size.
+        models: registered autoencoders to train.
+        epochs, batch_size: each autoencoder's fit.
+        lle: include LLE (fitted on at most `lle_max_train` training images).
+        seed: seeds every method.
+        model_options: `{name: {builder option: value}}`.
+        verbose: Keras verbosity.
+
+    Returns:
+        A list of rows, one per method: `method`, `k`, `error` (squared error summed over
+        pixels, mean over test images), `knn`, `logistic` (test accuracies on the codes),
+        `seconds` (fitting time) and `note`.
+    """
+    model_options = model_options or {}
+    rows = []
+    tr, te, recon, seconds = pca_codes(x_train, x_test, k, seed)
+    knn, logistic = code_accuracy(tr, y_train, te, y_test, seed=seed)
+    rows.append(dict(method="PCA", k=k, error=reconstruction_error(x_test, recon), knn=knn,
+                     logistic=logistic, seconds=seconds, note=""))
+    if lle:
+        tr, te, recon, seconds, index = lle_codes(x_train, x_test, k, max_train=lle_max_train,
+                                                  seed=seed)
+        knn, logistic = code_accuracy(tr, y_train[index], te, y_test, seed=seed)
+        rows.append(dict(method="LLE", k=k, error=reconstruction_error(x_test, recon), knn=knn,
+                         logistic=logistic, seconds=seconds,
+                         note=f"fit on {len(index)} train images; error of a k-NN pre-image"))
+    for name in models:
+        model, seconds = train_autoencoder(name, x_train, k, epochs=epochs,
+                                           batch_size=batch_size, seed=seed, verbose=verbose,
+                                           **model_options.get(name, {}))
+        tr, te = predict(model.encode, x_train), predict(model.encode, x_test)
+        recon = predict(lambda x: model(x, training=False), x_test)
+        knn, logistic = code_accuracy(tr, y_train, te, y_test, seed=seed)
+        rows.append(dict(method=name, k=k, error=reconstruction_error(x_test, recon), knn=knn,
+                         logistic=logistic, seconds=seconds,
+                         note=f"{epochs} epochs, {model.count_params():,} params"))
+    return rows
+
+
+def format_table(rows, columns=None):
+    """Rows of dicts -> a Markdown table (floats to 4 significant figures)."""
+    columns = columns or list(rows[0])
+
+    def cell(v):
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(row.get(c, "")) for c in columns) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------- pictures
+
+
+def embedding_plot(path, embeddings, labels, title=None):
+    """Scatter plots of 2-D embeddings side by side, coloured by label.
+
+    Args:
+        path: PNG to write.
+        embeddings: `{name: (n, 2) array}`, e.g. an autoencoder with k=2, PCA and LLE.
+        labels: `(n,)` integer labels (the same points in every embedding).
+        title: optional figure title.
+
+    Returns:
+        `path`.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(embeddings), figsize=(4.5 * len(embeddings), 4.2),
+                             squeeze=False)
+    for ax, (name, codes) in zip(axes[0], embeddings.items()):
+        codes = np.asarray(codes)
+        if codes.ndim != 2 or codes.shape[1] != 2:
+            raise UserError(f"embedding {name!r} must be (n, 2), got {codes.shape}")
+        points = ax.scatter(codes[:, 0], codes[:, 1], c=labels, cmap="tab10", s=4, alpha=0.7)
+        ax.set_title(name)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.colorbar(points, ax=axes[0].tolist(), ticks=range(int(np.max(labels)) + 1))
+    if title:
+        fig.suptitle(title)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def feature_detectors(model, path, max_units=64, columns=8):
+    """A PNG of what the encoder's first layer responds to.
+
+    For a dense first layer each unit's incoming weights are drawn as an image of the
+    input's shape; for a convolution each filter is drawn as a small patch. Each picture
+    is scaled to [0, 1] on its own (mid-grey is zero weight only approximately).
+
+    Args:
+        model: an autoencoder (anything with an `encoder`).
+        path: PNG to write.
+        max_units: draw at most this many units / filters.
+        columns: pictures per row.
+
+    Returns:
+        `path`.
+    """
+    layer = next((l for l in model.encoder.layers if l.weights), None)
+    if not isinstance(layer, (keras.layers.Dense, keras.layers.Conv2D)):
+        raise UserError(f"{model.name}: the encoder has no dense or convolutional layer to "
+                        "draw (recurrent encoders are not supported)")
+    kernel = keras.ops.convert_to_numpy(layer.kernel)
+    if isinstance(layer, keras.layers.Dense):
+        shape = tuple(model.image_shape)
+        if len(shape) == 2:
+            shape = (*shape, 1)
+        pictures = kernel.T[:max_units].reshape(-1, *shape)
+    else:
+        pictures = np.transpose(kernel, (3, 0, 1, 2))[:max_units]
+    low = pictures.min(axis=(1, 2, 3), keepdims=True)
+    high = pictures.max(axis=(1, 2, 3), keepdims=True)
+    pictures = (pictures - low) / np.maximum(high - low, 1e-8)
+    if pictures.shape[-1] not in (1, 3):
+        pictures = pictures.mean(axis=-1, keepdims=True)
+    rows = [pictures[i:i + columns] for i in range(0, len(pictures), columns)]
+    return save_grid(path, rows)
+
+
+def vae_grids(model, images, directory, n=8, steps=8, seed=0):
+    """VAE samples from the prior and interpolations between the codes of image pairs.
+
+    Args:
+        model: a `VariationalAutoencoder` (anything with `sample`, `encode`, `decode`).
+        images: at least 2 images; consecutive pairs are interpolated, one pair a row.
+        directory: where `samples.png` and `interpolations.png` go.
+        n: the samples grid is `n x n`; at most `n` interpolation rows.
+        steps: codes per interpolation row, the two ends included (the originals are
+            drawn at both ends of each row).
+        seed: fixes the prior draw.
+
+    Returns:
+        `(samples_path, interpolations_path)`.
+    """
+    import os
+
+    if steps < 2:
+        raise UserError(f"steps must be >= 2, got {steps}")
+    images = np.asarray(images, "float32")
+    if len(images) < 2:
+        raise UserError("vae_grids needs at least 2 images to interpolate between")
+    os.makedirs(directory, exist_ok=True)
+    samples = keras.ops.convert_to_numpy(model.sample(n * n, seed=seed))
+    samples_path = save_grid(os.path.join(directory, "samples.png"),
+                             [samples[i * n:(i + 1) * n] for i in range(n)])
+    pairs = min(n, len(images) // 2)
+    a, b = images[0:2 * pairs:2], images[1:2 * pairs:2]
+    za, zb = (keras.ops.convert_to_numpy(model.encode(x)) for x in (a, b))
+    t = np.linspace(0.0, 1.0, steps, dtype="float32")[None, :, None]
+    codes = (1.0 - t) * za[:, None] + t * zb[:, None]
+    decoded = keras.ops.convert_to_numpy(model.decode(codes.reshape(-1, za.shape[-1])))
+    decoded = decoded.reshape(pairs, steps, *images.shape[1:])
+    rows = [np.concatenate([a[i:i + 1], decoded[i], b[i:i + 1]]) for i in range(pairs)]
+    interp_path = save_grid(os.path.join(directory, "interpolations.png"), rows)
+    return samples_path, interp_path
+
+
+# ----------------------------------------------------------------------------- denoising
+
+
+def add_noise(images, noise="gaussian", level=0.3, seed=0):
+    """Corrupt images (numpy) the way `layers.Corruption` does, reproducibly."""
+    rng = np.random.default_rng(seed)
+    images = np.asarray(images, "float32")
+    if noise == "gaussian":
+        return np.clip(images + rng.normal(0.0, level, images.shape), 0.0, 1.0).astype("float32")
+    if noise == "dropout":
+        return np.where(rng.random(images.shape) >= level, images, 0.0).astype("float32")
+    raise UserError(f"noise must be 'gaussian' or 'dropout', got {noise!r}")
+
+
+def denoising_psnr(model, images, noise="gaussian", level=0.3, seed=0):
+    """PSNR (dB) of noisy test images and of the model's reconstructions of them.
+
+    Returns:
+        `{"noisy": dB, "denoised": dB}` against the clean images.
+    """
+    noisy = add_noise(images, noise, level, seed)
+    denoised = predict(lambda x: model(x, training=False), noisy)
+    return {"noisy": psnr(images, noisy), "denoised": psnr(images, denoised)}
+
+
+# ------------------------------------------------------------------ unsupervised pre-training
+
+
+def labeled_subset(y, fraction, seed=0):
+    """Indices of a class-stratified `fraction` of `y` (at least one example per class)."""
+    if not 0 < fraction <= 1:
+        raise UserError(f"fraction must be in (0, 1], got {fraction!r}")
+    rng = np.random.default_rng(seed)
+    picked = []
+    for c in np.unique(y):
+        members = np.flatnonzero(y == c)
+        count = max(1, int(round(fraction * len(members))))
+        picked.append(rng.choice(members, count, replace=False))
+    return np.sort(np.concatenate(picked))
+
+
+def _classifier(encoder, num_classes, trainable):
+    encoder.trainable = trainable
+    inputs = keras.Input(encoder.input_shape[1:])
+    code = encoder(inputs)
+    if isinstance(code, (list, tuple)):  # a VAE's [mean, log_var]: classify the mean
+        code = code[0]
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classes")(code)
+    model = keras.Model(inputs, outputs)
+    return model
+
+
+def _fit_classifier(model, x, y, steps, batch_size, learning_rate, seed):
+    import tensorflow as tf
+
+    # A fixed number of steps, not epochs: with 1% of the labels an epoch is a few steps.
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    data = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed).repeat()
+    model.fit(data.batch(min(batch_size, len(x))), steps_per_epoch=steps, epochs=1,
+              verbose=0, shuffle=False)
+
+
+def pretraining_study(x_train, y_train, x_test, y_test, *, model="dense_ae", latent_dim=32,
+                      fractions=(0.01, 0.1), ae_epochs=10, classifier_steps=800,
+                      finetune_steps=400, batch_size=64, learning_rate=3e-3, seed=0,
+                      model_options=None, pretrained=None):
+    """Unsupervised pre-training vs training from scratch with few labels.
+
+    The autoencoder `model` is trained on all of `x_train` without labels. For each
+    labeled `fraction`, three classifiers (encoder + softmax) are trained on that
+    stratified subset only, for a fixed number of Adam steps: from scratch (same
+    architecture, random weights, `classifier_steps + finetune_steps` steps), on the frozen
+    pre-trained encoder (`classifier_steps`), and then fine-tuned (everything unfrozen,
+    `finetune_steps` more at a tenth of the learning rate). `pretrained` skips the
+    autoencoder training and uses that model's encoder.
+
+    Returns:
+        A list of rows: `fraction`, `labels` (count), `scratch`, `frozen`, `finetuned`
+        (test accuracies).
+    """
+    num_classes = int(max(y_train.max(), y_test.max()) + 1)
+    if pretrained is None:
+        pretrained, _ = train_autoencoder(model, x_train, latent_dim, epochs=ae_epochs,
+                                          batch_size=128, seed=seed,
+                                          **(model_options or {}))
+    rows = []
+    for fraction in fractions:
+        index = labeled_subset(y_train, fraction, seed)
+        x, y = x_train[index], y_train[index]
+
+        def accuracy(clf):
+            return float(np.mean(np.argmax(predict(clf, x_test), -1) == y_test))
+
+        keras.utils.set_random_seed(seed)
+        scratch = _classifier(keras.models.clone_model(pretrained.encoder), num_classes, True)
+        _fit_classifier(scratch, x, y, classifier_steps + finetune_steps, batch_size,
+                        learning_rate, seed)
+        encoder = keras.models.clone_model(pretrained.encoder)
+        encoder.set_weights(pretrained.encoder.get_weights())
+        keras.utils.set_random_seed(seed)
+        clf = _classifier(encoder, num_classes, False)
+        _fit_classifier(clf, x, y, classifier_steps, batch_size, learning_rate, seed)
+        frozen = accuracy(clf)
+        encoder.trainable = True
+        _fit_classifier(clf, x, y, finetune_steps, batch_size, learning_rate / 10, seed)
+        rows.append(dict(fraction=fraction, labels=len(index), scratch=accuracy(scratch),
+                         frozen=frozen, finetuned=accuracy(clf)))
+    return rows

@@ -1,0 +1,111 @@
+"""Tests for keras_aegan.reduction on the bundled 8x8 digits: baselines, code classifiers,
+pictures, pre-training, VAE grids, denoising PSNR."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_aegan import reduction
+from keras_aegan.errors import UserError
+
+
+@pytest.fixture(scope="module")
+def digits(digits_source):
+    x_train, y_train = digits_source.arrays("train")
+    x_test, y_test = digits_source.arrays("test")
+    return x_train, y_train, x_test, y_test
+
+
+def test_reconstruction_error_and_psnr_hand_computed():
+    a = np.zeros((2, 2, 2, 1), "float32")
+    b = a.copy()
+    b[0, 0, 0, 0] = 0.5  # image 0: squared error 0.25; image 1: 0
+    assert reduction.reconstruction_error(a, b) == pytest.approx(0.125)
+    c = np.full((1, 4), 0.1, "float32")
+    assert reduction.psnr(np.zeros((1, 4), "float32"), c) == pytest.approx(20.0, rel=1e-5)
+    with pytest.raises(UserError, match="shape"):
+        reduction.reconstruction_error(a, b[:, :1])
+
+
+def test_pca_error_falls_with_k_and_matches_sklearn(digits):
+    x_train, _, x_test, _ = digits
+    errors = [reduction.reconstruction_error(x_test, reduction.pca_codes(x_train, x_test, k)[2])
+              for k in (2, 8, 32)]
+    assert errors[0] > errors[1] > errors[2] > 0
+    assert reduction.pca_codes(x_train, x_test, 64)[2].shape == x_test.shape
+
+
+def test_reduction_table_rows(digits):
+    x_train, y_train, x_test, y_test = digits
+    rows = reduction.reduction_table(x_train, y_train, x_test, y_test, 8,
+                                     models=("dense_ae",), epochs=2, lle_max_train=400)
+    assert [r["method"] for r in rows] == ["PCA", "LLE", "dense_ae"]
+    pca = rows[0]
+    # PCA at k=8 on digits classifies far above chance (0.1) and reconstructs well.
+    assert pca["knn"] > 0.85 and pca["logistic"] > 0.8
+    for row in rows:
+        assert np.isfinite(row["error"]) and 0.0 <= row["knn"] <= 1.0
+    assert rows[1]["knn"] > 0.5  # LLE codes carry the classes too
+    table = reduction.format_table(rows)
+    assert table.count("\n") == len(rows) + 1 and "dense_ae" in table
+
+
+def test_code_accuracy_separable_codes():
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(3), 30)
+    codes = rng.normal(size=(90, 2)) * 0.1 + np.eye(3)[y][:, :2] * 5
+    knn, logistic = reduction.code_accuracy(codes, y, codes, y)
+    assert knn == 1.0 and logistic == 1.0
+
+
+def test_embedding_plot_and_feature_detectors(digits, tmp_path):
+    x_train, y_train, x_test, y_test = digits
+    codes = reduction.pca_codes(x_train, x_test, 2)[1]
+    path = reduction.embedding_plot(str(tmp_path / "embed.png"),
+                                    {"PCA": codes, "copy": codes}, y_test)
+    assert Image.open(path).size[0] > 400
+    with pytest.raises(UserError, match="embedding"):
+        reduction.embedding_plot(str(tmp_path / "bad.png"), {"3d": np.zeros((5, 3))}, y_test[:5])
+    dense, _ = reduction.train_autoencoder("dense_ae", x_train[:128], 4, epochs=1, units=(16,))
+    image = Image.open(reduction.feature_detectors(dense, str(tmp_path / "dense.png")))
+    assert image.size[0] > 8 * 8  # 8 columns of 8x8 unit pictures, upscaled
+    conv, _ = reduction.train_autoencoder("conv_ae", x_train[:128], 4, epochs=1)
+    assert reduction.feature_detectors(conv, str(tmp_path / "conv.png")).endswith("conv.png")
+    recurrent, _ = reduction.train_autoencoder("recurrent_ae", x_train[:64], 4, epochs=1)
+    with pytest.raises(UserError, match="recurrent"):
+        reduction.feature_detectors(recurrent, str(tmp_path / "rnn.png"))
+
+
+def test_labeled_subset_is_stratified():
+    y = np.repeat(np.arange(10), 50)
+    index = reduction.labeled_subset(y, 0.1)
+    assert len(index) == 50 and np.all(np.bincount(y[index]) == 5)
+    assert np.all(np.bincount(y[reduction.labeled_subset(y, 0.001)]) == 1)
+    with pytest.raises(UserError, match="fraction"):
+        reduction.labeled_subset(y, 0.0)
+
+
+def test_pretraining_study_rows(digits):
+    x_train, y_train, x_test, y_test = digits
+    rows = reduction.pretraining_study(x_train, y_train, x_test, y_test, latent_dim=8,
+                                       fractions=(0.1,), ae_epochs=2, classifier_steps=20,
+                                       finetune_steps=10, model_options={"units": (32,)})
+    assert len(rows) == 1 and rows[0]["labels"] >= 10
+    for key in ("scratch", "frozen", "finetuned"):
+        assert 0.0 <= rows[0][key] <= 1.0
+
+
+def test_vae_grids_and_denoising_psnr(digits, tmp_path):
+    x_train, _, x_test, _ = digits
+    vae, _ = reduction.train_autoencoder("vae", x_train[:256], 2, epochs=1)
+    samples, interpolations = reduction.vae_grids(vae, x_test[:6], str(tmp_path), n=3, steps=4)
+    assert Image.open(samples).size == Image.open(samples).size
+    assert Image.open(interpolations).size[0] > Image.open(interpolations).size[1]
+    with pytest.raises(UserError, match="2 images"):
+        reduction.vae_grids(vae, x_test[:1], str(tmp_path))
+    denoiser, _ = reduction.train_autoencoder("denoising_ae", x_train[:256], 8, epochs=1)
+    result = reduction.denoising_psnr(denoiser, x_test[:64], level=0.3)
+    assert set(result) == {"noisy", "denoised"}
+    noisy = reduction.add_noise(x_test[:64], "gaussian", 0.3)
+    assert result["noisy"] == pytest.approx(reduction.psnr(x_test[:64], noisy))
+    assert 5.0 < result["noisy"] < 15.0  # sigma 0.3 (clipped) is about 11-12 dB
