@@ -19,6 +19,7 @@ import dataclasses
 import gzip
 import math
 import os
+import re
 import struct
 
 import numpy as np
@@ -182,6 +183,12 @@ def load(spec="digits", split="train", batch_size=64, *, seed=0, shuffle=None, *
     """Open `spec` and return `(dataset, info)` for one split; see `open_source`."""
     source = open_source(spec, **source_kwargs)
     return source.dataset(split, batch_size, seed=seed, shuffle=shuffle), source.info
+
+
+def slug(spec):
+    """A short, file-name-safe name for a source spec: `idx:/data/mnist` -> `mnist`."""
+    name = os.path.basename(spec.partition(":")[2].rstrip("/\\")) if ":" in spec else spec
+    return re.sub(r"[^\w.\-]+", "_", name).strip("_") or "data"
 
 
 def parse_image_shape(text):

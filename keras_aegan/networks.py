@@ -324,7 +324,6 @@ def dcgan_discriminator(image_shape, width=64, num_classes=None, normalization="
         raise UserError(f"normalization must be 'batch', 'layer' or None, got {normalization!r}")
     stages = gan_stages(image_shape)
     images = keras.Input(image_shape, name="images")
-    inputs = images
     x = keras.layers.Rescaling(2.0, offset=-1.0, name="to_signed")(images)
     for i in range(max(stages, 1)):
         x = keras.layers.Conv2D(width * 2 ** i, 4, strides=2 if stages else 1, padding="same",
@@ -338,14 +337,7 @@ def dcgan_discriminator(image_shape, width=64, num_classes=None, normalization="
     if dropout:
         x = keras.layers.Dropout(dropout)(x)
     logits = keras.layers.Dense(1, use_bias=logit_bias, dtype="float32", name="logit")(x)
-    if num_classes is not None:
-        labels = _label_input(num_classes)
-        inputs = [images, labels]
-        embedded = keras.layers.Embedding(num_classes, x.shape[-1], name="label_embedding")(labels)
-        projection = keras.layers.Dot(axes=1, dtype="float32", name="projection")([embedded, x])
-        logits = keras.layers.Add(dtype="float32", name="logit_and_projection")(
-            [logits, projection])
-    return keras.Model(inputs, logits, name=name)
+    return _discriminator_model(images, x, logits, num_classes, name)
 
 
 def dense_generator(image_shape, latent_dim, units=(256, 512), num_classes=None,
@@ -389,7 +381,6 @@ def dense_discriminator(image_shape, units=(512, 256), num_classes=None, dropout
     """
     image_shape = check_image_shape(image_shape)
     images = keras.Input(image_shape, name="images")
-    inputs = images
     x = keras.layers.Rescaling(2.0, offset=-1.0, name="to_signed")(images)
     x = keras.layers.Flatten()(x)
     for i, u in enumerate(units):
@@ -398,11 +389,18 @@ def dense_discriminator(image_shape, units=(512, 256), num_classes=None, dropout
         if dropout:
             x = keras.layers.Dropout(dropout)(x)
     logits = keras.layers.Dense(1, dtype="float32", name="logit")(x)
-    if num_classes is not None:
-        labels = _label_input(num_classes)
-        inputs = [images, labels]
-        embedded = keras.layers.Embedding(num_classes, x.shape[-1], name="label_embedding")(labels)
-        projection = keras.layers.Dot(axes=1, dtype="float32", name="projection")([embedded, x])
-        logits = keras.layers.Add(dtype="float32", name="logit_and_projection")(
-            [logits, projection])
-    return keras.Model(inputs, logits, name=name)
+    return _discriminator_model(images, x, logits, num_classes, name)
+
+
+def _discriminator_model(images, features, logits, num_classes, name):
+    """The discriminator `Model`; with `num_classes`, conditioned by a projection: the
+    label's embedding dotted with the features is added to the logit (Miyato & Koyama 2018)."""
+    if num_classes is None:
+        return keras.Model(images, logits, name=name)
+    labels = _label_input(num_classes)
+    embedded = keras.layers.Embedding(num_classes, features.shape[-1],
+                                      name="label_embedding")(labels)
+    projection = keras.layers.Dot(axes=1, dtype="float32", name="projection")(
+        [embedded, features])
+    logits = keras.layers.Add(dtype="float32", name="logit_and_projection")([logits, projection])
+    return keras.Model([images, labels], logits, name=name)

@@ -151,9 +151,7 @@ class RunConfig:
     def run_name(self):
         if self.name:
             return self.name
-        slug = re.sub(r"[^\w.\-]+", "_", os.path.basename(self.dataset.rstrip("/\\"))
-                      if ":" in self.dataset else self.dataset).strip("_")
-        return f"{self.model}-{slug or 'data'}"
+        return f"{self.model}-{data_lib.slug(self.dataset)}"
 
     @property
     def path(self):

@@ -34,6 +34,7 @@ import numpy as np
 
 from keras_aegan import metrics, runner
 from keras_aegan.callbacks import TimeBudget, save_grid
+from keras_aegan.data import slug
 from keras_aegan.errors import UserError
 from keras_aegan.registry import get_model_entry, model_names
 
@@ -125,9 +126,7 @@ class StudyConfig:
     def study_name(self):
         if self.name:
             return self.name
-        slug = re.sub(r"[^\w.\-]+", "_", os.path.basename(self.dataset.rstrip("/\\"))
-                      if ":" in self.dataset else self.dataset).strip("_")
-        return f"study-{slug or 'data'}"
+        return f"study-{slug(self.dataset)}"
 
     @property
     def path(self):
