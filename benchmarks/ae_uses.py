@@ -17,7 +17,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
-from keras_aegan import reduction  # noqa: E402
+from keras_aegan import metrics, reduction  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
 
 
@@ -82,7 +82,7 @@ def main():
         recon = reduction.predict(lambda x: model(x, training=False), x_test)
         rows.append(dict(kl_weight=kl_weight, target=0.05,
                          mean_activation=model.mean_activation(x_test),
-                         error=reduction.reconstruction_error(x_test, recon)))
+                         error=metrics.mse(x_test, recon, per_image=True)))
     print("\nsparse autoencoder (64 sigmoid code units): mean code activation on test images")
     print(reduction.format_table(rows))
     print(f"(total {time.perf_counter() - start:.0f}s)")

@@ -22,7 +22,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from keras_aegan import reduction  # noqa: E402
+from keras_aegan import metrics, reduction  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
 from keras_aegan.registry import get_model_entry  # noqa: E402
 
@@ -58,7 +58,7 @@ class TestError(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         recon = reduction.predict(lambda x: self.model(x, training=False), self.x_test, 1000)
-        error = reduction.reconstruction_error(self.x_test, recon)
+        error = metrics.mse(self.x_test, recon, per_image=True)
         self.errors.append(error)
         print(f"epoch {epoch + 1:3d}  {time.perf_counter() - self.start:7.1f}s  "
               f"loss {logs['loss']:.5f}  test error {error:.3f}", flush=True)
@@ -94,7 +94,7 @@ def main():
           f"{os.cpu_count()} CPUs", flush=True)
 
     _, _, pca_recon, pca_seconds = reduction.pca_codes(x_train, x_test, args.latent_dim)
-    pca_error = reduction.reconstruction_error(x_test, pca_recon)
+    pca_error = metrics.mse(x_test, pca_recon, per_image=True)
     print(f"PCA k={args.latent_dim}: test error {pca_error:.2f} ({pca_seconds:.1f}s)", flush=True)
 
     keras.mixed_precision.set_global_policy(args.precision)
@@ -119,7 +119,7 @@ def main():
     seconds = time.perf_counter() - start
     keras.mixed_precision.set_global_policy("float32")
     recon = reduction.predict(lambda x: model(x, training=False), x_test, 1000)
-    error = reduction.reconstruction_error(x_test, recon)
+    error = metrics.mse(x_test, recon, per_image=True)
     print(f"\nMNIST k={args.latent_dim}: squared error per test image (sum over 784 pixels)")
     print(f"| method | test error | training time |\n|---|---|---|")
     print(f"| PCA | {pca_error:.2f} | {pca_seconds:.1f}s |")

@@ -306,7 +306,8 @@ def _read_folder(directory):
             try:
                 with Image.open(path) as im:
                     im.load()
-                    images.append(np.asarray(im.convert("RGB" if im.mode not in ("L", "1", "I;16") else "L")))
+                    gray = im.mode in ("L", "1", "I;16")
+                    images.append(np.asarray(im.convert("L" if gray else "RGB")))
             except (UnidentifiedImageError, OSError, SyntaxError) as e:
                 raise DataError(f"{path}: not a readable image ({e})") from None
             labels.append(label)

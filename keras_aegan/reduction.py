@@ -19,6 +19,7 @@ import time
 import keras
 import numpy as np
 
+from keras_aegan import metrics
 from keras_aegan.callbacks import save_grid
 from keras_aegan.errors import UserError
 from keras_aegan.registry import get_model_entry
@@ -28,22 +29,6 @@ def flatten(images):
     """`(n, ...)` -> `(n, features)` float32."""
     images = np.asarray(images, "float32")
     return images.reshape(len(images), -1)
-
-
-def reconstruction_error(images, reconstructions):
-    """Squared error summed over pixels, averaged over images (Hinton & Salakhutdinov's
-    figure: PCA with 30 components gives 13.87 on the MNIST test set)."""
-    a, b = flatten(images), flatten(reconstructions)
-    if a.shape != b.shape:
-        raise UserError(f"images {a.shape} and reconstructions {b.shape} differ in shape")
-    return float(np.mean(np.sum((a - b) ** 2, axis=1)))
-
-
-def psnr(clean, other):
-    """Mean over images of the peak signal-to-noise ratio in dB, for images in [0, 1]."""
-    a, b = flatten(clean), flatten(np.clip(other, 0.0, 1.0))
-    mse = np.maximum(np.mean((a - b) ** 2, axis=1), 1e-10)
-    return float(np.mean(10.0 * np.log10(1.0 / mse)))
 
 
 def predict(fn, x, batch_size=512):
@@ -170,14 +155,14 @@ def reduction_table(x_train, y_train, x_test, y_test, k, *, models=("linear_ae",
     rows = []
     tr, te, recon, seconds = pca_codes(x_train, x_test, k, seed)
     knn, logistic = code_accuracy(tr, y_train, te, y_test, seed=seed)
-    rows.append(dict(method="PCA", k=k, error=reconstruction_error(x_test, recon), knn=knn,
-                     logistic=logistic, seconds=seconds, note=""))
+    rows.append(dict(method="PCA", k=k, error=metrics.mse(x_test, recon, per_image=True),
+                     knn=knn, logistic=logistic, seconds=seconds, note=""))
     if lle:
         tr, te, recon, seconds, index = lle_codes(x_train, x_test, k, max_train=lle_max_train,
                                                   seed=seed)
         knn, logistic = code_accuracy(tr, y_train[index], te, y_test, seed=seed)
-        rows.append(dict(method="LLE", k=k, error=reconstruction_error(x_test, recon), knn=knn,
-                         logistic=logistic, seconds=seconds,
+        rows.append(dict(method="LLE", k=k, error=metrics.mse(x_test, recon, per_image=True),
+                         knn=knn, logistic=logistic, seconds=seconds,
                          note=f"fit on {len(index)} train images; error of a k-NN pre-image"))
     for name in models:
         model, seconds = train_autoencoder(name, x_train, k, epochs=epochs,
@@ -186,8 +171,8 @@ def reduction_table(x_train, y_train, x_test, y_test, k, *, models=("linear_ae",
         tr, te = predict(model.encode, x_train), predict(model.encode, x_test)
         recon = predict(lambda x: model(x, training=False), x_test)
         knn, logistic = code_accuracy(tr, y_train, te, y_test, seed=seed)
-        rows.append(dict(method=name, k=k, error=reconstruction_error(x_test, recon), knn=knn,
-                         logistic=logistic, seconds=seconds,
+        rows.append(dict(method=name, k=k, error=metrics.mse(x_test, recon, per_image=True),
+                         knn=knn, logistic=logistic, seconds=seconds,
                          note=f"{epochs} epochs, {model.count_params():,} params"))
     return rows
 
@@ -339,7 +324,7 @@ def denoising_psnr(model, images, noise="gaussian", level=0.3, seed=0):
     """
     noisy = add_noise(images, noise, level, seed)
     denoised = predict(lambda x: model(x, training=False), noisy)
-    return {"noisy": psnr(images, noisy), "denoised": psnr(images, denoised)}
+    return {"noisy": metrics.psnr(images, noisy), "denoised": metrics.psnr(images, denoised)}
 
 
 # ------------------------------------------------------------------ unsupervised pre-training

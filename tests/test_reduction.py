@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from keras_aegan import reduction
+from keras_aegan import metrics, reduction
 from keras_aegan.errors import UserError
 
 
@@ -16,20 +16,10 @@ def digits(digits_source):
     return x_train, y_train, x_test, y_test
 
 
-def test_reconstruction_error_and_psnr_hand_computed():
-    a = np.zeros((2, 2, 2, 1), "float32")
-    b = a.copy()
-    b[0, 0, 0, 0] = 0.5  # image 0: squared error 0.25; image 1: 0
-    assert reduction.reconstruction_error(a, b) == pytest.approx(0.125)
-    c = np.full((1, 4), 0.1, "float32")
-    assert reduction.psnr(np.zeros((1, 4), "float32"), c) == pytest.approx(20.0, rel=1e-5)
-    with pytest.raises(UserError, match="shape"):
-        reduction.reconstruction_error(a, b[:, :1])
-
-
 def test_pca_error_falls_with_k_and_matches_sklearn(digits):
     x_train, _, x_test, _ = digits
-    errors = [reduction.reconstruction_error(x_test, reduction.pca_codes(x_train, x_test, k)[2])
+    errors = [metrics.mse(x_test, reduction.pca_codes(x_train, x_test, k)[2],
+                          per_image=True)
               for k in (2, 8, 32)]
     assert errors[0] > errors[1] > errors[2] > 0
     assert reduction.pca_codes(x_train, x_test, 64)[2].shape == x_test.shape
@@ -107,5 +97,5 @@ def test_vae_grids_and_denoising_psnr(digits, tmp_path):
     result = reduction.denoising_psnr(denoiser, x_test[:64], level=0.3)
     assert set(result) == {"noisy", "denoised"}
     noisy = reduction.add_noise(x_test[:64], "gaussian", 0.3)
-    assert result["noisy"] == pytest.approx(reduction.psnr(x_test[:64], noisy))
+    assert result["noisy"] == pytest.approx(metrics.psnr(x_test[:64], noisy))
     assert 5.0 < result["noisy"] < 15.0  # sigma 0.3 (clipped) is about 11-12 dB
