@@ -1,8 +1,8 @@
 """Name -> model builder registry, filled by the model families (`autoencoders`, `gans`).
 
 A builder takes `(image_shape, latent_dim, num_classes, **options)` and returns an
-*uncompiled* model whose `compile()` has sensible defaults and takes `learning_rate`. `targets` says how the
-data layer's `(images, labels)` batches feed `fit`:
+*uncompiled* model whose `compile()` has sensible defaults and takes `learning_rate`.
+`targets` says how the data layer's `(images, labels)` batches feed `fit`:
 
 - `"images"`: images alone, which the model reconstructs (autoencoders).
 - `"none"`: images alone — unconditional GANs.
