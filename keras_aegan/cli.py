@@ -6,6 +6,7 @@ Bad input ends with a one-line `error: ...` on stderr and exit code 2.
 """
 
 import argparse
+import json
 import re
 import sys
 
@@ -46,6 +47,17 @@ _positive_int = _number(int, f"a positive integer up to {MAX_COUNT:,}",
 _non_negative_int = _number(int, "an integer in [0, 2**32)", lambda v: 0 <= v < 2**32)
 _positive_float = _number(float, "a positive number below 10", lambda v: 0 < v < 10)
 _fraction = _number(float, "a number in [0, 1)", lambda v: 0 <= v < 1)
+
+
+def _option(text):
+    key, sep, value = text.partition("=")
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = value  # a bare string
+    return key, parsed
 
 
 def _image_shape(text):
@@ -100,6 +112,12 @@ def _add_train_parser(subparsers):
     parser.add_argument("--model", default="conv_ae", choices=names, metavar="NAME",
                         help=f"model to train, one of: {', '.join(names)} "
                              "(default: %(default)s)")
+    parser.add_argument("--option", dest="model_options", action="append", type=_option,
+                        default=[], metavar="KEY=VALUE",
+                        help="an option of the model's builder, repeatable; VALUE is a "
+                             "number, true/false, a string or a JSON list, e.g. --option "
+                             "beta=4 (vae), --option d_steps=5 (wgan_gp), --option "
+                             "noise=dropout (denoising_ae)")
     add_data_arguments(parser)
     group = parser.add_argument_group("training")
     group.add_argument("--epochs", type=_positive_int, default=10,
@@ -144,6 +162,7 @@ def _run_train(args):
     config = RunConfig(
         model=args.model, dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
         latent_dim=args.latent_dim, seed=args.seed, learning_rate=args.learning_rate,
+        model_options=dict(args.model_options),
         steps_per_epoch=args.steps_per_epoch, run_dir=args.run_dir, name=args.name,
         image_shape=args.image_shape, crop=args.crop, data_dir=args.data_dir,
         download=args.download, manual_dir=args.manual_dir,

@@ -108,6 +108,8 @@ class RunConfig:
         strategy: `tf.distribute` strategy: `default` (one device), `mirrored` (the GPUs or
             CPUs of this machine), `multiworker` (machines listed in `TF_CONFIG`) or `tpu`.
             `batch_size` is the global batch, split over the replicas.
+        model_options: extra keyword arguments of the model's builder, e.g.
+            `{"beta": 4.0}` for `vae` or `{"d_steps": 5}` for `wgan_gp`.
     """
 
     model: str = "conv_ae"
@@ -129,6 +131,7 @@ class RunConfig:
     checkpoint_every: int = 100
     deterministic: bool = False
     strategy: str = "default"
+    model_options: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         for field in ("epochs", "batch_size", "latent_dim", "checkpoint_every"):
@@ -203,8 +206,14 @@ def fit_inputs(dataset, targets, labeled):
 def build_model(config, info):
     """Build and compile the registered model named by `config` for `info`'s images."""
     entry = get_model_entry(config.model)
-    model = entry.builder(info.image_shape, latent_dim=config.latent_dim,
-                          num_classes=info.num_classes)
+    try:
+        model = entry.builder(info.image_shape, latent_dim=config.latent_dim,
+                              num_classes=info.num_classes, **config.model_options)
+    except TypeError as e:
+        if "unexpected keyword" not in str(e):
+            raise
+        raise UserError(f"model {config.model!r} has no option among "
+                        f"{sorted(config.model_options)} ({e})") from None
     # Every registered model's `compile()` has defaults and takes `learning_rate`.
     model.compile(**({} if config.learning_rate is None
                      else {"learning_rate": config.learning_rate}))
@@ -398,6 +407,7 @@ def _check_run_folder(config, restart):
         raise UserError(f"{path}: not a readable run config ({e}); pick another --name "
                         "or --restart") from None
     fields = ("model", "dataset", "batch_size", "latent_dim", "seed", "image_shape", "strategy",
+              "model_options",
               "steps_per_epoch", "validation_fraction", "learning_rate")
     changed = [f"{f}: {getattr(previous, f)!r} -> {getattr(config, f)!r}" for f in fields
                if getattr(previous, f) != getattr(config, f)]

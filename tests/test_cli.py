@@ -102,3 +102,15 @@ def test_real_process_prints_no_traceback(tmp_path):
     assert "Traceback" not in result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: ") and "train-images-idx3-ubyte.gz: cannot read" in last
+
+
+def test_model_options_reach_the_builder(tmp_path, capsys):
+    argv = ["--model", "vae", "--option", "beta=4", "--epochs", "1", "--steps-per-epoch", "2",
+            "--run-dir", str(tmp_path), "--name", "v", "--quiet"]
+    assert cli.main(argv) == 0
+    assert RunConfig.load(tmp_path / "v").model_options == {"beta": 4}
+    assert keras.saving.load_model(tmp_path / "v" / "model.keras").beta == 4
+    assert cli.main(argv) == 0  # the same options resume the same run
+    assert cli.main(["--model", "vae", "--option", "nope=1", "--run-dir", str(tmp_path),
+                     "--name", "w"]) == 2
+    assert "model 'vae' has no option among ['nope']" in capsys.readouterr().err
