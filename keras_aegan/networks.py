@@ -269,13 +269,7 @@ def dcgan_generator(image_shape, latent_dim, width=64, num_classes=None, name="g
     check_latent_dim(latent_dim)
     stages = gan_stages(image_shape)
     h0, w0 = math.ceil(height / 2 ** stages), math.ceil(width_px / 2 ** stages)
-    z = keras.Input((latent_dim,), name="noise")
-    inputs, x = z, z
-    if num_classes is not None:
-        labels = _label_input(num_classes)
-        inputs = [z, labels]
-        x = keras.layers.Concatenate(name="noise_and_label")(
-            [z, keras.layers.Embedding(num_classes, latent_dim, name="label_embedding")(labels)])
+    inputs, x = _generator_inputs(latent_dim, num_classes)
     ch = width * 2 ** max(stages - 1, 0)
     x = keras.layers.Dense(h0 * w0 * ch, use_bias=False, name="project")(x)
     x = _batch_norm("project_bn")(x)
@@ -353,13 +347,7 @@ def dense_generator(image_shape, latent_dim, units=(256, 512), num_classes=None,
     """
     shape = check_image_shape(image_shape)
     check_latent_dim(latent_dim)
-    z = keras.Input((latent_dim,), name="noise")
-    inputs, x = z, z
-    if num_classes is not None:
-        labels = _label_input(num_classes)
-        inputs = [z, labels]
-        x = keras.layers.Concatenate(name="noise_and_label")(
-            [z, keras.layers.Embedding(num_classes, latent_dim, name="label_embedding")(labels)])
+    inputs, x = _generator_inputs(latent_dim, num_classes)
     for i, u in enumerate(units):
         x = keras.layers.Dense(u, name=f"dense{i}")(x)
         x = keras.layers.LeakyReLU(0.2)(x)
@@ -404,3 +392,14 @@ def _discriminator_model(images, features, logits, num_classes, name):
         [embedded, features])
     logits = keras.layers.Add(dtype="float32", name="logit_and_projection")([logits, projection])
     return keras.Model([images, labels], logits, name=name)
+
+
+def _generator_inputs(latent_dim, num_classes):
+    """`(inputs, x)`: the noise input, and with `num_classes` a label input whose
+    embedding is concatenated to the noise."""
+    z = keras.Input((latent_dim,), name="noise")
+    if num_classes is None:
+        return z, z
+    labels = _label_input(num_classes)
+    embedded = keras.layers.Embedding(num_classes, latent_dim, name="label_embedding")(labels)
+    return [z, labels], keras.layers.Concatenate(name="noise_and_label")([z, embedded])
