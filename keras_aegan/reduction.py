@@ -222,7 +222,7 @@ def embedding_plot(path, embeddings, labels, title=None):
     fig.colorbar(points, ax=axes[0].tolist(), ticks=range(int(np.max(labels)) + 1))
     if title:
         fig.suptitle(title)
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
     plt.close(fig)
     return path
 
