@@ -3,8 +3,8 @@ pre-training with 1% / 10% of the labels, VAE samples and interpolations, denois
 and the code activation a sparsity penalty achieves.
 
     python benchmarks/ae_uses.py --data digits --out runs/ae_uses_digits
-    flock /tmp/keras_aegan_bench.lock python benchmarks/ae_uses.py \
-        --data idx:/work/shared/data/mnist --epochs 3 --out runs/ae_uses_mnist
+    python benchmarks/ae_uses.py \
+        --data idx:../shared/data/mnist --epochs 3 --out runs/ae_uses_mnist
 """
 
 import argparse

@@ -5,8 +5,8 @@ accuracy of k-NN and of logistic regression trained on the codes, and the fittin
 optionally draws the 2-D embeddings (an autoencoder with k=2, PCA, LLE) coloured by label.
 
     python benchmarks/dim_reduction.py --data digits --k 8 --plot runs/embedding_digits.png
-    flock /tmp/keras_aegan_bench.lock python benchmarks/dim_reduction.py \
-        --data idx:/work/shared/data/mnist --k 30 --epochs 5 --lle-train 3000
+    python benchmarks/dim_reduction.py \
+        --data idx:../shared/data/mnist --k 30 --epochs 5 --lle-train 3000
 """
 
 import argparse

@@ -1,6 +1,6 @@
 """Train (or load) the MNIST evaluator from local IDX files; print its test accuracy and time.
 
-    flock /tmp/keras_aegan_bench.lock python benchmarks/evaluator_mnist.py [--retrain]
+    python benchmarks/evaluator_mnist.py [--retrain]
 
 The evaluator lands in the normal cache (`$KERAS_AEGAN_CACHE` or `~/.cache/keras_aegan`),
 so a later study on the same spec reuses it.

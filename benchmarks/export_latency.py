@@ -7,9 +7,8 @@ at batch 1 and batch 64:
     python benchmarks/export_latency.py                 # trains both (~300 steps each)
     python benchmarks/export_latency.py --dcgan-run runs/dcgan-mnist --ae-run runs/conv_ae-mnist
 
-The CPU is often shared: run it under `flock /tmp/keras_aegan_bench.lock ...` so that two
-benchmarks do not time each other. Figures are medians of repeated calls, in milliseconds
-per image.
+Run it on an otherwise idle machine: two benchmarks at once time each other. Figures are
+medians of repeated calls, in milliseconds per image.
 """
 
 import argparse

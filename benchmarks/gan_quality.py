@@ -1,7 +1,7 @@
 """Sample quality of a GAN after a fixed budget of training time on real MNIST.
 
-    flock /tmp/keras_aegan_bench.lock python benchmarks/gan_quality.py \
-        --model dcgan --dataset idx:/work/shared/data/mnist --minutes 10
+    python benchmarks/gan_quality.py \
+        --model dcgan --dataset idx:../shared/data/mnist --minutes 10
 
 Trains the registered model through `keras_aegan.runner.train` (the CLI's path, with the
 CLI's defaults: batch 64, latent 16, the model's default optimizers) until the time budget
@@ -84,7 +84,7 @@ def class_coverage(model, classifier, n=10_000, seed=123, confidence=0.9):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="dcgan")
-    parser.add_argument("--dataset", default="idx:/work/shared/data/mnist")
+    parser.add_argument("--dataset", default="idx:../shared/data/mnist")
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--latent-dim", type=int, default=16)

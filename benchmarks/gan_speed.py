@@ -1,7 +1,7 @@
 """Training speed of the GAN family: images/s at a fixed batch size on real data.
 
-    flock /tmp/keras_aegan_bench.lock python benchmarks/gan_speed.py \
-        --dataset idx:/work/shared/data/mnist --models gan dcgan wgan_gp cgan --steps 100
+    python benchmarks/gan_speed.py \
+        --dataset idx:../shared/data/mnist --models gan dcgan wgan_gp cgan --steps 100
 
 Each model is built through the registry (its defaults, as the CLI would), compiled with
 its default optimizers, warmed up (tracing, first steps), then timed over `--steps`
@@ -39,7 +39,7 @@ def measure(name, source, batch_size, steps, warmup, latent_dim, jit_compile, op
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", default="idx:/work/shared/data/mnist")
+    parser.add_argument("--dataset", default="idx:../shared/data/mnist")
     parser.add_argument("--models", nargs="+", default=["gan", "dcgan", "wgan_gp", "cgan"])
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--steps", type=int, default=100)
