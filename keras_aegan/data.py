@@ -25,7 +25,7 @@ import struct
 import numpy as np
 import tensorflow as tf
 
-from keras_aegan.errors import DataError
+from keras_aegan.errors import DataError, check_int
 
 SPLITS = ("train", "validation", "test")
 # The split carve is fixed so that runs with different seeds compare on the same data.
@@ -94,10 +94,10 @@ class Source:
         """
         if split not in self._splits:
             raise DataError(f"unknown split {split!r}; choose from {', '.join(SPLITS)}")
-        _check_positive("batch_size", batch_size)
+        check_int("batch_size", batch_size, error=DataError)
         ds = self._splits[split]
         if take is not None:
-            _check_positive("take", take)
+            check_int("take", take, error=DataError)
             ds = ds.take(take)
         if cache:
             ds = ds.cache()
@@ -107,7 +107,7 @@ class Source:
             if shuffled:
                 ds = ds.shuffle(size, seed=seed, reshuffle_each_iteration=True)
             return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
-        _check_positive("passes", passes)
+        check_int("passes", passes, error=DataError)
         # Pass `p` is shuffled with the seed (seed, p) alone, so the stream is the same
         # however many iterators are made of it (Keras makes extra ones under
         # tf.distribute), and `skip(n)` lands exactly where a run left off.
@@ -539,11 +539,6 @@ def _image_and_label_keys(features, name):
 
 
 # ----------------------------------------------------------------------------- checks
-
-
-def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise DataError(f"{name} must be a positive integer, got {value!r}")
 
 
 def _check_image_shape(shape):

@@ -31,7 +31,7 @@ import tensorflow as tf
 from keras_aegan import losses as losses_lib
 from keras_aegan import networks
 from keras_aegan.callbacks import DivergenceGuard
-from keras_aegan.errors import UserError
+from keras_aegan.errors import UserError, check_int
 from keras_aegan.registry import register_model
 
 PREVIEW_COLUMNS = 16
@@ -42,12 +42,6 @@ def _replica_info():
     if ctx is None:  # cross-replica context: one logical batch
         return 1, 0
     return ctx.num_replicas_in_sync, ctx.replica_id_in_sync_group
-
-
-def _check_count(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise UserError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
@@ -88,7 +82,7 @@ class GAN(keras.Model):
             raise UserError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}")
         self.label_smoothing = float(label_smoothing)
         self.seed = seed
-        self.preview_size = _check_count("preview_size", preview_size, 1)
+        self.preview_size = check_int("preview_size", preview_size, 1)
         self.preview_seed = preview_seed
         self.image_shape = tuple(int(d) for d in generator.output_shape[1:])
         self.latent_dim = int(self._generator_inputs()[0].shape[-1])
@@ -322,7 +316,7 @@ class GAN(keras.Model):
             n: number of images.
             seed: an int for repeatable samples; `None` draws new noise each call.
         """
-        n = _check_count("n", n, 1)
+        n = check_int("n", n, 1)
         z = keras.random.normal((n, self.latent_dim), seed=seed)
         return keras.ops.convert_to_numpy(self.generate(z))
 
@@ -360,7 +354,7 @@ class WGANGP(GAN):
     default_betas = (0.5, 0.9)
 
     def __init__(self, generator, discriminator, d_steps=3, gp_weight=10.0, **kwargs):
-        self.d_steps = _check_count("d_steps", d_steps, 1)
+        self.d_steps = check_int("d_steps", d_steps, 1)
         if not (isinstance(gp_weight, (int, float)) and gp_weight >= 0):
             raise UserError(f"gp_weight must be a number >= 0, got {gp_weight!r}")
         self.gp_weight = float(gp_weight)
@@ -448,7 +442,7 @@ class ConditionalGAN(GAN):
     """
 
     def __init__(self, generator, discriminator, num_classes, **kwargs):
-        self.num_classes = _check_count("num_classes", num_classes, 2)
+        self.num_classes = check_int("num_classes", num_classes, 2)
         super().__init__(generator, discriminator, **kwargs)
         if len(self._generator_inputs()) != 2 or len(self._discriminator_inputs()) != 2:
             raise UserError("a conditional GAN needs networks taking [noise, labels] and "
@@ -505,7 +499,7 @@ class ConditionalGAN(GAN):
 
     def sample(self, n, labels=None, seed=None):
         """`n` images (numpy); `labels` default to `0, 1, ..., num_classes - 1, 0, ...`."""
-        n = _check_count("n", n, 1)
+        n = check_int("n", n, 1)
         if labels is None:
             labels = np.arange(n) % self.num_classes
         z = keras.random.normal((n, self.latent_dim), seed=seed)

@@ -14,7 +14,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_aegan.errors import UserError
+from keras_aegan.errors import UserError, check_int
 # The evaluator lives in its own module; its names are part of this module's API too.
 from keras_aegan.evaluator import (  # noqa: F401
     CACHE_ENV, EVALUATOR_VERSION, Evaluator, InceptionFeatures, MetricUnavailableError,
@@ -87,8 +87,8 @@ def kid(features_a, features_b, *, subsets=100, subset_size=1000, seed=0):
         subset.
     """
     a, b = _check_pair(features_a, features_b, minimum=2)
-    _check_count("subsets", subsets)
-    _check_count("subset_size", subset_size, minimum=2)
+    check_int("subsets", subsets)
+    check_int("subset_size", subset_size, minimum=2)
     m = min(subset_size, len(a), len(b))
     dim = a.shape[1]
     rng = np.random.default_rng(seed)
@@ -166,7 +166,7 @@ def class_coverage(predicted_classes, num_classes):
         A dict: `shares` (list, share of samples per class), `classes_seen`,
         `classes_seen_fraction`, `min_share`, `max_share`.
     """
-    _check_count("num_classes", num_classes)
+    check_int("num_classes", num_classes)
     pred = np.asarray(predicted_classes)
     if pred.ndim != 1 or not len(pred) or not np.issubdtype(pred.dtype, np.integer):
         raise UserError(f"predicted_classes must be a non-empty 1-D integer array, got "
@@ -326,9 +326,9 @@ def latent_optimisation_reconstruction(generator_fn, images, latent_dim, steps=2
     x = np.asarray(images, "float32")
     if x.ndim != 4 or not len(x):
         raise UserError(f"images must be a non-empty (N, H, W, C) array, got shape {x.shape}")
-    _check_count("latent_dim", latent_dim)
-    _check_count("steps", steps)
-    _check_count("batch_size", batch_size)
+    check_int("latent_dim", latent_dim)
+    check_int("steps", steps)
+    check_int("batch_size", batch_size)
     rng = np.random.default_rng(seed)
     recons, latents = [], []
     for i in range(0, len(x), batch_size):
@@ -394,7 +394,7 @@ def knn_accuracy(train_codes, train_labels, test_codes, test_labels, *, k=5):
     """
     from sklearn.neighbors import KNeighborsClassifier
 
-    _check_count("k", k)
+    check_int("k", k)
     xtr, ytr, xte, yte = _check_probe(train_codes, train_labels, test_codes, test_labels)
     if len(xtr) < k:
         raise UserError(f"need at least k={k} training codes, got {len(xtr)}")
@@ -457,17 +457,12 @@ def _as_features(x, name, minimum):
 
 def _check_pair(a, b, minimum, k=None):
     if k is not None:
-        _check_count("k", k)
+        check_int("k", k)
     a = _as_features(a, "first feature set", minimum)
     b = _as_features(b, "second feature set", minimum)
     if a.shape[1] != b.shape[1]:
         raise UserError(f"feature dimensions differ: {a.shape[1]} vs {b.shape[1]}")
     return a, b
-
-
-def _check_count(name, value, minimum=1):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise UserError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
 
 def _check_images_pair(images, reconstructions):

@@ -20,13 +20,12 @@ import shutil
 import time
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from keras_aegan import data as data_lib
 from keras_aegan.callbacks import (CollapseWatch, DivergenceGuard, ImageGrid, TrainingCheckpoint,
                                    restore_checkpoint)
-from keras_aegan.errors import UserError
+from keras_aegan.errors import UserError, check_int
 from keras_aegan.registry import get_model_entry
 
 PREVIEW_IMAGES = 16
@@ -135,10 +134,10 @@ class RunConfig:
 
     def __post_init__(self):
         for field in ("epochs", "batch_size", "latent_dim", "checkpoint_every"):
-            _check_int(field, getattr(self, field), minimum=1)
-        _check_int("seed", self.seed, minimum=0)
+            check_int(field, getattr(self, field), minimum=1)
+        check_int("seed", self.seed, minimum=0)
         if self.steps_per_epoch is not None:
-            _check_int("steps_per_epoch", self.steps_per_epoch, minimum=1)
+            check_int("steps_per_epoch", self.steps_per_epoch, minimum=1)
         if self.learning_rate is not None and not (
                 isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < 10):
             raise UserError(f"learning_rate must be in (0, 10), got {self.learning_rate!r}")
@@ -428,8 +427,3 @@ def _write_atomic(path, text):
     with open(tmp, "w") as f:
         f.write(text)
     os.replace(tmp, path)
-
-
-def _check_int(name, value, minimum):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise UserError(f"{name} must be an integer >= {minimum}, got {value!r}")

@@ -232,7 +232,7 @@ def test_bad_specs(spec, message):
 
 
 def test_bad_dataset_arguments(digits_source):
-    with pytest.raises(DataError, match="batch_size must be a positive integer"):
+    with pytest.raises(DataError, match="batch_size must be an integer >= 1"):
         digits_source.dataset("train", batch_size=-1)
     with pytest.raises(DataError, match="unknown split"):
         digits_source.dataset("dev")
