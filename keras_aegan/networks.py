@@ -5,13 +5,11 @@ import math
 
 import keras
 
-from keras_aegan.errors import UserError
+from keras_aegan.errors import UserError, check_int
 
 
 def check_latent_dim(latent_dim):
-    if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-        raise UserError(f"latent_dim must be an integer >= 1, got {latent_dim!r}")
-    return latent_dim
+    return check_int("latent_dim", latent_dim)
 
 
 def check_image_shape(image_shape):

@@ -181,6 +181,9 @@ class PCABaseline:
         codes = rng.standard_normal((n, self.latent_dim)) * np.sqrt(self.pca.explained_variance_)
         return self.decode(codes)
 
+    def __call__(self, images, training=False):
+        return self.decode(self.encode(images))
+
     def count_params(self):
         return int(self.pca.components_.size + self.pca.mean_.size)
 
@@ -219,9 +222,7 @@ class Subject:
     def codes(self, images):
         """Codes (autoencoders, PCA) or discriminator features (GANs); `None` otherwise."""
         if self.has_codes:
-            return _batched(lambda b: keras.ops.convert_to_numpy(self.model.encode(b))
-                            if not isinstance(self.model, PCABaseline)
-                            else self.model.encode(b), images).reshape(len(images), -1)
+            return _batched(self.model.encode, images).reshape(len(images), -1)
         if self._features is not None:
             return _batched(lambda b: self._features(b, training=False),
                             images).reshape(len(images), -1)
@@ -229,8 +230,6 @@ class Subject:
 
     def reconstruct(self, images, steps=100):
         if self.has_codes:
-            if isinstance(self.model, PCABaseline):
-                return self.model.decode(self.model.encode(images))
             return _batched(lambda b: self.model(b, training=False), images)
         if self.family == "gan" and not hasattr(self.model, "num_classes"):
             generator = self.model.generator
@@ -245,10 +244,7 @@ class Subject:
             mean, cov = self._code_gaussian
             codes = np.random.default_rng(seed).multivariate_normal(mean, cov, n,
                                                                     method="eigh")
-            return _batched(lambda c: keras.ops.convert_to_numpy(self.model.decode(c)),
-                            codes.astype("float32"))
-        if isinstance(self.model, PCABaseline):
-            return self.model.sample(n, seed=seed)
+            return _batched(self.model.decode, codes.astype("float32"))
         return np.asarray(self.model.sample(n, seed=seed), "float32")
 
     def interpolate(self, a, b, steps=8):
@@ -257,9 +253,7 @@ class Subject:
         if self.has_codes:
             ca, cb = self.codes(np.stack([a, b]))
             codes = (1 - weights) * ca + weights * cb
-            decoded = self.model.decode(codes)
-            return np.asarray(keras.ops.convert_to_numpy(decoded)
-                              if not isinstance(decoded, np.ndarray) else decoded)
+            return np.asarray(self.model.decode(codes))
         if self.family == "gan" and not hasattr(self.model, "num_classes"):
             rng = np.random.default_rng(7)
             za, zb = rng.standard_normal((2, self.model.latent_dim)).astype("float32")
@@ -363,7 +357,7 @@ def _run_one(config, model, seed, source, evaluator, train_x, train_y, test_x, t
            "sampler": subject.sampler_note, **trained}
     row.update(_evaluate(subject, evaluator, config, train_x, train_y, test_x, test_y, seed))
     if config.export and model not in BASELINES:
-        row["export"] = _export(config, model, seed, folder)
+        row["export"] = _export(config, model, seed, folder, subject.model)
     os.makedirs(folder, exist_ok=True)
     _write_json(results_path, row)
     return row, subject
@@ -394,11 +388,10 @@ def _evaluate(subject, evaluator, config, train_x, train_y, test_x, test_y, seed
     return {k: float(v) for k, v in scores.items()}
 
 
-def _export(config, model, seed, folder):
+def _export(config, model, seed, folder, trained):
     from keras_aegan import export
 
-    loaded = runner.load_model(os.path.join(folder, "model.keras"))
-    parts = [p for p in ("encoder", "generator") if p in export.available_parts(loaded)]
+    parts = [p for p in ("encoder", "generator") if p in export.available_parts(trained)]
     if not parts:
         return "nothing to export"
     out = os.path.join("export", config.study_name, f"{model}-seed{seed}")
