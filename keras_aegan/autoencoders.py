@@ -5,15 +5,21 @@ Every autoencoder holds an `encoder` (images -> code) and a `decoder` (code -> i
 each from copying its input: a narrow code (`dense_ae`, `linear_ae`, `tied_ae`, `conv_ae`,
 `recurrent_ae`), noise on the input (`denoising_ae`), a sparsity penalty (`sparse_ae`), a
 prior on the code (`vae`).
+
+Every autoencoder declares itself (`describe()`, see `keras_aegan.protocol`): parts
+`encoder`, `decoder` and `autoencoder`; it reconstructs directly; it samples by decoding a
+Gaussian fitted to its training codes (the VAE: from its prior); its features are its code.
 """
+
+import dataclasses
 
 import keras
 import numpy as np
 from keras import ops
 
+from keras_aegan import compat, networks, protocol
 from keras_aegan import layers as layers_lib
-from keras_aegan import networks
-from keras_aegan.errors import UserError
+from keras_aegan.errors import UserError, check_int
 from keras_aegan.registry import register_model
 
 
@@ -43,8 +49,10 @@ class Autoencoder(keras.Model):
         >>> ae.fit(images, images, epochs=1)
     """
 
-    # Which network each logged loss trains (for the runner's `DivergenceGuard`).
-    loss_networks = {"loss": "autoencoder"}
+    family = "autoencoder"
+    # The encoder layer whose output is the code (the probes' features).
+    code_layer = "code"
+    sampler = protocol.SAMPLES_CODE_GAUSSIAN
 
     def __init__(self, encoder, decoder, **kwargs):
         super().__init__(**kwargs)
@@ -63,6 +71,34 @@ class Autoencoder(keras.Model):
         """Images in [0, 1] -> codes (deterministic)."""
         self.check_images(images)
         return self.encoder(images, training=False)
+
+    def reconstruct(self, images):
+        """Images in [0, 1] -> their reconstructions (deterministic)."""
+        return self(images, training=False)
+
+    def describe(self):
+        """The autoencoder's `protocol.ModelSpec`."""
+        if len(self.image_shape) == 3:
+            image = protocol.image_port(self.image_shape)
+        else:  # a (time, features) series: unbounded values
+            image = protocol.Port("sequences", self.image_shape, "sequences")
+        code = protocol.code_port(self.latent_dim)
+        out = dataclasses.replace(image, name="reconstruction")
+        parts = (
+            protocol.Part("encoder", "encode", self.encode, (image,), code,
+                          f"{image.kind} -> code (deterministic)"),
+            protocol.Part("decoder", "decode", self.decode, (code,), image,
+                          f"code -> {image.kind}"),
+            protocol.Part("autoencoder", "reconstruct", self.reconstruct, (image,), out,
+                          f"{image.kind} -> reconstruction"),
+        )
+        return protocol.ModelSpec(
+            family=self.family, image_shape=self.image_shape, latent_dim=self.latent_dim,
+            parts=parts, sampler=self.sampler,
+            reconstruction=protocol.RECONSTRUCTS_DIRECT, features=("encoder", self.code_layer),
+            networks={"encoder": self.encoder, "decoder": self.decoder},
+            losses={"loss": "autoencoder"},
+            optimizers={"optimizer": self.optimizer} if self.compiled else {})
 
     def decode(self, codes):
         """Codes `(batch, latent_dim)` -> images in [0, 1]."""
@@ -95,17 +131,12 @@ class Autoencoder(keras.Model):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         # With no target, an autoencoder reconstructs its input: `fit(images)` works like
-        # `fit(images, images)`, and feeding images alone sidesteps a Keras bug that
-        # breaks `fit` on (x, y) pairs under MultiWorkerMirroredStrategy.
-        return super().compute_loss(x, x if y is None else y, y_pred, sample_weight,
-                                    training=training)
+        # `fit(images, images)`.
+        return super().compute_loss(x, compat.reconstruction_target(x, y), y_pred,
+                                    sample_weight, training=training)
 
     def compile_from_config(self, config):
-        # Keras skips compiling models with a custom `compile()` on load; ours takes the
-        # same arguments as `Model.compile`, so the saved optimizer state can be restored.
-        self.compile(**keras.saving.deserialize_keras_object(config))
-        if self.built:
-            self.optimizer.build(self.trainable_variables)
+        compat.compile_on_load(self, config)
 
     def preview(self, images):
         """Rows of an image grid showing progress: inputs over their reconstructions."""
@@ -125,7 +156,7 @@ class Autoencoder(keras.Model):
         return cls(**config)
 
 
-@register_model("conv_ae", family="autoencoder", targets="images")
+@register_model("conv_ae", family="autoencoder")
 def conv_ae(image_shape, latent_dim=16, num_classes=None, filters=(32, 64)):
     """Convolutional autoencoder: strided convolutions down, transposed convolutions up."""
     del num_classes  # unsupervised
@@ -250,6 +281,9 @@ class VariationalAutoencoder(Autoencoder):
         >>> samples = vae.sample(16)
     """
 
+    code_layer = "z_mean"
+    sampler = protocol.SAMPLES_OWN
+
     def __init__(self, encoder, decoder, beta=1.0, seed=None, **kwargs):
         super().__init__(encoder, decoder, **kwargs)
         self.beta = beta
@@ -280,9 +314,8 @@ class VariationalAutoencoder(Autoencoder):
 
     def sample(self, n, seed=None):
         """Decode `n` codes drawn from the prior `N(0, I)`; `seed` fixes the draw."""
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise UserError(f"n must be an integer >= 1, got {n!r}")
-        z = keras.random.normal((int(n), self.latent_dim),
+        n = check_int("n", n)
+        z = keras.random.normal((n, self.latent_dim),
                                 seed=self.prior_seed if seed is None else seed)
         return self.decode(z)
 
@@ -312,6 +345,47 @@ class VariationalAutoencoder(Autoencoder):
         return config
 
 
+@keras.saving.register_keras_serializable(package="keras_aegan")
+class PCAAutoencoder(Autoencoder):
+    """Principal component analysis as a linear autoencoder: the classical baseline.
+
+    The encoder projects centred images on the top `latent_dim` principal components,
+    the decoder maps codes back and clips to [0, 1]; the weights come from scikit-learn's
+    `PCA`, not from training. As a keras_aegan model it answers every question the study
+    and export ask, like the autoencoders it is compared with.
+
+    Example:
+        >>> pca = PCAAutoencoder.fit_images(train_images, latent_dim=16)
+        >>> codes = pca.encode(test_images)
+    """
+
+    family = "baseline"
+
+    @classmethod
+    def fit_images(cls, images, latent_dim, seed=0):
+        """Fit PCA on `(N, H, W, C)` images in [0, 1] and return it as a model."""
+        from sklearn.decomposition import PCA
+
+        images = np.asarray(images, "float32")
+        flat = images.reshape(len(images), -1)
+        latent_dim = check_int("latent_dim", latent_dim)
+        if latent_dim > min(flat.shape):
+            raise UserError(f"latent_dim {latent_dim} exceeds what PCA can fit "
+                            f"({min(flat.shape)})")
+        pca = PCA(n_components=latent_dim, random_state=seed).fit(flat)
+        components = pca.components_.astype("float32")  # (k, D)
+        mean = pca.mean_.astype("float32")
+        image_shape = images.shape[1:]
+        encoder = networks.dense_encoder(image_shape, latent_dim, units=())
+        encoder.get_layer("code").set_weights([components.T, -mean @ components.T])
+        codes = keras.Input((latent_dim,), name="code")
+        x = keras.layers.Dense(flat.shape[1], name="pixels")(codes)
+        x = keras.layers.ReLU(max_value=1.0, name="clip")(x)  # clip to [0, 1]
+        decoder = keras.Model(codes, keras.layers.Reshape(image_shape)(x), name="decoder")
+        decoder.get_layer("pixels").set_weights([components, mean])
+        return cls(encoder, decoder, name="pca")
+
+
 def _sigmoid_or_linear(image_shape, output_activation):
     # Images are in [0, 1]; a (time, features) series is unbounded.
     if output_activation == "auto":
@@ -319,7 +393,7 @@ def _sigmoid_or_linear(image_shape, output_activation):
     return output_activation
 
 
-@register_model("dense_ae", family="autoencoder", targets="images")
+@register_model("dense_ae", family="autoencoder")
 def dense_ae(image_shape, latent_dim=16, num_classes=None, units=(256, 128), activation="relu",
              output_activation="sigmoid", batch_norm=False):
     """Undercomplete stacked dense autoencoder: hidden layers down to a linear code."""
@@ -333,7 +407,7 @@ def dense_ae(image_shape, latent_dim=16, num_classes=None, units=(256, 128), act
         name="dense_ae")
 
 
-@register_model("linear_ae", family="autoencoder", targets="images")
+@register_model("linear_ae", family="autoencoder")
 def linear_ae(image_shape, latent_dim=16, num_classes=None):
     """Linear autoencoder (no activations, MSE): learns PCA's principal subspace."""
     del num_classes
@@ -343,7 +417,7 @@ def linear_ae(image_shape, latent_dim=16, num_classes=None):
         name="linear_ae")
 
 
-@register_model("tied_ae", family="autoencoder", targets="images")
+@register_model("tied_ae", family="autoencoder")
 def tied_ae(image_shape, latent_dim=16, num_classes=None, units=(256, 128), activation="relu",
             output_activation="sigmoid"):
     """Dense autoencoder with tied weights: the decoder uses the transposed encoder kernels."""
@@ -352,7 +426,7 @@ def tied_ae(image_shape, latent_dim=16, num_classes=None, units=(256, 128), acti
                            name="tied_ae")
 
 
-@register_model("recurrent_ae", family="autoencoder", targets="images")
+@register_model("recurrent_ae", family="autoencoder")
 def recurrent_ae(image_shape, latent_dim=16, num_classes=None, units=64, cell="lstm",
                  output_activation="auto"):
     """Recurrent (LSTM) autoencoder: images read as rows, or any (time, features) input."""
@@ -364,7 +438,7 @@ def recurrent_ae(image_shape, latent_dim=16, num_classes=None, units=64, cell="l
         name="recurrent_ae")
 
 
-@register_model("denoising_ae", family="autoencoder", targets="images")
+@register_model("denoising_ae", family="autoencoder")
 def denoising_ae(image_shape, latent_dim=16, num_classes=None, noise="gaussian",
                  noise_level=0.3, backbone="conv", filters=(32, 64), units=(256, 128), seed=None):
     """Denoising autoencoder: Gaussian noise or dropout on the input while training."""
@@ -374,7 +448,7 @@ def denoising_ae(image_shape, latent_dim=16, num_classes=None, noise="gaussian",
                                 name="denoising_ae")
 
 
-@register_model("sparse_ae", family="autoencoder", targets="images")
+@register_model("sparse_ae", family="autoencoder")
 def sparse_ae(image_shape, latent_dim=16, num_classes=None, units=(256,), l1=0.0,
               kl_weight=0.1, sparsity_target=0.05, activation="relu"):
     """Sparse autoencoder: sigmoid code with L1 and KL-divergence sparsity penalties."""
@@ -389,7 +463,7 @@ def sparse_ae(image_shape, latent_dim=16, num_classes=None, units=(256,), l1=0.0
         name="sparse_ae")
 
 
-@register_model("vae", family="autoencoder", targets="images")
+@register_model("vae", family="autoencoder")
 def vae(image_shape, latent_dim=16, num_classes=None, beta=1.0, backbone="conv",
         filters=(32, 64), units=(256, 128), seed=None):
     """Variational autoencoder (beta-VAE by `beta`): KL via add_loss, samples from the prior."""
@@ -404,10 +478,11 @@ def _backbone(image_shape, latent_dim, backbone, filters, units, heads=1):
                 networks.conv_decoder(image_shape, latent_dim, tuple(reversed(filters))))
     if backbone == "dense":
         units = tuple(units)
-        encoder = networks.dense_encoder(image_shape, latent_dim, units)
+        encoder = networks.dense_encoder(image_shape, latent_dim, units,
+                                         code_name="z_mean" if heads == 2 else "code")
         if heads == 2:
             # Second head for the log-variance, beside the code (the mean).
-            hidden = encoder.get_layer("code").input
+            hidden = encoder.get_layer("z_mean").input
             log_var = keras.layers.Dense(latent_dim, name="z_log_var")(hidden)
             encoder = keras.Model(encoder.input, [encoder.output, log_var], name="encoder")
         return encoder, networks.dense_decoder(image_shape, latent_dim, tuple(reversed(units)))

@@ -8,7 +8,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_aegan import protocol
 from keras_aegan.errors import UserError
+from keras_aegan.files import atomic_path
 
 
 def image_grid(rows, padding=1):
@@ -34,9 +36,8 @@ def save_grid(path, rows, min_cell=48):
     grid = image_grid(rows)
     scale = max(1, math.ceil(min_cell / min(np.asarray(rows[0]).shape[1:3])))
     grid = np.repeat(np.repeat(grid, scale, axis=0), scale, axis=1)
-    tmp = f"{path}.tmp.png"
-    keras.utils.save_img(tmp, grid, scale=True)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        keras.utils.save_img(tmp, grid, scale=True)
     return path
 
 
@@ -87,24 +88,66 @@ class TimeBudget(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def training_state(model):
-    """Every variable that says where training is: the model's weights, batch-norm
-    statistics and seed-generator states, and each optimizer's slots and step count.
+# Checkpoints are `.npz` files of arrays keyed by each variable's place in the model (see
+# `training_state`), beside the format number and the global step.
+CHECKPOINT_FORMAT = 2
+_META_KEYS = ("format", "step")
 
-    Optimizers are found as `model.optimizer` and as any attribute holding one (a GAN's
-    `d_optimizer` / `g_optimizer`); an unbuilt `model.optimizer` is built first so its
-    slots exist before a checkpoint is restored into them.
+
+def training_state(model):
+    """Every variable that says where training is, keyed by its place in the model.
+
+    The model's weights, batch-norm statistics and seed-generator states are keyed by
+    their path through the model's named layers (`generator/deconv0/kernel`,
+    `encoder/lstm0/seed_generator_state`); each optimizer the model declares
+    (`protocol.ModelSpec.optimizers`) adds its step count and slots, keyed by the
+    optimizer's declared name and the slot's name (`d_optimizer/conv0_kernel_momentum`).
+    An unbuilt optimizer is built first, so its slots exist before a checkpoint is
+    restored into them.
+
+    Returns:
+        A dict `{key: variable}`.
+
+    Raises:
+        UserError: two variables would share a key (two layers of one network, or of
+            networks sharing an optimizer, with the same name): rename one.
     """
-    optimizers = []
-    for value in [getattr(model, "optimizer", None), *vars(model).values()]:
-        if isinstance(value, keras.optimizers.Optimizer) and value not in optimizers:
-            optimizers.append(value)
-    state = list(model.variables)
-    for optimizer in optimizers:
+    spec = protocol.describe(model)
+    state, owners = {}, {}
+
+    def add(key, variable):
+        if key in state:
+            raise UserError(f"two variables of {model.name} share the checkpoint key "
+                            f"{key!r} ({owners[key]} and {variable.path}); give the layers "
+                            "distinct names")
+        state[key] = variable
+        owners[key] = variable.path
+
+    _key_layer("", model, add, set())
+    for name, optimizer in spec.optimizers.items():
+        if optimizer is None:
+            continue
         if not optimizer.built:
             optimizer.build(model.trainable_variables)
-        state.extend(optimizer.variables)
+        for variable in optimizer.variables:
+            add(f"{name}/{variable.name}", variable)
     return state
+
+
+def _key_layer(prefix, layer, add, keyed):
+    children = layer.layers if isinstance(layer, keras.Model) else []
+    for child in children:
+        _key_layer(f"{prefix}{child.name}/", child, add, keyed)
+    for variable in layer.variables:
+        if id(variable) in keyed:  # owned by a child, or shared (tied weights)
+            continue
+        keyed.add(id(variable))
+        # Inside a plain layer the variable's path starts with the layer's name when it
+        # was built in the layer's scope; seed generators made in `__init__` are keyed by
+        # their name (their path carries a per-process counter).
+        own = f"{layer.name}/"
+        name = variable.path[len(own):] if variable.path.startswith(own) else variable.name
+        add(f"{prefix}{name}", variable)
 
 
 class TrainingCheckpoint(keras.callbacks.Callback):
@@ -147,14 +190,14 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         path = os.path.join(self.directory, f"ckpt-{self.step:09d}.npz")
         if path == self.last_path:
             return
-        arrays = {f"v{i}": keras.ops.convert_to_numpy(v)
-                  for i, v in enumerate(training_state(self.model))}
+        arrays = {key: keras.ops.convert_to_numpy(v)
+                  for key, v in training_state(self.model).items()}
         if not all(np.all(np.isfinite(a)) for a in arrays.values()
                    if np.issubdtype(a.dtype, np.floating)):
             return  # never checkpoint a diverged state; the DivergenceGuard reports it
-        tmp = f"{path}.tmp.npz"
-        np.savez(tmp, step=np.int64(self.step), **arrays)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            np.savez(tmp, format=np.int64(CHECKPOINT_FORMAT), step=np.int64(self.step),
+                     **arrays)
         self.last_path = path
         for old in list_checkpoints(self.directory)[:-self.keep]:
             os.remove(old)
@@ -168,37 +211,67 @@ def list_checkpoints(directory):
             if n.startswith("ckpt-") and n.endswith(".npz") and ".tmp" not in n]
 
 
+class CheckpointMismatch(UserError):
+    """A readable checkpoint that does not fit the model: another layout or an old format."""
+
+
 def restore_checkpoint(model, directory, log=print):
     """Restore the newest readable checkpoint into `model`; returns `(step, path)`.
 
-    A checkpoint that cannot be read (truncated, corrupted, from another model) is
-    reported through `log` and the previous one is tried. `(0, None)` when none is usable.
+    Arrays are matched to variables by key (see `training_state`), never by position. A
+    checkpoint that cannot be read (truncated, corrupted) is reported through `log` and
+    the previous one is tried; `(0, None)` when none is usable. A readable checkpoint
+    whose keys or shapes do not fit the model (written by an older keras_aegan, or for a
+    changed model) raises `CheckpointMismatch`: restoring it could put arrays into the
+    wrong variables.
     """
     state = training_state(model)
     for path in reversed(list_checkpoints(directory)):
         try:
             with np.load(path, allow_pickle=False) as f:
-                arrays = [f[f"v{i}"] for i in range(len(state))]
+                keys = set(f.files)
+                arrays = {k: f[k] for k in keys if k not in _META_KEYS}
                 step = int(f["step"])
-                if len(f.files) != len(state) + 1:
-                    raise ValueError(f"{len(f.files) - 1} arrays for {len(state)} variables")
-            for variable, array in zip(state, arrays):
-                if tuple(variable.shape) != array.shape:
-                    raise ValueError(f"shape {array.shape} for variable {variable.path} of "
-                                     f"shape {tuple(variable.shape)}")
+                version = int(f["format"]) if "format" in keys else 1
         except Exception as e:  # zipfile, OSError, KeyError, ValueError: all mean unusable
             log(f"checkpoint {path} is unreadable ({type(e).__name__}: {e}); "
                 "falling back to the previous one")
             continue
-        for variable, array in zip(state, arrays):
-            variable.assign(array)
+        _check_fit(path, version, state, arrays)
+        for key, variable in state.items():
+            variable.assign(arrays[key])
         return step, path
     return 0, None
 
 
-class TrainingDiverged(UserError):
-    """A loss became NaN or infinite; the message names the network, the step and the last
-    good checkpoint."""
+def _check_fit(path, version, state, arrays):
+    advice = "train from scratch with --restart (restart=True), or use another run folder"
+    if version != CHECKPOINT_FORMAT:
+        raise CheckpointMismatch(
+            f"checkpoint {path} has format {version}, this keras_aegan reads format "
+            f"{CHECKPOINT_FORMAT} (arrays keyed by variable, not by position); {advice}")
+    missing = sorted(set(state) - set(arrays))
+    unexpected = sorted(set(arrays) - set(state))
+    wrong = [f"{k} {arrays[k].shape} vs {tuple(state[k].shape)}" for k in sorted(state)
+             if k in arrays and arrays[k].shape != tuple(state[k].shape)]
+    if missing or unexpected or wrong:
+        found = "; ".join(f"{what}: {', '.join(items[:4])}{' ...' if len(items) > 4 else ''}"
+                          for what, items in (("missing", missing), ("unexpected", unexpected),
+                                              ("wrong shape", wrong)) if items)
+        raise CheckpointMismatch(f"checkpoint {path} does not fit this model ({found}); "
+                                 f"{advice}")
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss or a weight became NaN or infinite; the message names the network, the step
+    and the last good checkpoint.
+
+    Not a `UserError`: the input was fine, training was not. The CLI prints it as one line
+    and exits with `EXIT_DIVERGED`.
+    """
+
+
+EXIT_DIVERGED = 3
 
 
 class DivergenceGuard(keras.callbacks.Callback):
@@ -206,12 +279,12 @@ class DivergenceGuard(keras.callbacks.Callback):
     network diverged, at which step, and where the last good checkpoint is.
 
     `TerminateOnNaN` only says that *something* is NaN. This guard checks, before every
-    step, that each network's weights (generator, discriminator, encoder, decoder, or the
-    model) are finite, and after every step that each logged loss is; it maps losses to
-    the networks they train (`model.loss_networks`, e.g. `{"d_loss": "discriminator",
-    "g_loss": "generator"}`; `{"loss": "model"}` by default). It raises `TrainingDiverged`
-    (a `UserError`: the CLI prints one line). Put it before the checkpoint callback, which
-    also never writes a non-finite state.
+    step, that each network the model declares (`protocol.ModelSpec.networks`: generator
+    and discriminator, encoder and decoder, ...) has finite weights, and after every step
+    that each logged loss is; it names the network a loss trains from the declared
+    `losses` (e.g. `{"d_loss": "discriminator", "g_loss": "generator"}`). It raises
+    `TrainingDiverged` (the CLI prints one line). Put it before the checkpoint callback,
+    which also never writes a non-finite state.
 
     Args:
         checkpoint: the run's `TrainingCheckpoint`, to name the last good checkpoint.
@@ -226,10 +299,10 @@ class DivergenceGuard(keras.callbacks.Callback):
         self._finite = None
 
     def on_train_begin(self, logs=None):
-        networks = [(name, getattr(self.model, name)) for name in _NETWORKS
-                    if isinstance(getattr(self.model, name, None), keras.Model)]
-        self._names = [name for name, _ in networks] or ["model"]
-        weights = [net.weights for _, net in networks] or [self.model.weights]
+        spec = protocol.describe(self.model)
+        self._losses = dict(spec.losses)
+        self._names = list(spec.networks) or ["model"]
+        weights = [net.weights for net in spec.networks.values()] or [self.model.weights]
 
         @tf.function
         def finite():
@@ -251,9 +324,8 @@ class DivergenceGuard(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
-        networks = getattr(self.model, "loss_networks", {"loss": "model"})
         bad = [(key, network, float(np.asarray(logs[key]).mean()))
-               for key, network in networks.items()
+               for key, network in self._losses.items()
                if logs and key in logs and not np.all(np.isfinite(np.asarray(logs[key])))]
         if bad:
             key, network, value = bad[0]
@@ -268,12 +340,12 @@ class DivergenceGuard(keras.callbacks.Callback):
     def _stop(self, culprits, what):
         # Losses are listed in update order (a GAN updates its discriminator first), so the
         # first network named diverged first; the rest followed in the same step.
-        order = list(getattr(self.model, "loss_networks", {}).values()) + self._names
+        order = list(self._losses.values()) + self._names
         culprits = sorted(culprits, key=lambda n: order.index(n) if n in order else len(order))
         broken = self._broken()
         weights = (f"non-finite weights in the {' and the '.join(broken)}" if broken
                    else "weights still finite")
-        last = getattr(self.checkpoint, "last_path", None)
+        last = self.checkpoint.last_path if self.checkpoint is not None else None
         self.model.stop_training = True
         raise TrainingDiverged(
             f"the {culprits[0]} diverged at step {self.step} (epoch {self.epoch + 1}): "
@@ -281,16 +353,14 @@ class DivergenceGuard(keras.callbacks.Callback):
             "learning rate, or check the data for NaN/Inf")
 
 
-_NETWORKS = ("generator", "discriminator", "encoder", "decoder")
-
-
 class CollapseWatch(keras.callbacks.Callback):
     """Warns, with the epoch, when a GAN shows signs of mode collapse or a lost game.
 
     - the discriminator's accuracy (`d_accuracy`) stays at or above `accuracy` for
       `patience` epochs: the generator no longer fools it at all;
-    - the classes of samples from a fixed noise batch, judged by `classify`, cover fewer
-      classes than they did at best: modes are being dropped.
+    - the classes of samples from a fixed noise seed, judged by `classify`, cover fewer
+      classes than they did at best: modes are being dropped (for models that declare
+      their own, unconditional sampler).
 
     Args:
         classify: `images -> class indices` (e.g. an `Evaluator.predict_classes`), or
@@ -326,12 +396,11 @@ class CollapseWatch(keras.callbacks.Callback):
                 self._warn(f"epoch {epoch + 1}: the discriminator's accuracy has been "
                            f"{float(accuracy):.3f} for {self.high_epochs} epochs; the "
                            "generator may have collapsed (look at the sample grid)")
-        if self.classify is None or not hasattr(self.model, "generate") or \
-                getattr(self.model, "num_classes", None):
+        spec = protocol.describe(self.model)
+        if self.classify is None or spec.sampler != protocol.SAMPLES_OWN or spec.conditional:
             return
-        z = np.random.default_rng(self.seed).standard_normal(
-            (self.samples, self.model.latent_dim)).astype("float32")
-        classes = np.asarray(self.classify(keras.ops.convert_to_numpy(self.model.generate(z))))
+        samples = self.model.sample(self.samples, seed=self.seed)
+        classes = np.asarray(self.classify(keras.ops.convert_to_numpy(samples)))
         seen = len(np.unique(classes))
         if seen < self.best_seen:
             self._warn(f"epoch {epoch + 1}: samples from fixed noise cover {seen} of "

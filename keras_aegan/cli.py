@@ -2,17 +2,20 @@
 
     python train.py [train] --model conv_ae --dataset idx:../shared/data/mnist --epochs 1
 
-Bad input ends with a one-line `error: ...` on stderr and exit code 2.
+Bad input ends with a one-line `error: ...` on stderr and exit code 2; a run whose training
+diverged (a NaN loss) with exit code 3; a failed export (a parity check) with exit code 1.
+Option defaults are the config dataclasses' own (`RunConfig`, `StudyConfig`).
 """
 
 import argparse
+import dataclasses
 import json
-import re
 import sys
 
-from keras_aegan.errors import UserError
+from keras_aegan.errors import UserError, one_line
 
 USAGE_ERROR = 2
+DIVERGED = 3  # the same as callbacks.EXIT_DIVERGED, without importing TensorFlow here
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,8 +74,10 @@ def _image_shape(text):
 
 def add_data_arguments(parser):
     """The data-source options shared by every command that reads data."""
+    from keras_aegan.data import DataOptions
+
     group = parser.add_argument_group("data")
-    group.add_argument("--dataset", default="digits", metavar="SPEC",
+    group.add_argument("--dataset", default=_default(DataOptions, "dataset"), metavar="SPEC",
                        help="data source: digits (bundled 8x8, offline default), idx:DIR "
                             "(MNIST-format IDX files), folder:DIR (PNG/JPEG, class "
                             "sub-folders as labels), npz:FILE (arrays x[, y]) or a "
@@ -92,13 +97,23 @@ def add_data_arguments(parser):
                             "(e.g. 32x32x3); needed for folders of mixed image sizes")
     group.add_argument("--crop", action="store_true",
                        help="center-crop to the aspect ratio of --image-shape before resizing")
-    group.add_argument("--validation-fraction", type=_fraction, default=0.1, metavar="F",
+    group.add_argument("--validation-fraction", type=_fraction,
+                       default=_default(DataOptions, "validation_fraction"), metavar="F",
                        help="share of the training split held out for validation when the "
                             "source has no validation split (default: %(default)s)")
 
 
+def _default(config_class, field):
+    """The default of a config dataclass's field: the one place defaults live."""
+    for f in dataclasses.fields(config_class):
+        if f.name == field:
+            return f.default
+    raise KeyError(field)
+
+
 def _add_train_parser(subparsers):
     from keras_aegan.registry import MODELS, model_names
+    from keras_aegan.runner import RunConfig
 
     names = model_names()
     models = "\n".join(f"  {n:<12} {MODELS[n].family:<12} {MODELS[n].description}"
@@ -109,7 +124,8 @@ def _add_train_parser(subparsers):
                     "config.json, model.keras, history.csv, TensorBoard logs and a PNG grid "
                     "after each epoch.",
         epilog=f"models:\n{models}", formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="conv_ae", choices=names, metavar="NAME",
+    parser.add_argument("--model", default=_default(RunConfig, "model"), choices=names,
+                        metavar="NAME",
                         help=f"model to train, one of: {', '.join(names)} "
                              "(default: %(default)s)")
     parser.add_argument("--option", dest="model_options", action="append", type=_option,
@@ -120,17 +136,19 @@ def _add_train_parser(subparsers):
                              "noise=dropout (denoising_ae)")
     add_data_arguments(parser)
     group = parser.add_argument_group("training")
-    group.add_argument("--epochs", type=_positive_int, default=10,
+    group.add_argument("--epochs", type=_positive_int, default=_default(RunConfig, "epochs"),
                        help="passes over the training split (default: %(default)s)")
-    group.add_argument("--batch-size", type=_positive_int, default=64,
+    group.add_argument("--batch-size", type=_positive_int,
+                       default=_default(RunConfig, "batch_size"),
                        help="images per step (default: %(default)s)")
-    group.add_argument("--latent-dim", type=_positive_int, default=16,
+    group.add_argument("--latent-dim", type=_positive_int,
+                       default=_default(RunConfig, "latent_dim"),
                        help="size of the code / latent noise (default: %(default)s)")
     group.add_argument("--learning-rate", type=_positive_float, metavar="LR",
                        help="optimizer learning rate (default: the model's own)")
     group.add_argument("--steps-per-epoch", type=_positive_int, metavar="N",
                        help="cap each epoch at N steps (default: the whole split)")
-    group.add_argument("--seed", type=_non_negative_int, default=0,
+    group.add_argument("--seed", type=_non_negative_int, default=_default(RunConfig, "seed"),
                        help="random seed for weights, noise and shuffling "
                             "(default: %(default)s)")
     group.add_argument("--deterministic", action="store_true",
@@ -143,10 +161,11 @@ def _add_train_parser(subparsers):
                             "run the same command on every worker), tpu; --batch-size is "
                             "the global batch (default: %(default)s)")
     group = parser.add_argument_group("output")
-    group.add_argument("--run-dir", default="runs", metavar="DIR",
+    group.add_argument("--run-dir", default=_default(RunConfig, "run_dir"), metavar="DIR",
                        help="parent folder of run folders (default: %(default)s)")
     group.add_argument("--name", help="run folder name (default: <model>-<dataset>)")
-    group.add_argument("--checkpoint-every", type=_positive_int, default=100, metavar="N",
+    group.add_argument("--checkpoint-every", type=_positive_int,
+                       default=_default(RunConfig, "checkpoint_every"), metavar="N",
                        help="checkpoint the whole training state every N steps and at each "
                             "epoch end; rerunning the same command resumes from the newest "
                             "checkpoint (default: %(default)s)")
@@ -174,7 +193,8 @@ def _run_train(args):
 
 
 def _add_export_parser(subparsers):
-    from keras_aegan.export import PARTS, QUANTIZATIONS
+    from keras_aegan.export import PARITY_BATCH, QUANTIZATIONS
+    from keras_aegan.protocol import PART_NAMES
 
     parser = subparsers.add_parser(
         "export", help="export a trained run's parts to SavedModel and TF Lite",
@@ -185,22 +205,24 @@ def _add_export_parser(subparsers):
     parser.add_argument("run", metavar="RUN_DIR", help="a run folder (holding model.keras)")
     parser.add_argument("--out", metavar="DIR",
                         help="export folder (default: export/<run-name>)")
-    parser.add_argument("--parts", nargs="+", choices=PARTS, metavar="PART",
-                        help=f"parts to export, of: {', '.join(PARTS)} (default: every part "
-                             "the model has)")
+    parser.add_argument("--parts", nargs="+", choices=PART_NAMES, metavar="PART",
+                        help=f"parts to export, of: {', '.join(PART_NAMES)} (default: every "
+                             "part the model has)")
     parser.add_argument("--quantize", nargs="+", choices=QUANTIZATIONS, default=[],
                         metavar="KIND",
                         help="extra TF Lite variants: float16, dynamic (int8 weights) and/or "
                              "int8 (weights and activations, calibrated on the run's data)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace an existing export folder")
-    parser.add_argument("--parity-batch", type=_positive_int, default=32, metavar="N",
+    parser.add_argument("--parity-batch", type=_positive_int, default=PARITY_BATCH,
+                        metavar="N",
                         help="real images in the parity check (default: %(default)s)")
     parser.set_defaults(handler=_run_export, crop=False, image_shape=None)
 
 
 def _run_export(args):
-    from keras_aegan.export import ExportError, export_run
+    from keras_aegan.export import ExportError
+    from keras_aegan.runner import export_run
 
     try:
         result = export_run(args.run, args.out, parts=args.parts, quantize=args.quantize,
@@ -225,7 +247,9 @@ def _seed_list(text):
 
 
 def _add_study_parser(subparsers):
-    from keras_aegan.study import DEFAULT_MODELS
+    from keras_aegan.study import DEFAULT_BUDGET_SECONDS, StudyConfig
+
+    models = _default(StudyConfig, "models")
 
     parser = subparsers.add_parser(
         "study", help="train autoencoders and GANs under one budget, evaluate all with the "
@@ -235,30 +259,34 @@ def _add_study_parser(subparsers):
                     "reconstruction, representation, cost), exports their encoders and "
                     "generators, and writes runs/<study>/report.md and report.html. Rerunning "
                     "an interrupted study reuses the models it already finished.")
-    parser.add_argument("--models", type=_name_list, default=DEFAULT_MODELS, metavar="A,B,...",
-                        help=f"models to compare (default: {','.join(DEFAULT_MODELS)}; "
+    parser.add_argument("--models", type=_name_list, default=models, metavar="A,B,...",
+                        help=f"models to compare (default: {','.join(models)}; "
                              "pca is the classical baseline)")
     add_data_arguments(parser)
     group = parser.add_argument_group("budget and evaluation")
     budget = group.add_mutually_exclusive_group()
     budget.add_argument("--epochs", type=_positive_int, help="budget: epochs per model")
     budget.add_argument("--budget-seconds", type=_positive_float_seconds, metavar="S",
-                        help="budget: wall-clock training seconds per model (default: 25, "
-                             "when --epochs is not given)")
-    group.add_argument("--seeds", type=_seed_list, default=(0,), metavar="0,1,...",
+                        help="budget: wall-clock training seconds per model (default: "
+                             f"{DEFAULT_BUDGET_SECONDS:g}, when --epochs is not given)")
+    group.add_argument("--seeds", type=_seed_list, default=_default(StudyConfig, "seeds"),
+                       metavar="0,1,...",
                        help="train and evaluate each model once per seed; the report gives "
                             "mean ± std (default: 0)")
-    group.add_argument("--batch-size", type=_positive_int, default=64,
+    group.add_argument("--batch-size", type=_positive_int,
+                       default=_default(StudyConfig, "batch_size"),
                        help="images per step, for every model (default: %(default)s)")
-    group.add_argument("--latent-dim", type=_positive_int, default=16,
+    group.add_argument("--latent-dim", type=_positive_int,
+                       default=_default(StudyConfig, "latent_dim"),
                        help="code / noise size, for every model (default: %(default)s)")
-    group.add_argument("--eval-samples", type=_positive_int, default=1000, metavar="N",
+    group.add_argument("--eval-samples", type=_positive_int,
+                       default=_default(StudyConfig, "eval_samples"), metavar="N",
                        help="generated and real images compared per model "
                             "(default: %(default)s)")
     group.add_argument("--no-export", dest="export", action="store_false",
                        help="do not export encoders and generators to export/<study>/")
     group = parser.add_argument_group("output")
-    group.add_argument("--run-dir", default="runs", metavar="DIR",
+    group.add_argument("--run-dir", default=_default(StudyConfig, "run_dir"), metavar="DIR",
                        help="parent folder of the study folder (default: %(default)s)")
     group.add_argument("--name", help="study folder name (default: study-<dataset>)")
     parser.set_defaults(handler=_run_study)
@@ -273,11 +301,12 @@ def _run_study(args):
 
     config = StudyConfig(
         dataset=args.dataset, models=args.models, epochs=args.epochs,
-        budget_seconds=None if args.epochs else (args.budget_seconds or 25.0),
+        budget_seconds=args.budget_seconds,
         seeds=args.seeds, batch_size=args.batch_size, latent_dim=args.latent_dim,
         eval_samples=args.eval_samples, export=args.export, run_dir=args.run_dir,
         name=args.name, image_shape=args.image_shape, crop=args.crop, data_dir=args.data_dir,
-        download=args.download, manual_dir=args.manual_dir)
+        download=args.download, manual_dir=args.manual_dir,
+        validation_fraction=args.validation_fraction)
     run_study(config)
     print(f"{config.path}/report.md")
     return 0
@@ -300,13 +329,6 @@ def build_parser():
 COMMANDS = ("train", "export", "study")
 
 
-def one_line(error):
-    """An error's message as one line, without the context Keras wraps around it."""
-    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in str(error).splitlines()]
-    lines = [line for line in lines if line and not line.startswith("Exception encountered")]
-    return lines[0] if lines else type(error).__name__
-
-
 def main(argv=None):
     """Parse `argv` and run the command; returns the process exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -318,8 +340,13 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.crop and args.image_shape is None:
         parser.error("--crop needs --image-shape")
+    from keras_aegan.callbacks import TrainingDiverged
+
     try:
         return args.handler(args)
+    except TrainingDiverged as e:
+        print(f"error: {one_line(e)}", file=sys.stderr)
+        return DIVERGED
     except UserError as e:
         print(f"error: {one_line(e)}", file=sys.stderr)
         return USAGE_ERROR

@@ -1,6 +1,14 @@
-"""Errors a user can cause and fix; the CLI prints them as one line and exits with 2."""
+"""Errors a user can cause and fix, and the one set of checks that raise them.
 
+The CLI prints a `UserError` as one line (`one_line`) and exits with 2; a run that diverged
+(`keras_aegan.callbacks.TrainingDiverged`) is not bad input and exits with its own code.
+Every number and shape a user gives passes through `check_int`, `check_number` or
+`check_image_shape`, so the same mistake reads the same everywhere.
+"""
+
+import math
 import numbers
+import re
 
 
 class UserError(ValueError):
@@ -11,9 +19,93 @@ class DataError(UserError):
     """A data source that cannot be read as asked."""
 
 
-def check_int(name, value, minimum=1, error=UserError):
-    """`int(value)` when `value` is an integer (not a bool) >= `minimum`; else `error`
-    naming the parameter."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise error(f"{name} must be an integer >= {minimum}, got {value!r}")
+def check_int(name, value, minimum=1, error=UserError, maximum=None):
+    """`int(value)` when `value` is an integer (not a bool) in `[minimum, maximum]`; else
+    `error` naming the parameter."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum \
+            or (maximum is not None and value > maximum):
+        bound = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
+        raise error(f"{name} must be an integer {bound}, got {value!r}")
     return int(value)
+
+
+def check_number(name, value, low=None, high=None, *, low_open=False, high_open=False,
+                 error=UserError):
+    """`float(value)` when `value` is a finite real number (not a bool) within the bounds.
+
+    Args:
+        name: the parameter, as the user knows it.
+        value: what the user gave.
+        low, high: bounds (`None`: unbounded on that side).
+        low_open, high_open: exclude the bound itself.
+        error: the exception class raised.
+
+    Example:
+        >>> check_number("learning_rate", 1e-3, 0, 10, low_open=True, high_open=True)
+        0.001
+    """
+    ok = (not isinstance(value, bool) and isinstance(value, numbers.Real)
+          and math.isfinite(value))
+    if ok and low is not None:
+        ok = value > low if low_open else value >= low
+    if ok and high is not None:
+        ok = value < high if high_open else value <= high
+    if not ok:
+        raise error(f"{name} must be {_range_text(low, high, low_open, high_open)}, "
+                    f"got {value!r}")
+    return float(value)
+
+
+def _range_text(low, high, low_open, high_open):
+    if low is None and high is None:
+        return "a finite number"
+    if low == 0 and low_open:
+        return "positive" + ("" if high is None else
+                             f" and {'below' if high_open else 'at most'} {high:g}")
+    if high is None:
+        return f"a number {'>' if low_open else '>='} {low:g}"
+    if low is None:
+        return f"a number {'<' if high_open else '<='} {high:g}"
+    return f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+
+
+# The sides an image may have: large enough for a stride-2 network, small enough that a typo
+# (an extra digit) fails here rather than in the memory allocator.
+MIN_SIDE, MAX_SIDE = 4, 4096
+
+
+def check_image_shape(shape, *, name="image_shape", sequences=False, channels=(1, 3),
+                      error=UserError):
+    """`shape` as a tuple of ints: `(height, width, channels)` with sides in
+    `MIN_SIDE..MAX_SIDE` and a channel count in `channels` (`None`: any); with
+    `sequences=True` a
+    `(time, features)` shape (each >= 1) is accepted too.
+
+    Example:
+        >>> check_image_shape([28, 28, 1])
+        (28, 28, 1)
+    """
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        dims = ()
+    if dims and all(not isinstance(d, bool) and isinstance(d, numbers.Integral) for d in dims):
+        dims = tuple(int(d) for d in dims)
+        if sequences and len(dims) == 2 and min(dims) >= 1:
+            return dims
+        if len(dims) == 3 and (dims[2] in channels if channels else dims[2] >= 1) \
+                and MIN_SIDE <= min(dims[:2]) and max(dims[:2]) <= MAX_SIDE:
+            return dims
+    what = "(height, width, channels)" + (" or (time, features)" if sequences else "")
+    count = " or ".join(map(str, channels)) if channels else "at least 1"
+    raise error(f"{name} must be {what} with sides in {MIN_SIDE}..{MAX_SIDE} and "
+                f"{count} channels, got {shape!r}")
+
+
+def one_line(error, limit=300):
+    """An exception's message as one line: the first non-empty line, without the context
+    Keras wraps around it or terminal colour codes, cut at `limit` characters."""
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line).strip() for line in str(error).splitlines()]
+    lines = [line for line in lines if line and not line.startswith("Exception encountered")]
+    text = lines[0] if lines else type(error).__name__
+    return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."

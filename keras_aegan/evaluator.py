@@ -20,7 +20,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_aegan.errors import UserError
+from keras_aegan.errors import UserError, check_int, one_line
+from keras_aegan.files import atomic_path, write_json
 
 # Bump when the evaluator's architecture or training changes: old caches are then ignored.
 EVALUATOR_VERSION = "1"
@@ -147,7 +148,7 @@ class Evaluator:
 
 
 def get_evaluator(source, *, cache_dir=None, epochs=None, batch_size=128, seed=0,
-                  retrain=False, verbose=0):
+                  retrain=False, verbose=0, log=print):
     """Load a source's evaluator from the cache, or train and cache it.
 
     A labeled source gets a small conv classifier trained on its `train` split; its accuracy
@@ -164,6 +165,7 @@ def get_evaluator(source, *, cache_dir=None, epochs=None, batch_size=128, seed=0
         seed: training seed.
         retrain: ignore a cached evaluator.
         verbose: Keras `fit` verbosity.
+        log: where a note goes when a damaged cache is retrained.
 
     Returns:
         An `Evaluator`; `evaluator.trained` says whether this call trained it.
@@ -176,15 +178,17 @@ def get_evaluator(source, *, cache_dir=None, epochs=None, batch_size=128, seed=0
         from keras_aegan.data import open_source
 
         source = open_source(source, download=False)
-    if epochs is not None and (isinstance(epochs, bool) or not isinstance(epochs, int)
-                               or epochs < 1):
-        raise UserError(f"epochs must be a positive integer or None, got {epochs!r}")
+    if epochs is not None:
+        check_int("epochs", epochs)
     info = source.info
     path = evaluator_dir(info.name, info.image_shape, cache_dir)
     if not retrain:
-        cached = _load_evaluator(path, info)
+        cached, damage = _load_evaluator(path, info)
         if cached is not None:
             return cached
+        if damage:
+            log(f"warning: the cached evaluator in {path} is damaged ({damage}); "
+                "training it again")
     path.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     x_train, y_train = source.arrays("train")
@@ -194,12 +198,11 @@ def get_evaluator(source, *, cache_dir=None, epochs=None, batch_size=128, seed=0
               "seed": seed}
     if not info.labeled:
         pca = _fit_pca(x_train)
-        tmp = path / f"pca-tmp-{os.getpid()}.npz"
-        np.savez(tmp, **pca)
-        os.replace(tmp, path / "pca.npz")
+        with atomic_path(path / "pca.npz") as tmp:
+            np.savez(tmp, **pca)
         record.update(kind="pca", components=int(len(pca["components"])), test_accuracy=None,
                       train_seconds=round(time.perf_counter() - start, 2))
-        _write_json(path / "evaluator.json", record)
+        write_json(path / "evaluator.json", record)
         return Evaluator(record, path, pca=pca, trained=True)
     keras.utils.set_random_seed(seed)
     model = _build_classifier(info.image_shape, info.num_classes)
@@ -215,13 +218,12 @@ def get_evaluator(source, *, cache_dir=None, epochs=None, batch_size=128, seed=0
     x_test, y_test = source.arrays("test")
     logits = model.predict(x_test, batch_size=512, verbose=0)
     accuracy = float(np.mean(np.argmax(logits, -1) == y_test)) if len(y_test) else None
-    tmp = path / f"model-tmp-{os.getpid()}.keras"
-    model.save(tmp)
-    os.replace(tmp, path / "model.keras")
+    with atomic_path(path / "model.keras") as tmp:
+        model.save(tmp)
     record.update(kind="classifier", epochs=epochs, batch_size=batch_size,
                   test_accuracy=accuracy, test_examples=int(len(y_test)),
                   train_seconds=round(train_seconds, 2))
-    _write_json(path / "evaluator.json", record)
+    write_json(path / "evaluator.json", record)
     return Evaluator(record, path, model=model, trained=True)
 
 
@@ -244,23 +246,27 @@ def _build_classifier(image_shape, num_classes):
 
 
 def _load_evaluator(path, info):
+    """`(evaluator, None)` from the cache; `(None, None)` when there is none for this
+    source; `(None, what is wrong)` when the cache is damaged (it is then retrained)."""
+    if not (path / "evaluator.json").exists():
+        return None, None
     try:
         record = json.loads((path / "evaluator.json").read_text())
-    except (OSError, ValueError):
-        return None
+    except (OSError, ValueError) as e:
+        return None, f"evaluator.json: {type(e).__name__}"
     if (record.get("version") != EVALUATOR_VERSION
             or record.get("spec_key") != _spec_key(info.name)
             or tuple(record.get("image_shape", ())) != tuple(info.image_shape)):
-        return None
+        return None, None  # made for another source or version
     try:
         if record.get("kind") == "pca":
             with np.load(path / "pca.npz", allow_pickle=False) as data:
                 pca = {k: data[k] for k in data.files}
-            return Evaluator(record, path, pca=pca)
+            return Evaluator(record, path, pca=pca), None
         model = keras.saving.load_model(path / "model.keras", safe_mode=True)
-    except (OSError, ValueError, KeyError):
-        return None  # a damaged cache is retrained, not fatal
-    return Evaluator(record, path, model=model)
+    except Exception as e:  # zipfile, OSError, ValueError, KeyError: all mean damaged
+        return None, f"{type(e).__name__}: {one_line(e, 120)}"
+    return Evaluator(record, path, model=model), None
 
 
 def _fit_pca(x_train):
@@ -277,12 +283,6 @@ def _spec_key(spec):
     if sep and kind in ("idx", "folder", "npz") and arg:
         return f"{kind}:{os.path.abspath(os.path.expanduser(arg))}"
     return spec
-
-
-def _write_json(path, record):
-    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(json.dumps(record, indent=2) + "\n")
-    os.replace(tmp, path)
 
 
 # ------------------------------------------------------------------------------ inception

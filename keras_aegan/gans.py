@@ -12,6 +12,11 @@ logits), draws its noise from a `keras.random.SeedGenerator`, and exposes
 - `WGANGP`: `d_steps` critic updates with a gradient penalty per generator update.
 - `ConditionalGAN`: class labels to both networks; `generate(z, labels)`.
 
+Every GAN declares itself (`describe()`, see `keras_aegan.protocol`): one part, the
+`generator`; it samples from its own noise; it reconstructs an image only by searching its
+noise; its features are the discriminator's `features` layer (none for the conditional
+GAN, whose discriminator needs the label).
+
 Under `tf.distribute.MirroredStrategy`, each replica's losses are divided by the number of
 replicas (the optimizers sum the replicas' gradients), and the noise of a step is drawn
 for the global batch and sliced per replica, so one and several replicas train alike
@@ -28,13 +33,18 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_aegan import compat, networks, protocol
 from keras_aegan import losses as losses_lib
-from keras_aegan import networks
 from keras_aegan.callbacks import DivergenceGuard
-from keras_aegan.errors import UserError, check_int
+from keras_aegan.errors import UserError, check_int, check_number
 from keras_aegan.registry import register_model
 
 PREVIEW_COLUMNS = 16
+
+
+def check_learning_rate(rate):
+    """A learning rate in (0, 10): anything else is a typo, not a choice."""
+    return check_number("learning_rate", rate, 0, 10, low_open=True, high_open=True)
 
 
 def _replica_info():
@@ -78,9 +88,8 @@ class GAN(keras.Model):
         self.discriminator = discriminator
         self.loss_name = loss or self.default_loss
         losses_lib.get_gan_loss(self.loss_name)
-        if not 0.0 <= label_smoothing < 1.0:
-            raise UserError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}")
-        self.label_smoothing = float(label_smoothing)
+        self.label_smoothing = check_number("label_smoothing", label_smoothing, 0, 1,
+                                            high_open=True)
         self.seed = seed
         self.preview_size = check_int("preview_size", preview_size, 1)
         self.preview_seed = preview_seed
@@ -102,6 +111,24 @@ class GAN(keras.Model):
 
     # Which network each logged loss trains, in update order (for `DivergenceGuard`).
     loss_networks = {"d_loss": "discriminator", "g_loss": "generator"}
+
+    def describe(self):
+        """The GAN's `protocol.ModelSpec`."""
+        noise = protocol.noise_port(self.latent_dim)
+        generator = protocol.Part("generator", "generate", self.generate, (noise,),
+                                  protocol.image_port(self.image_shape),
+                                  "standard-normal noise z -> images in [0, 1]")
+        return self._spec(parts=(generator,), reconstruction=protocol.RECONSTRUCTS_BY_SEARCH,
+                          features=("discriminator", networks.FEATURES_LAYER))
+
+    def _spec(self, **declared):
+        return protocol.ModelSpec(
+            family="gan", image_shape=self.image_shape, latent_dim=self.latent_dim,
+            sampler=protocol.SAMPLES_OWN,
+            networks={"generator": self.generator, "discriminator": self.discriminator},
+            losses=self.loss_networks,
+            optimizers={"d_optimizer": self.d_optimizer, "g_optimizer": self.g_optimizer},
+            **declared)
 
     def _make_trackers(self):
         return {name: keras.metrics.Mean(name=name)
@@ -137,10 +164,8 @@ class GAN(keras.Model):
         `keras.optimizers.LossScaleOptimizer`. The optimizers are built here, so call
         `compile` inside the strategy scope when distributing.
         """
-        if learning_rate is not None and not (
-                isinstance(learning_rate, (int, float)) and 0 < learning_rate < 10):
-            raise UserError(f"learning_rate must be in (0, 10), got {learning_rate!r}")
-        rate = self.default_learning_rate if learning_rate is None else float(learning_rate)
+        rate = self.default_learning_rate if learning_rate is None else check_learning_rate(
+            learning_rate)
         self.d_optimizer = self._optimizer(d_optimizer, rate, "d_optimizer")
         self.g_optimizer = self._optimizer(g_optimizer, rate, "g_optimizer")
         self.gan_loss = loss or self.loss_name
@@ -193,19 +218,15 @@ class GAN(keras.Model):
         config["discriminator"] = keras.layers.deserialize(config["discriminator"])
         return cls(**config)
 
-    # Keras does not save a SeedGenerator's state; without it a reloaded model would redraw
-    # the noise it already trained on instead of resuming the sequence.
-    _SEED_STATE_KEY = "noise_seed_state"
+    _seed_state = compat.SeedStateStore("noise_seed_state")
 
     def save_own_variables(self, store):
         super().save_own_variables(store)
-        store[self._SEED_STATE_KEY] = keras.ops.convert_to_numpy(self.seed_generator.state.value)
+        self._seed_state.save(store, self.seed_generator)
 
     def load_own_variables(self, store):
-        keys = [k for k in store.keys() if k != self._SEED_STATE_KEY]
-        super().load_own_variables({k: store[k] for k in keys})
-        if self._SEED_STATE_KEY in store.keys():
-            self.seed_generator.state.assign(np.asarray(store[self._SEED_STATE_KEY]))
+        super().load_own_variables(self._seed_state.without(store))
+        self._seed_state.load(store, self.seed_generator)
 
     def fit(self, *args, callbacks=None, **kwargs):
         """`keras.Model.fit`, plus a `DivergenceGuard` (a NaN stops training, naming the
@@ -355,9 +376,7 @@ class WGANGP(GAN):
 
     def __init__(self, generator, discriminator, d_steps=3, gp_weight=10.0, **kwargs):
         self.d_steps = check_int("d_steps", d_steps, 1)
-        if not (isinstance(gp_weight, (int, float)) and gp_weight >= 0):
-            raise UserError(f"gp_weight must be a number >= 0, got {gp_weight!r}")
-        self.gp_weight = float(gp_weight)
+        self.gp_weight = check_number("gp_weight", gp_weight, 0)
         super().__init__(generator, discriminator, **kwargs)
 
     def _make_trackers(self):
@@ -453,6 +472,17 @@ class ConditionalGAN(GAN):
         config.update(num_classes=self.num_classes)
         return config
 
+    def describe(self):
+        """The conditional GAN's `protocol.ModelSpec`: its generator takes labels too."""
+        inputs = (protocol.noise_port(self.latent_dim), protocol.label_port())
+        generator = protocol.Part(
+            "generator", "generate", self.generate, inputs,
+            protocol.image_port(self.image_shape),
+            f"standard-normal noise z and an int class label in 0..{self.num_classes - 1} "
+            "-> images in [0, 1]")
+        # Its discriminator's features depend on the label: no label-free representation.
+        return self._spec(parts=(generator,), conditional=True, num_classes=self.num_classes)
+
     def _unpack(self, data):
         if not isinstance(data, (tuple, list)) or len(data) < 2:
             raise UserError("a conditional GAN trains on (images, labels) batches")
@@ -517,7 +547,7 @@ class ConditionalGAN(GAN):
 # ---------------------------------------------------------------------------- builders
 
 
-@register_model("gan", family="gan", targets="none")
+@register_model("gan", family="gan", validated=False)
 def build_gan(image_shape, latent_dim=16, num_classes=None, units=(256, 512), loss=None,
               dropout=0.0, seed=None):
     """Dense GAN (Goodfellow et al. 2014): fully connected generator and discriminator."""
@@ -528,7 +558,7 @@ def build_gan(image_shape, latent_dim=16, num_classes=None, units=(256, 512), lo
                loss=loss, seed=seed, name="gan")
 
 
-@register_model("dcgan", family="gan", targets="none")
+@register_model("dcgan", family="gan", validated=False)
 def build_dcgan(image_shape, latent_dim=16, num_classes=None, width=64, loss=None,
                 label_smoothing=0.0, seed=None):
     """DCGAN (Radford et al. 2015): strided convolutions with batch norm, sized to the images."""
@@ -538,7 +568,7 @@ def build_dcgan(image_shape, latent_dim=16, num_classes=None, width=64, loss=Non
                loss=loss, label_smoothing=label_smoothing, seed=seed, name="dcgan")
 
 
-@register_model("wgan_gp", family="gan", targets="none")
+@register_model("wgan_gp", family="gan", validated=False)
 def build_wgan_gp(image_shape, latent_dim=16, num_classes=None, width=64, d_steps=3,
                   gp_weight=10.0, seed=None):
     """WGAN-GP (Gulrajani et al. 2017): a layer-normalized critic with a gradient penalty."""
@@ -549,7 +579,7 @@ def build_wgan_gp(image_shape, latent_dim=16, num_classes=None, width=64, d_step
                   d_steps=d_steps, gp_weight=gp_weight, seed=seed, name="wgan_gp")
 
 
-@register_model("cgan", family="gan", targets="labels")
+@register_model("cgan", family="gan", consumes="labeled_images")
 def build_cgan(image_shape, latent_dim=16, num_classes=10, width=64, loss=None,
                label_smoothing=0.0, seed=None):
     """Conditional DCGAN: the label embedded into the generator, projected in the discriminator."""

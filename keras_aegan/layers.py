@@ -10,7 +10,7 @@
 import keras
 from keras import ops
 
-from keras_aegan.errors import UserError
+from keras_aegan.errors import UserError, check_number
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
@@ -58,9 +58,7 @@ class KLDivergence(keras.layers.Layer):
 
     def __init__(self, beta=1.0, **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(beta, (int, float)) or isinstance(beta, bool) or beta < 0:
-            raise UserError(f"beta must be a number >= 0, got {beta!r}")
-        self.beta = float(beta)
+        self.beta = check_number("beta", beta, 0)
 
     def call(self, inputs):
         z_mean, z_log_var = inputs
@@ -133,11 +131,9 @@ class Corruption(keras.layers.Layer):
         super().__init__(**kwargs)
         if kind not in self.KINDS:
             raise UserError(f"noise must be one of {self.KINDS}, got {kind!r}")
-        if not isinstance(level, (int, float)) or isinstance(level, bool) or level < 0 or (
-                kind == "dropout" and level >= 1):
-            raise UserError(f"noise_level must be >= 0 (and < 1 for dropout), got {level!r}")
         self.kind = kind
-        self.level = float(level)
+        self.level = check_number("noise_level", level, 0, 1 if kind == "dropout" else None,
+                                  high_open=True)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
@@ -176,15 +172,10 @@ class SparsityRegularizer(keras.regularizers.Regularizer):
     """
 
     def __init__(self, l1=0.0, kl_weight=0.0, target=0.05):
-        for name, value in (("l1", l1), ("kl_weight", kl_weight)):
-            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
-                raise UserError(f"{name} must be a number >= 0, got {value!r}")
-        if (not isinstance(target, (int, float)) or isinstance(target, bool)
-                or not 0 < target < 1):
-            raise UserError(f"sparsity_target must be in (0, 1), got {target!r}")
-        self.l1 = float(l1)
-        self.kl_weight = float(kl_weight)
-        self.target = float(target)
+        self.l1 = check_number("l1", l1, 0)
+        self.kl_weight = check_number("kl_weight", kl_weight, 0)
+        self.target = check_number("sparsity_target", target, 0, 1, low_open=True,
+                                   high_open=True)
 
     def __call__(self, x):
         penalty = ops.convert_to_tensor(0.0, dtype=x.dtype)

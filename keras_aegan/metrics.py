@@ -359,7 +359,7 @@ def latent_optimisation_reconstruction(generator_fn, images, latent_dim, steps=2
 
 
 def linear_probe_accuracy(train_codes, train_labels, test_codes, test_labels, *, C=1.0,
-                          max_iter=1000):
+                          max_iter=2000, seed=0):
     """Test accuracy of a logistic regression trained on standardised codes.
 
     Args:
@@ -367,6 +367,7 @@ def linear_probe_accuracy(train_codes, train_labels, test_codes, test_labels, *,
         train_labels, test_labels: `(N,)` and `(M,)` integer labels.
         C: inverse regularisation strength.
         max_iter: solver iterations.
+        seed: the solver's random state.
 
     Returns:
         Accuracy in [0, 1].
@@ -376,7 +377,8 @@ def linear_probe_accuracy(train_codes, train_labels, test_codes, test_labels, *,
     from sklearn.preprocessing import StandardScaler
 
     xtr, ytr, xte, yte = _check_probe(train_codes, train_labels, test_codes, test_labels)
-    probe = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=max_iter))
+    probe = make_pipeline(StandardScaler(),
+                          LogisticRegression(C=C, max_iter=max_iter, random_state=seed))
     probe.fit(xtr, ytr)
     return float(probe.score(xte, yte))
 
@@ -399,6 +401,14 @@ def knn_accuracy(train_codes, train_labels, test_codes, test_labels, *, k=5):
     if len(xtr) < k:
         raise UserError(f"need at least k={k} training codes, got {len(xtr)}")
     return float(KNeighborsClassifier(n_neighbors=k).fit(xtr, ytr).score(xte, yte))
+
+
+def probe_scores(train_codes, train_labels, test_codes, test_labels, *, k=5, seed=0):
+    """Both representation probes with the same settings everywhere (the study, the
+    reduction table, the benchmarks): `{"linear_probe": acc, "knn": acc}`."""
+    return {"linear_probe": linear_probe_accuracy(train_codes, train_labels, test_codes,
+                                                  test_labels, seed=seed),
+            "knn": knn_accuracy(train_codes, train_labels, test_codes, test_labels, k=k)}
 
 
 # --------------------------------------------------------------------------------- helpers

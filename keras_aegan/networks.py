@@ -5,7 +5,10 @@ import math
 
 import keras
 
+from keras_aegan import errors
 from keras_aegan.errors import UserError, check_int
+
+FEATURES_LAYER = "features"
 
 
 def check_latent_dim(latent_dim):
@@ -13,25 +16,18 @@ def check_latent_dim(latent_dim):
 
 
 def check_image_shape(image_shape):
-    shape = tuple(image_shape)
-    if len(shape) != 3 or any(not isinstance(d, int) or d < 1 for d in shape):
-        raise UserError(f"image_shape must be (height, width, channels), got {image_shape!r}")
-    return shape
+    """An image shape `(H, W, C)` a network can take (any channel count)."""
+    return errors.check_image_shape(image_shape, channels=None)
 
 
 def check_input_shape(input_shape):
     """An image `(H, W, C)` or a sequence `(time, features)` shape, as a tuple."""
-    shape = tuple(input_shape)
-    if len(shape) not in (2, 3) or any(isinstance(d, bool) or not isinstance(d, int) or d < 1
-                                       for d in shape):
-        raise UserError(f"image_shape must be (height, width, channels) or (time, features), "
-                        f"got {input_shape!r}")
-    return shape
+    return errors.check_image_shape(input_shape, sequences=True, channels=None)
 
 
 def dense_encoder(image_shape, latent_dim, units=(256, 128), activation="relu",
                   code_activation=None, activity_regularizer=None, batch_norm=False,
-                  name="encoder"):
+                  name="encoder", code_name="code"):
     """Fully connected encoder: flattened images -> hidden layers -> a code of `latent_dim`.
 
     Args:
@@ -44,10 +40,11 @@ def dense_encoder(image_shape, latent_dim, units=(256, 128), activation="relu",
         activity_regularizer: optional regularizer of the code activations.
         batch_norm: batch-normalize each hidden layer before its activation.
         name: model name.
+        code_name: name of the code layer (a VAE calls its mean head `z_mean`).
 
     Returns:
-        A functional `keras.Model`; its first `Dense` layer is named `dense0` (or `code`
-        when `units` is empty), which is what feature-detector pictures show.
+        A functional `keras.Model`; its first `Dense` layer is named `dense0` (or the code
+        layer when `units` is empty), which is what feature-detector pictures show.
     """
     shape = check_input_shape(image_shape)
     check_latent_dim(latent_dim)
@@ -56,7 +53,7 @@ def dense_encoder(image_shape, latent_dim, units=(256, 128), activation="relu",
     for i, u in enumerate(units):
         x = _dense_block(x, u, activation, batch_norm, f"dense{i}")
     code = keras.layers.Dense(latent_dim, activation=code_activation,
-                              activity_regularizer=activity_regularizer, name="code")(x)
+                              activity_regularizer=activity_regularizer, name=code_name)(x)
     return keras.Model(inputs, code, name=name)
 
 
@@ -73,13 +70,16 @@ def dense_decoder(image_shape, latent_dim, units=(128, 256), activation="relu",
             (the linear autoencoder).
         batch_norm: batch-normalize each hidden layer before its activation.
         name: model name.
+
+    Its hidden layers are named `decode0`, `decode1`, ...: distinct from an encoder's, so
+    an autoencoder's variables have distinct names (checkpoints key by them).
     """
     shape = check_input_shape(image_shape)
     check_latent_dim(latent_dim)
     inputs = keras.Input((latent_dim,), name="code")
     x = inputs
     for i, u in enumerate(units):
-        x = _dense_block(x, u, activation, batch_norm, f"dense{i}")
+        x = _dense_block(x, u, activation, batch_norm, f"decode{i}")
     x = keras.layers.Dense(math.prod(shape), activation=output_activation, name="pixels")(x)
     return keras.Model(inputs, keras.layers.Reshape(shape)(x), name=name)
 
@@ -137,7 +137,7 @@ def recurrent_decoder(output_shape, latent_dim, units=64, cell="lstm",
     inputs = keras.Input((latent_dim,), name="code")
     x = keras.layers.RepeatVector(steps)(inputs)
     for i, u in enumerate(units):
-        x = rnn(u, return_sequences=True, name=f"{cell}{i}")(x)
+        x = rnn(u, return_sequences=True, name=f"{cell}_decode{i}")(x)
     x = keras.layers.Dense(features, activation=output_activation, name="steps")(x)
     if len(shape) == 3:
         x = keras.layers.Reshape(shape)(x)
@@ -203,6 +203,8 @@ def conv_decoder(image_shape, latent_dim, filters=(64, 32), name="decoder"):
 
 
 # ---------------------------------------------------------------- GAN generators / discriminators
+# A discriminator's last hidden layer, before the logit, is named FEATURES_LAYER: the GAN
+# family declares it as its representation (`protocol.ModelSpec.features`).
 # GAN networks speak [0, 1] at their edges like every model here, and [-1, 1] inside: the
 # generator ends in tanh rescaled to [0, 1], the discriminator rescales its input to [-1, 1].
 # Their last layers run in float32 so that mixed precision keeps logits and pixels exact.
@@ -219,8 +221,7 @@ def gan_stages(image_shape, max_stages=4):
 
 
 def _label_input(num_classes):
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
-        raise UserError(f"num_classes must be an integer >= 2, got {num_classes!r}")
+    check_int("num_classes", num_classes, minimum=2)
     return keras.Input((), dtype="int32", name="labels")
 
 
@@ -325,7 +326,7 @@ def dcgan_discriminator(image_shape, width=64, num_classes=None, normalization="
         elif i and normalization == "layer":
             x = keras.layers.LayerNormalization(name=f"conv{i}_ln")(x)
         x = keras.layers.LeakyReLU(0.2)(x)
-    x = keras.layers.Flatten()(x)
+    x = keras.layers.Flatten(name=FEATURES_LAYER)(x)
     if dropout:
         x = keras.layers.Dropout(dropout)(x)
     logits = keras.layers.Dense(1, use_bias=logit_bias, dtype="float32", name="logit")(x)
@@ -374,6 +375,7 @@ def dense_discriminator(image_shape, units=(512, 256), num_classes=None, dropout
         x = keras.layers.LeakyReLU(0.2)(x)
         if dropout:
             x = keras.layers.Dropout(dropout)(x)
+    x = keras.layers.Identity(name=FEATURES_LAYER)(x)
     logits = keras.layers.Dense(1, dtype="float32", name="logit")(x)
     return _discriminator_model(images, x, logits, num_classes, name)
 

@@ -81,22 +81,15 @@ def lle_codes(x_train, x_test, k, n_neighbors=12, max_train=2000, seed=0):
 
 
 def code_accuracy(train_codes, y_train, test_codes, y_test, n_neighbors=5, seed=0):
-    """Test accuracy of k-NN and of logistic regression trained on the codes.
+    """Test accuracy of k-NN and of logistic regression trained on the codes, with the
+    study's probes (`metrics.probe_scores`).
 
     Returns:
         `(knn_accuracy, logistic_accuracy)`.
     """
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.neighbors import KNeighborsClassifier
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    train_codes, test_codes = flatten(train_codes), flatten(test_codes)
-    knn = KNeighborsClassifier(n_neighbors=n_neighbors).fit(train_codes, y_train)
-    logistic = make_pipeline(StandardScaler(),
-                             LogisticRegression(max_iter=2000, random_state=seed))
-    logistic.fit(train_codes, y_train)
-    return float(knn.score(test_codes, y_test)), float(logistic.score(test_codes, y_test))
+    scores = metrics.probe_scores(flatten(train_codes), y_train, flatten(test_codes), y_test,
+                                  k=n_neighbors, seed=seed)
+    return scores["knn"], scores["linear_probe"]
 
 
 # ------------------------------------------------------------------- training autoencoders

@@ -22,10 +22,11 @@ import time
 import keras
 import tensorflow as tf
 
-from keras_aegan import data as data_lib
+from keras_aegan import compat, files, protocol
 from keras_aegan.callbacks import (CollapseWatch, DivergenceGuard, ImageGrid, TrainingCheckpoint,
                                    restore_checkpoint)
-from keras_aegan.errors import UserError, check_int
+from keras_aegan.data import DataOptions, slug
+from keras_aegan.errors import UserError, check_int, check_number, one_line
 from keras_aegan.registry import get_model_entry
 
 PREVIEW_IMAGES = 16
@@ -38,18 +39,10 @@ def _tpu_strategy():
     return tf.distribute.TPUStrategy(resolver)
 
 
-def _mirrored_strategy():
-    # Without GPUs the default all-reduce fails for conv models over several CPU devices
-    # ("Shape mismatch in the collective instance"); reducing on one device works.
-    if tf.config.list_physical_devices("GPU"):
-        return tf.distribute.MirroredStrategy()
-    return tf.distribute.MirroredStrategy(cross_device_ops=tf.distribute.ReductionToOneDevice())
-
-
 # Strategies by name. MultiWorkerMirroredStrategy reads the cluster from TF_CONFIG.
 STRATEGIES = {
     "default": tf.distribute.get_strategy,
-    "mirrored": _mirrored_strategy,
+    "mirrored": compat.mirrored_strategy,
     "multiworker": tf.distribute.MultiWorkerMirroredStrategy,
     "tpu": _tpu_strategy,
 }
@@ -82,12 +75,14 @@ def worker_role(strategy):
 
 
 @dataclasses.dataclass(frozen=True)
-class RunConfig:
+class RunConfig(DataOptions):
     """Everything that defines a training run; saved as `config.json` in the run folder.
+
+    The data fields (`dataset`, `image_shape`, `crop`, `data_dir`, `download`,
+    `manual_dir`, `validation_fraction`) are those of `keras_aegan.data.DataOptions`.
 
     Attributes:
         model: a registered model name (see `keras_aegan.registry.model_names()`).
-        dataset: a data source spec (see `keras_aegan.data`).
         epochs: passes over the training split.
         batch_size: images per training step.
         latent_dim: size of the code / latent noise.
@@ -96,12 +91,6 @@ class RunConfig:
         steps_per_epoch: cap the steps of each epoch (`None`: the whole split).
         run_dir: parent folder of run folders.
         name: run folder name; defaults to `<model>-<dataset>`.
-        image_shape: resize images to `(H, W, C)`; `None` keeps the source's shape.
-        crop: center-crop to the aspect ratio of `image_shape` before resizing.
-        data_dir: tensorflow-datasets data folder.
-        download: let tensorflow-datasets download a missing dataset.
-        manual_dir: files fetched by hand, for tensorflow-datasets builders that use them.
-        validation_fraction: share of train carved out as validation when needed.
         checkpoint_every: steps between checkpoints (each epoch end checkpoints too).
         deterministic: enable TensorFlow op determinism, for bitwise-repeatable runs.
         strategy: `tf.distribute` strategy: `default` (one device), `mirrored` (the GPUs or
@@ -112,8 +101,7 @@ class RunConfig:
     """
 
     model: str = "conv_ae"
-    dataset: str = "digits"
-    epochs: int = 5
+    epochs: int = 10
     batch_size: int = 64
     latent_dim: int = 16
     seed: int = 0
@@ -121,39 +109,31 @@ class RunConfig:
     steps_per_epoch: int | None = None
     run_dir: str = "runs"
     name: str | None = None
-    image_shape: tuple | None = None
-    crop: bool = False
-    data_dir: str | None = None
-    download: bool = True
-    manual_dir: str | None = None
-    validation_fraction: float = 0.1
     checkpoint_every: int = 100
     deterministic: bool = False
     strategy: str = "default"
     model_options: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
+        super().__post_init__()
         for field in ("epochs", "batch_size", "latent_dim", "checkpoint_every"):
             check_int(field, getattr(self, field), minimum=1)
         check_int("seed", self.seed, minimum=0)
         if self.steps_per_epoch is not None:
             check_int("steps_per_epoch", self.steps_per_epoch, minimum=1)
-        if self.learning_rate is not None and not (
-                isinstance(self.learning_rate, (int, float)) and 0 < self.learning_rate < 10):
-            raise UserError(f"learning_rate must be in (0, 10), got {self.learning_rate!r}")
-        if self.image_shape is not None:
-            object.__setattr__(self, "image_shape", data_lib._check_image_shape(self.image_shape))
+        if self.learning_rate is not None:
+            check_number("learning_rate", self.learning_rate, 0, 10, low_open=True,
+                         high_open=True)
         if self.strategy not in STRATEGIES:
             raise UserError(f"unknown strategy {self.strategy!r}; choose from "
                             f"{', '.join(STRATEGIES)}")
-        if self.name is not None and not re.fullmatch(r"[\w.\-]+", self.name):
-            raise UserError(f"name must be letters, digits, '.', '_' or '-', got {self.name!r}")
+        check_name(self.name)
 
     @property
     def run_name(self):
         if self.name:
             return self.name
-        return f"{self.model}-{data_lib.slug(self.dataset)}"
+        return f"{self.model}-{slug(self.dataset)}"
 
     @property
     def path(self):
@@ -172,11 +152,12 @@ class RunConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 
-    def open_data(self):
-        return data_lib.open_source(
-            self.dataset, image_shape=self.image_shape, crop=self.crop, data_dir=self.data_dir,
-            download=self.download, manual_dir=self.manual_dir,
-            validation_fraction=self.validation_fraction)
+
+def check_name(name):
+    """A run or study folder name: letters, digits, `.`, `_`, `-` (or `None`)."""
+    if name is not None and not (isinstance(name, str) and re.fullmatch(r"[\w.\-]+", name)):
+        raise UserError(f"name must be letters, digits, '.', '_' or '-', got {name!r}")
+    return name
 
 
 @dataclasses.dataclass
@@ -190,16 +171,6 @@ class RunResult:
     seconds: float
     steps: int = 0
     images: int = 0
-
-
-def fit_inputs(dataset, targets, labeled):
-    """Map `(images, labels)` batches to what `fit` wants for a model's `targets` kind."""
-    if targets == "labels":
-        if not labeled:
-            raise UserError("this model needs class labels, and the dataset has none")
-        return dataset
-    # "images" (autoencoders reconstruct their input when fit has no target) and "none".
-    return dataset.map(lambda *b: b[0])
 
 
 def build_model(config, info):
@@ -260,7 +231,7 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print):
     with strategy.scope():
         model, entry = build_model(config, info)
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-        _reducible_step_logs(model)
+        compat.reducible_step_logs(model)
     steps = config.steps_per_epoch or math.ceil(info.splits["train"] / config.batch_size)
 
     batches_per_pass = math.ceil(info.splits["train"] / config.batch_size)
@@ -268,12 +239,12 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print):
 
     def stream_from(position):
         ds = source.dataset("train", config.batch_size, seed=config.seed, passes=passes)
-        return fit_inputs(ds, entry.targets, info.labeled).skip(position)
+        return entry.fit_inputs(ds, info.labeled).skip(position)
 
     val_ds = None
-    if entry.targets != "none" and info.splits.get("validation"):
-        val_ds = fit_inputs(source.dataset("validation", config.batch_size),
-                            entry.targets, info.labeled)
+    if entry.validated and info.splits.get("validation"):
+        val_ds = entry.fit_inputs(source.dataset("validation", config.batch_size),
+                                  info.labeled)
     preview, _ = source.arrays("validation" if info.splits.get("validation") else "test",
                                limit=PREVIEW_IMAGES)
     checkpoints = os.path.join(config.path, "checkpoints")
@@ -281,7 +252,7 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print):
         if restart and os.path.isdir(checkpoints):
             shutil.rmtree(checkpoints)
         os.makedirs(config.path, exist_ok=True)
-        _write_atomic(os.path.join(config.path, "config.json"), config.to_json())
+        files.write_text(os.path.join(config.path, "config.json"), config.to_json())
     # Every worker restores the chief's newest checkpoint, so all resume alike.
     with strategy.scope():  # building optimizer slots must happen in the strategy's scope
         step, restored = restore_checkpoint(model, checkpoints, log=log)
@@ -362,7 +333,7 @@ def load_model(path):
             raise UserError(f"{path}: refused: unknown class {unknown[1]!r} (not a keras_aegan "
                             "or Keras class)") from None
         raise UserError(f"{path}: cannot load the model ({type(e).__name__}: "
-                        f"{text.strip().splitlines()[0][:200] if text.strip() else ''})") from None
+                        f"{one_line(e, limit=200)})") from None
     except (OSError, zipfile.BadZipFile, KeyError, EOFError) as e:
         raise UserError(f"{path}: not a readable .keras file ({type(e).__name__}: {e})") from None
 
@@ -379,22 +350,6 @@ def _collapse_watch(source, config, log):
     return CollapseWatch(classify, num_classes, seed=config.seed, log=log)
 
 
-def _reducible_step_logs(model):
-    """Make a model's step logs shape `(1,)` so Keras can average them over workers.
-
-    Keras 3 reduces per-step logs across workers with `strategy.reduce("MEAN", v,
-    axis=0)`, which fails on the scalars every `train_step` returns; a length-1 axis
-    gives the mean over all workers' replicas.
-    """
-    for name in ("train_step", "test_step"):
-        step = getattr(model, name)
-
-        def wrapped(data, step=step):
-            return {k: tf.reshape(v, [1]) for k, v in step(data).items()}
-
-        setattr(model, name, wrapped)
-
-
 def _check_run_folder(config, restart):
     """Refuse to resume a run folder that holds a different run."""
     path = os.path.join(config.path, "config.json")
@@ -405,9 +360,9 @@ def _check_run_folder(config, restart):
     except (ValueError, TypeError, OSError) as e:
         raise UserError(f"{path}: not a readable run config ({e}); pick another --name "
                         "or --restart") from None
-    fields = ("model", "dataset", "batch_size", "latent_dim", "seed", "image_shape", "strategy",
-              "model_options",
-              "steps_per_epoch", "validation_fraction", "learning_rate")
+    fields = ("model", "dataset", "batch_size", "latent_dim", "seed", "image_shape", "crop",
+              "strategy", "model_options", "steps_per_epoch", "validation_fraction",
+              "learning_rate")
     changed = [f"{f}: {getattr(previous, f)!r} -> {getattr(config, f)!r}" for f in fields
                if getattr(previous, f) != getattr(config, f)]
     if changed:
@@ -417,13 +372,72 @@ def _check_run_folder(config, restart):
 
 def save_model(model, path):
     """Save a `.keras` file atomically: a crash never leaves a half-written file."""
-    tmp = f"{path}.tmp.keras"
-    model.save(tmp)
-    os.replace(tmp, path)
+    with files.atomic_path(path) as tmp:
+        model.save(tmp)
+    return path
 
 
-def _write_atomic(path, text):
-    tmp = f"{path}.tmp"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+def export_run(run_dir, out=None, *, parts=None, quantize=(), overwrite=False,
+               parity_batch=32, verbose=False):
+    """Export the trained parts of a run folder (see `keras_aegan.export`).
+
+    Loads `run_dir/model.keras` (safe mode), takes a real batch of the run's test split for
+    the parity checks and, for full int8, calibration images from its training split, and
+    hands them to `keras_aegan.export.export_model`.
+
+    Args:
+        run_dir: a run folder written by `train`.
+        out: the export folder; defaults to `export/<run-name>`.
+        parts: part names; `None` exports every part the model has.
+        quantize: extra TF Lite variants (`float16`, `dynamic`, `int8`).
+        overwrite: replace an existing export folder (only one that holds an export).
+        parity_batch: images in the parity batch.
+        verbose: print progress.
+
+    Returns:
+        An `export.ExportResult`.
+
+    Raises:
+        UserError: not a trained run folder, a part the model lacks, an existing `out`.
+        export.ExportError: a converter failure or an artifact outside its parity bound.
+
+    Example:
+        >>> result = export_run("runs/conv_ae-digits", quantize=["int8"])
+        >>> print(result.summary())
+    """
+    from keras_aegan import export
+
+    run_dir = os.fspath(run_dir)
+    model_path = os.path.join(run_dir, "model.keras")
+    if not os.path.isdir(run_dir):
+        raise UserError(f"{run_dir}: no such run folder")
+    if not os.path.isfile(os.path.join(run_dir, "config.json")):
+        raise UserError(f"{run_dir}: not a run folder (no config.json)")
+    if not os.path.isfile(model_path):
+        raise UserError(f"{run_dir}: no trained model (model.keras is missing; training "
+                        "writes it when it finishes)")
+    run_name = os.path.basename(os.path.normpath(run_dir))
+    out = os.path.join("export", run_name) if out is None else os.fspath(out)
+    # Fail on bad arguments before the slow parts (loading the model and the data).
+    export.check_out(out, overwrite)
+    quantize = export.check_quantize(quantize)
+    try:
+        config = RunConfig.load(run_dir)
+    except UserError:
+        raise
+    except (ValueError, TypeError) as e:  # JSON syntax, unknown value types
+        raise UserError(f"{run_dir}/config.json: cannot read it ({one_line(e, 200)})") from None
+    model = load_model(model_path)
+    export.check_parts(model, protocol.describe(model), parts)
+    source = config.open_data()
+    split = "test" if source.info.splits.get("test") else "train"
+    images, labels = source.arrays(split, limit=parity_batch)
+    calibration = None
+    if "int8" in quantize:
+        calibration, _ = source.arrays("train", limit=export.CALIBRATION_SIZE)
+    return export.export_model(
+        model, out, parts=parts, quantize=quantize, overwrite=overwrite, images=images,
+        labels=labels, calibration_images=calibration, verbose=verbose,
+        source={"run": os.path.abspath(run_dir), "run_name": run_name,
+                "model": config.model, "dataset": config.dataset,
+                "parity_data": f"{config.dataset} {split} split, first {len(images)} images"})

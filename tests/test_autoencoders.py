@@ -23,7 +23,8 @@ def build(name, image_shape=(8, 8, 1), latent_dim=4, **options):
 def test_every_autoencoder_is_registered():
     for name in AUTOENCODERS:
         entry = registry.get_model_entry(name)
-        assert entry.family == "autoencoder" and entry.targets == "images"
+        assert entry.family == "autoencoder" and entry.consumes == "images"
+        assert entry.validated
         assert entry.description
 
 

@@ -94,59 +94,40 @@ def _train(name, run_dir):
     return train(config, verbose=0).path
 
 
-def _registered(name):
-    from keras_aegan.registry import model_names
-
-    try:
-        import keras_aegan.gans  # noqa: F401  (registers the GANs, once it exists)
-    except ImportError:
-        pass
-    return name in model_names()
-
-
 def _case_inputs(model, part, images, rng):
     """Inputs at batch 1 and 7 for a part, named as its signature names them."""
-    from keras_aegan.export import endpoint_for
+    from keras_aegan import protocol
 
-    endpoint = endpoint_for(model, part)
-    codes = None
-    if callable(getattr(model, "encode", None)):
-        codes = np.asarray(model.encode(images), "float32")
+    spec = protocol.describe(model)
+    endpoint = spec.part(part)
     full = {}
-    for name, shape, dtype in endpoint.inputs:
-        if name == "images":
-            full[name] = images
-        elif name == "code":
-            full[name] = codes
-        elif name == "z":
-            full[name] = rng.standard_normal((8, *shape)).astype(dtype)
+    for port in endpoint.inputs:
+        if port.kind == "images":
+            full[port.name] = images
+        elif port.kind == "code":
+            full[port.name] = np.asarray(spec.part("encoder").fn(images), "float32")
+        elif port.kind == "noise":
+            full[port.name] = rng.standard_normal((8, *port.shape)).astype(port.dtype)
         else:
-            full[name] = rng.integers(0, int(model.num_classes), 8).astype(dtype)
+            full[port.name] = rng.integers(0, spec.num_classes, 8).astype(port.dtype)
     return endpoint, {"b1": {k: v[7:8] for k, v in full.items()},
                       "b7": {k: v[:7] for k, v in full.items()}}
 
 
-def _keras_outputs(model, part, inputs):
-    from keras_aegan.export import _keras_fn, endpoint_for
-
-    names = [n for n, _, _ in endpoint_for(model, part).inputs]
-    return np.asarray(_keras_fn(model, part)(*[inputs[n] for n in names]), "float32")
+def _keras_outputs(endpoint, inputs):
+    return np.asarray(endpoint.fn(*[inputs[p.name] for p in endpoint.inputs]), "float32")
 
 
 @pytest.fixture(scope="module")
 def round_trips(tmp_path_factory, digits_source):
     """Train and export every available family, then verify all in one child process."""
-    from keras_aegan.export import export_run
-    from keras_aegan.runner import load_model
+    from keras_aegan.runner import export_run, load_model
 
     base = tmp_path_factory.mktemp("export")
     images, _ = digits_source.arrays("test", limit=8)
     rng = np.random.default_rng(0)
     outcomes, cases = {}, []
     for name, quantize in FAMILIES.items():
-        if not _registered(name):
-            outcomes[name] = "missing"
-            continue
         run = _train(name, base / "runs")
         out = base / "export" / name
         result = export_run(run, out, quantize=quantize, parity_batch=16)
@@ -156,11 +137,11 @@ def round_trips(tmp_path_factory, digits_source):
             inputs = base / f"{name}-{part}-inputs.npz"
             expected = base / f"{name}-{part}-expected.npz"
             np.savez(inputs, **{f"{b}/{k}": v for b, d in feeds.items() for k, v in d.items()})
-            np.savez(expected, **{b: _keras_outputs(model, part, d) for b, d in feeds.items()})
+            np.savez(expected, **{b: _keras_outputs(endpoint, d) for b, d in feeds.items()})
             cases.append({
                 "key": f"{name}/{part}", "saved_model": str(out / info["saved_model"]),
-                "endpoint": info["endpoint"], "output": endpoint.output,
-                "input_names": [n for n, _, _ in endpoint.inputs],
+                "endpoint": info["endpoint"], "output": endpoint.output.name,
+                "input_names": [p.name for p in endpoint.inputs],
                 "inputs": str(inputs), "expected": str(expected),
                 "tflite": {a["precision"]: str(out / a["path"]) for a in info["artifacts"]
                            if a["kind"] == "tflite"}})
@@ -184,8 +165,6 @@ def test_family_round_trips_without_keras(round_trips, name):
 
     outcomes, results = round_trips
     assert results["_modules"] == [], "the child process imported keras or keras_aegan"
-    if outcomes[name] == "missing":
-        pytest.skip(f"model {name!r} is not registered yet")
     manifest = outcomes[name].manifest
     family = get_model_entry(name).family
     assert set(manifest["parts"]) == ({"encoder", "decoder", "autoencoder"}
@@ -207,8 +186,6 @@ def test_family_round_trips_without_keras(round_trips, name):
 
 def test_manifest_describes_signatures(round_trips):
     outcomes, _ = round_trips
-    if outcomes["conv_ae"] == "missing":
-        pytest.skip("conv_ae is not registered")
     result = outcomes["conv_ae"]
     manifest = json.loads(open(os.path.join(result.path, "manifest.json")).read())
     assert manifest == json.loads(json.dumps(result.manifest))
@@ -232,8 +209,6 @@ def test_manifest_describes_signatures(round_trips):
 
 def test_conditional_generator_takes_labels(round_trips):
     outcomes, _ = round_trips
-    if outcomes["cgan"] == "missing":
-        pytest.skip("cgan is not registered yet")
     inputs = outcomes["cgan"].manifest["parts"]["generator"]["inputs"]
     assert inputs == {"z": {"shape": [None, LATENT_DIM], "dtype": "float32"},
                       "label": {"shape": [None], "dtype": "int32"}}
@@ -251,7 +226,7 @@ def ae_run(round_trips):
 
 def test_run_without_model_is_refused(tmp_path):
     from keras_aegan.errors import UserError
-    from keras_aegan.export import export_run
+    from keras_aegan.runner import export_run
     from keras_aegan.runner import RunConfig
 
     run = tmp_path / "untrained"
@@ -274,7 +249,7 @@ def test_run_without_model_is_refused(tmp_path):
 
 def test_missing_part_is_refused(ae_run, tmp_path):
     from keras_aegan.errors import UserError
-    from keras_aegan.export import export_run
+    from keras_aegan.runner import export_run
 
     with pytest.raises(UserError, match="has no generator; it has: encoder, decoder"):
         export_run(ae_run, tmp_path / "out", parts=["generator"])
@@ -287,11 +262,9 @@ def test_missing_part_is_refused(ae_run, tmp_path):
 
 def test_gan_has_no_encoder(round_trips, tmp_path):
     from keras_aegan.errors import UserError
-    from keras_aegan.export import export_run
+    from keras_aegan.runner import export_run
 
     outcomes, _ = round_trips
-    if outcomes["dcgan"] == "missing":
-        pytest.skip("dcgan is not registered yet")
     with pytest.raises(UserError, match="has no encoder; it has: generator"):
         export_run(outcomes["dcgan"].manifest["source"]["run"], tmp_path / "out",
                    parts=["encoder"])
@@ -299,7 +272,7 @@ def test_gan_has_no_encoder(round_trips, tmp_path):
 
 def test_existing_output_is_refused_unless_overwrite(ae_run, tmp_path):
     from keras_aegan.errors import UserError
-    from keras_aegan.export import export_run
+    from keras_aegan.runner import export_run
 
     out = tmp_path / "out"
     out.mkdir()
@@ -322,10 +295,11 @@ def test_existing_output_is_refused_unless_overwrite(ae_run, tmp_path):
 def test_failed_parity_leaves_nothing_behind(ae_run, tmp_path, monkeypatch, capsys):
     from keras_aegan import export
     from keras_aegan.cli import main
+    from keras_aegan.runner import export_run
 
     monkeypatch.setitem(export.CHECKS, "float32", ("max", -1.0))  # nothing can pass
     with pytest.raises(export.ExportError, match="parity check failed for encoder/"):
-        export.export_run(ae_run, tmp_path / "out", parts=["encoder"])
+        export_run(ae_run, tmp_path / "out", parts=["encoder"])
     assert os.listdir(tmp_path) == []
     # The CLI reports it as a failure (exit 1), not as bad input (exit 2).
     assert main(["export", ae_run, "--out", str(tmp_path / "out"), "--parts", "encoder"]) == 1
@@ -337,13 +311,13 @@ def test_failed_parity_leaves_nothing_behind(ae_run, tmp_path, monkeypatch, caps
 def test_recurrent_layers_are_traced_unrolled_and_restored():
     import keras
 
-    from keras_aegan.export import _unrolled_rnns
+    from keras_aegan.compat import unrolled_rnns
 
     inner = keras.Sequential([keras.Input((4, 4)), keras.layers.GRU(2)])
     model = keras.Sequential([keras.Input((4, 3)), keras.layers.Bidirectional(
         keras.layers.LSTM(2, return_sequences=True)), inner])
     rnns = [model.layers[0].forward_layer, model.layers[0].backward_layer, inner.layers[0]]
-    with _unrolled_rnns(model):
+    with unrolled_rnns(model):
         assert all(layer.unroll for layer in rnns)
     assert not any(layer.unroll for layer in rnns)
 

@@ -59,8 +59,10 @@ def test_registered_with_targets():
     for name in MODELS:
         assert name in names
         assert get_model_entry(name).family == "gan"
-    assert get_model_entry("cgan").targets == "labels"
-    assert {get_model_entry(n).targets for n in ("gan", "dcgan", "wgan_gp")} == {"none"}
+    assert get_model_entry("cgan").consumes == "labeled_images"
+    assert get_model_entry("cgan").validated
+    assert {get_model_entry(n).consumes for n in ("gan", "dcgan", "wgan_gp")} == {"images"}
+    assert not any(get_model_entry(n).validated for n in ("gan", "dcgan", "wgan_gp"))
 
 
 @pytest.mark.parametrize("shape", [(8, 8, 1), (28, 28, 1), (32, 32, 3), (64, 64, 3), (30, 20, 3)])
@@ -324,6 +326,7 @@ def test_one_and_two_replicas_train_alike():
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
         import keras, numpy as np
+        from keras_aegan import compat
         from keras_aegan.data import open_source
         from keras_aegan.gans import build_dcgan, build_wgan_gp
 
@@ -331,11 +334,7 @@ def test_one_and_two_replicas_train_alike():
 
         def run(builder, devices):
             keras.utils.set_random_seed(0)
-            # The default collective all-reduce can pair different tensors across CPU
-            # replicas (batch-norm updates and gradient reductions race); reducing to one
-            # device keeps the order.
-            strategy = tf.distribute.MirroredStrategy(
-                devices, cross_device_ops=tf.distribute.ReductionToOneDevice())
+            strategy = compat.mirrored_strategy(devices)
             with strategy.scope():
                 model = builder((8, 8, 1), latent_dim=8, width=8, seed=5)
                 model.compile(learning_rate=1e-3)

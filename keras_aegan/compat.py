@@ -1,0 +1,139 @@
+"""Every workaround for a TensorFlow / Keras bug or gap, one function each.
+
+Each names the versions it was found on (TensorFlow 2.21, Keras 3.15, tfds 4.9.10) and the
+upstream report, so that it can be checked and removed when the upstream fix lands. The
+rest of the library calls these functions and does not repeat their tricks.
+"""
+
+import contextlib
+import warnings
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+def mirrored_strategy(devices=None):
+    """A `MirroredStrategy` that trains alike on one and several CPU devices.
+
+    TF 2.21: without GPUs the default collective all-reduce can pair different tensors
+    across replicas when a step holds batch-norm updates and two optimizers' reductions
+    ("Shape mismatch in the collective instance"; tensorflow/tensorflow#62790,
+    tensorflow/tensorflow#34156). Reducing on one device keeps the order. GPUs keep the
+    default (NCCL) all-reduce.
+    """
+    if tf.config.list_physical_devices("GPU"):
+        return tf.distribute.MirroredStrategy(devices)
+    return tf.distribute.MirroredStrategy(
+        devices, cross_device_ops=tf.distribute.ReductionToOneDevice())
+
+
+def reducible_step_logs(model):
+    """Make a model's step logs shape `(1,)` so Keras can average them over workers.
+
+    Keras 3.15 under `MultiWorkerMirroredStrategy` reduces per-step logs with
+    `strategy.reduce("MEAN", v, axis=0)`, which fails on the scalars every `train_step`
+    returns (keras-team/keras#20585: Keras 3 and MultiWorkerMirroredStrategy); a length-1
+    axis gives the mean over all workers' replicas.
+    """
+    for name in ("train_step", "test_step"):
+        step = getattr(model, name)
+
+        def wrapped(data, step=step):
+            return {k: tf.reshape(v, [1]) for k, v in step(data).items()}
+
+        setattr(model, name, wrapped)
+
+
+def reconstruction_target(x, y):
+    """The target of an autoencoder's loss: `y`, or the input itself when `fit` got none.
+
+    Keras 3.15's `fit` on `(x, y)` pairs breaks under `MultiWorkerMirroredStrategy`
+    (keras-team/keras#20585, tensorflow/tensorflow#72388); feeding images alone and using
+    them as their own target sidesteps it, and `fit(images)` reads naturally too.
+    """
+    return x if y is None else y
+
+
+def compile_on_load(model, config):
+    """Recompile a loaded model whose `compile()` has its own signature, and build its
+    optimizers so the saved optimizer state has variables to load into.
+
+    Keras 3.15's `Model.compile_from_config` skips any model that overrides `compile()`
+    (it warns "compile() was not called as part of model loading"), so the optimizers'
+    state is silently lost on load; the model's `compile_from_config` calls this instead.
+    `config` is what the model's `get_compile_config()` returned (deserialized here).
+    """
+    model.compile(**keras.saving.deserialize_keras_object(config))
+    optimizer = model.optimizer
+    if model.built and optimizer is not None and not optimizer.built:
+        optimizer.build(model.trainable_variables)
+
+
+class SeedStateStore:
+    """Saves a `keras.random.SeedGenerator`'s state with the model's own variables.
+
+    Keras 3.15 saves a `SeedGenerator`'s initial seed in its config but not its state
+    variable (layers save `_trainable_variables` and `_non_trainable_variables` only), so
+    a reloaded model would redraw the noise it already trained on instead of continuing
+    the sequence. No upstream report found; the state is stored under `key`.
+    """
+
+    def __init__(self, key):
+        self.key = key
+
+    def save(self, store, generator):
+        store[self.key] = keras.ops.convert_to_numpy(generator.state.value)
+
+    def without(self, store):
+        """The store minus our entry, for `Layer.load_own_variables`."""
+        return {k: store[k] for k in store.keys() if k != self.key}
+
+    def load(self, store, generator):
+        if self.key in store.keys():
+            generator.state.assign(np.asarray(store[self.key]))
+
+
+@contextlib.contextmanager
+def unrolled_rnns(model):
+    """Trace a model's recurrent layers unrolled, for TF Lite.
+
+    TF 2.21: a recurrent layer's `while` loop over a dynamic batch needs TensorList ops
+    that TF Lite can only run as Flex (select TF) ops, which the pip LiteRT runtime lacks
+    (tensorflow/tensorflow#58668, #53101). Unrolled, the graph is plain ops and computes
+    the same function; the time steps are static (image rows, sequence length). The
+    layers' own setting is restored afterwards.
+    """
+    changed, stack, seen = [], [model], set()
+    while stack:
+        layer = stack.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        if isinstance(layer, keras.layers.RNN) and not layer.unroll:
+            layer.unroll = True
+            changed.append(layer)
+        if isinstance(layer, keras.layers.Bidirectional):
+            stack.extend((layer.forward_layer, layer.backward_layer))
+        elif isinstance(layer, keras.layers.Wrapper):
+            stack.append(layer.layer)
+        elif isinstance(layer, keras.Model):
+            stack.extend(layer.layers)
+    try:
+        yield
+    finally:
+        for layer in changed:
+            layer.unroll = False
+
+
+@contextlib.contextmanager
+def quiet_int8_calibration():
+    """Silence the converter's own deprecation warning during int8 calibration.
+
+    TF 2.21's `TFLiteConverter` calibrates with the deprecated `tf.lite.Interpreter`
+    internally and warns about it to the caller, who did not use it; our own code runs
+    `.tflite` files with `ai_edge_litert`.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        yield

@@ -1,0 +1,28 @@
+"""Data sources -> `tf.data` pipelines of `(images, labels)`.
+
+A *source spec* names where images come from:
+
+- `digits`: scikit-learn's bundled 8x8 digits (1,797 real images, offline).
+- `idx:DIR`: MNIST-format IDX files (`*train*images*`, `*t10k*images*` or `*test*images*`,
+  optionally gzipped), as MNIST, Fashion-MNIST, KMNIST and EMNIST ship.
+- `folder:DIR`: PNG/JPEG images; class sub-folders become labels, images directly in
+  `DIR` make an unlabeled source.
+- `npz:FILE`: arrays `x` (and optional `y`; optional `x_test`/`y_test`).
+- any other name: a tensorflow-datasets image dataset (`mnist`, `cifar10`, ...).
+
+Every pipeline yields float32 NHWC images in [0, 1] and, when the source has labels, int32
+labels beside them. Missing `test` / `validation` splits are carved deterministically from
+`train` (the carve does not depend on the run's seed, so every run sees the same splits).
+
+Modules: `core` (`DataInfo`, `Source`, `DataOptions`, the spec registry, preprocessing),
+`files` (idx, folder, npz), `bundled` (digits), `tfds` (tensorflow-datasets). A new kind of
+source registers itself with `core.register_source`.
+"""
+
+from keras_aegan.data import bundled, files, tfds  # noqa: F401  (register their kinds)
+from keras_aegan.data.core import (SOURCE_KINDS, SPLITS, DataInfo, DataOptions, Source,
+                                   load, local_sources, open_source, parse_image_shape,
+                                   register_source, slug)
+
+__all__ = ["SOURCE_KINDS", "SPLITS", "DataInfo", "DataOptions", "Source", "load",
+           "local_sources", "open_source", "parse_image_shape", "register_source", "slug"]

@@ -1,0 +1,62 @@
+"""Atomic file writes: a crash at any moment leaves either the old file or the new one.
+
+Everything keras_aegan writes that another process (or a resumed run) may read goes
+through `atomic_path`: run configs, checkpoints, models, grids, reports, caches.
+"""
+
+import contextlib
+import json
+import os
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside `path`; on success it replaces `path` in one rename.
+
+    The temporary name keeps the extension (Keras and NumPy choose the format by it) and
+    holds `.tmp-`, so folder listings can skip half-written files. On an exception the
+    temporary file is removed and `path` is left as it was.
+
+    Example:
+        >>> with atomic_path("runs/x/model.keras") as tmp:
+        ...     model.save(tmp)
+    """
+    path = os.fspath(path)
+    root, ext = os.path.splitext(path)
+    tmp = f"{root}.tmp-{os.getpid()}{ext}"
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise
+
+
+def write_text(path, text):
+    """Write `text` to `path` atomically."""
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    return path
+
+
+def write_json(path, value):
+    """Write `value` as indented JSON atomically; numpy numbers and paths become plain."""
+    return write_text(path, json.dumps(value, indent=2, default=_plain) + "\n")
+
+
+def read_json(path):
+    """The JSON in `path`, or `None` when it is missing or unreadable."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def _plain(value):
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")

@@ -1,0 +1,292 @@
+"""The study's orchestration: its config, one budget per model, the same metrics for all.
+
+`run_study(StudyConfig(...))` trains every model of the study through the runner (same
+dataset, splits, seed and budget), evaluates all of them with the same metrics (through
+`subjects.Subject`, which asks each model what it is), exports their parts, and writes
+`runs/<study>/` (see `keras_aegan.study`).
+"""
+
+import dataclasses
+import os
+import time
+
+import numpy as np
+
+from keras_aegan import files, metrics, runner
+from keras_aegan.callbacks import TimeBudget
+from keras_aegan.data import DataOptions, slug
+from keras_aegan.errors import UserError, check_int, check_number, one_line
+from keras_aegan.registry import get_model_entry, model_names
+from keras_aegan.study import report
+from keras_aegan.study.subjects import BASELINES, Subject
+
+DEFAULT_MODELS = ("conv_ae", "denoising_ae", "vae", "dcgan", "wgan_gp", "pca")
+# With a wall-clock budget the epoch count only caps training.
+MAX_EPOCHS = 10_000
+# The budget when neither `epochs` nor `budget_seconds` is given.
+DEFAULT_BUDGET_SECONDS = 25.0
+
+
+@dataclasses.dataclass(frozen=True)
+class StudyConfig(DataOptions):
+    """One study; saved as `study.json` in its folder.
+
+    The data fields (`dataset`, `image_shape`, `crop`, `data_dir`, `download`,
+    `manual_dir`, `validation_fraction`) are those of `keras_aegan.data.DataOptions`.
+
+    Attributes:
+        models: registered model names and baselines (`pca`).
+        epochs: budget in epochs per model; or
+        budget_seconds: budget in wall-clock training seconds per model. Give one budget;
+            with neither, `DEFAULT_BUDGET_SECONDS`.
+        seeds: each model is trained and evaluated once per seed; tables give mean ± std.
+        batch_size, latent_dim: shared by every model.
+        eval_samples: generated and real test images compared per model.
+        train_images: training images loaded for the evaluation (code Gaussians, probes,
+            memorisation).
+        probe_train, probe_test: images the linear / k-NN probes train and test on.
+        reconstruct_images: test images each model reconstructs.
+        export: export each model's parts to `export/<study>/`.
+        run_dir, name: the study writes `<run_dir>/<name>/`.
+    """
+
+    models: tuple = DEFAULT_MODELS
+    epochs: int | None = None
+    budget_seconds: float | None = None
+    seeds: tuple = (0,)
+    batch_size: int = 64
+    latent_dim: int = 16
+    eval_samples: int = 1000
+    train_images: int = 20000
+    probe_train: int = 2000
+    probe_test: int = 1000
+    reconstruct_images: int = 256
+    export: bool = True
+    run_dir: str = "runs"
+    name: str | None = None
+
+    def __post_init__(self):
+        super().__post_init__()
+        object.__setattr__(self, "models", tuple(self.models))
+        object.__setattr__(self, "seeds", tuple(self.seeds))
+        if not self.models:
+            raise UserError("a study needs at least one model")
+        known = [*model_names(), *BASELINES]
+        for name in self.models:
+            if name not in known:
+                raise UserError(f"unknown model {name!r} in the study; known: "
+                                f"{', '.join(sorted(known))}")
+        if len(set(self.models)) != len(self.models):
+            raise UserError(f"models listed twice: {', '.join(self.models)}")
+        if self.epochs is not None and self.budget_seconds is not None:
+            raise UserError("give the study one budget: epochs or budget_seconds, not both")
+        if self.epochs is None and self.budget_seconds is None:
+            object.__setattr__(self, "budget_seconds", DEFAULT_BUDGET_SECONDS)
+        if self.epochs is not None:
+            check_int("epochs", self.epochs)
+        if self.budget_seconds is not None:
+            check_number("budget_seconds", self.budget_seconds, 0, 10**7, low_open=True,
+                         high_open=True)
+        for seed in self.seeds:
+            check_int("seed", seed, minimum=0)
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise UserError(f"seeds must be distinct, got {self.seeds}")
+        check_int("eval_samples", self.eval_samples, minimum=10)
+        for field in ("batch_size", "latent_dim", "train_images", "probe_train",
+                      "probe_test", "reconstruct_images"):
+            check_int(field, getattr(self, field))
+        runner.check_name(self.name)
+
+    @property
+    def study_name(self):
+        return self.name or f"study-{slug(self.dataset)}"
+
+    @property
+    def path(self):
+        return os.path.join(self.run_dir, self.study_name)
+
+    @property
+    def budget_text(self):
+        return f"{self.epochs} epochs" if self.epochs else f"{self.budget_seconds:g} s"
+
+    def run_config(self, model, seed):
+        """The `RunConfig` of one model of the study."""
+        return runner.RunConfig(
+            **dataclasses.asdict(self.data_options()), model=model,
+            epochs=self.epochs or MAX_EPOCHS, batch_size=self.batch_size,
+            latent_dim=self.latent_dim, seed=seed,
+            run_dir=os.path.join(self.path, "models"), name=f"{model}-seed{seed}")
+
+
+def run_study(config, *, verbose=1, log=print):
+    """Train, evaluate and report every model of a `StudyConfig`; returns the results.
+
+    A study interrupted and run again reuses each model it already evaluated (its
+    `models/<model>-seed<seed>/results.json` and `model.keras`), and resumes a model
+    killed mid-training from its checkpoints.
+
+    Returns:
+        A dict with `rows` (one per model and seed), `summary` (per model, mean and std
+        over seeds) and `notes`.
+
+    Example:
+        >>> results = run_study(StudyConfig(dataset="digits", budget_seconds=20))
+        >>> print(open("runs/study-digits/report.md").read())
+    """
+    os.makedirs(config.path, exist_ok=True)
+    files.write_json(os.path.join(config.path, "study.json"), dataclasses.asdict(config))
+    source = config.open_data()
+    info = source.info
+    notes = []
+    test_x, test_y = source.arrays("test", limit=max(config.eval_samples, config.probe_test))
+    train_x, train_y = source.arrays("train", limit=config.train_images)
+    log(f"study {config.study_name}: {len(config.models)} models x {len(config.seeds)} "
+        f"seed(s) on {info.name} ({'x'.join(map(str, info.image_shape))}), budget "
+        f"{config.budget_text} per model -> {config.path}")
+    evaluator = metrics.get_evaluator(source, verbose=0, log=log)
+    if evaluator.has_classes:
+        log(f"evaluator: {evaluator.path} (test accuracy {evaluator.test_accuracy:.4f})")
+    else:
+        notes.append("The dataset has no labels: class coverage and the representation "
+                     "probes are skipped; sample metrics use PCA features of the images.")
+        log("evaluator: PCA features (unlabeled dataset; label-based metrics skipped)")
+    data = _Data(source, evaluator, train_x, train_y, test_x, test_y)
+    jobs = [(model, seed) for seed in config.seeds for model in config.models]
+    rows, subjects, start = [], {}, time.perf_counter()
+    for i, (model, seed) in enumerate(jobs):
+        job_start = time.perf_counter()
+        row, subject = _run_one(config, model, seed, data)
+        rows.append(row)
+        if seed == config.seeds[0]:
+            subjects[model] = subject
+        elapsed = time.perf_counter() - start
+        eta = elapsed / (i + 1) * (len(jobs) - i - 1)
+        log(f"[{i + 1}/{len(jobs)}] {model} seed {seed}: {row['status']}, done in "
+            f"{time.perf_counter() - job_start:.1f}s (training {row['train_seconds']:.1f}s) - "
+            f"elapsed {_clock(elapsed)}, ETA {_clock(eta)}")
+    summary = _summarise(rows, config.models)
+    results = {"study": config.study_name, "dataset": info.name, "budget": config.budget_text,
+               "seeds": list(config.seeds), "rows": rows, "summary": summary, "notes": notes,
+               "evaluator": {"path": os.fspath(evaluator.path),
+                             "test_accuracy": evaluator.test_accuracy}}
+    report.write_csv(os.path.join(config.path, "results.csv"), summary)
+    results["figure_rows"] = report.write_figures(config, subjects, test_x, test_y)
+    files.write_json(os.path.join(config.path, "results.json"), results)
+    report.write_report(config, results)
+    log(f"study done in {_clock(time.perf_counter() - start)}: {config.path}/report.md "
+        "(and report.html)")
+    return results
+
+
+@dataclasses.dataclass
+class _Data:
+    """What every model of a study is evaluated on."""
+
+    source: object
+    evaluator: object
+    train_x: object
+    train_y: object
+    test_x: object
+    test_y: object
+
+
+def _run_one(config, model, seed, data):
+    folder = os.path.join(config.path, "models", f"{model}-seed{seed}")
+    results_path = os.path.join(folder, "results.json")
+    model_path = os.path.join(folder, "model.keras")
+    # A row is reused only with the model it describes: without its model.keras the model
+    # is trained (or resumed) and evaluated afresh.
+    cached = files.read_json(results_path) if os.path.exists(model_path) else None
+    if cached is not None:
+        trained = runner.load_model(model_path)
+        return {**cached, "status": "reused"}, Subject(model, trained, data.train_x)
+    if model in BASELINES:
+        start = time.perf_counter()
+        trained = BASELINES[model](data.train_x, config.latent_dim, seed=seed)
+        seconds = time.perf_counter() - start
+        os.makedirs(folder, exist_ok=True)
+        runner.save_model(trained, model_path)
+        cost = {"train_seconds": seconds, "images_per_second": len(data.train_x) / seconds,
+                "parameters": trained.count_params(), "steps": 1}
+    else:
+        entry = get_model_entry(model)
+        if entry.needs_labels and not data.source.info.labeled:
+            raise UserError(f"{model} needs class labels, and {data.source.info.name} has none")
+        budget = [TimeBudget(config.budget_seconds)] if config.budget_seconds else []
+        # A model interrupted before its results were written resumes from its checkpoints.
+        result = runner.train(config.run_config(model, seed), verbose=0, callbacks=budget)
+        trained = result.model
+        cost = {"train_seconds": result.seconds, "parameters": trained.count_params(),
+                "images_per_second": result.images / max(result.seconds, 1e-9),
+                "steps": result.steps}
+    subject = Subject(model, trained, data.train_x)
+    row = {"model": model, "family": subject.family, "seed": seed, "status": "trained",
+           "sampler": subject.sampler_note, **cost}
+    row.update(_evaluate(subject, config, data, seed))
+    if config.export:
+        row["export"] = _export(config, model, seed, trained, data)
+    files.write_json(results_path, row)
+    return row, subject
+
+
+def _evaluate(subject, config, data, seed):
+    n = config.eval_samples
+    real = data.test_x[:n]
+    scores = {}
+    samples = subject.sample(n, seed=seed)
+    if samples is not None:
+        scores = metrics.sample_quality(data.evaluator, samples, real,
+                                        kid_subset_size=min(1000, n // 2, len(real) // 2))
+        scores.pop("class_metrics", None)
+        memo = metrics.memorisation(data.evaluator.features(samples[:500]),
+                                    data.evaluator.features(data.train_x[:5000]),
+                                    data.evaluator.features(data.test_x[-500:]))
+        scores["memorisation_ratio"] = memo["ratio"]
+    images = data.test_x[:config.reconstruct_images]
+    recon = subject.reconstruct(images)
+    if recon is not None:
+        scores.update({k: v for k, v in metrics.reconstruction_scores(images, recon).items()
+                       if k in ("mse", "psnr", "ssim")})
+    if data.train_y is not None and data.test_y is not None:
+        train_codes = subject.codes(data.train_x[:config.probe_train])
+        if train_codes is not None:
+            test_codes = subject.codes(data.test_x[:config.probe_test])
+            scores.update(metrics.probe_scores(
+                train_codes, data.train_y[:config.probe_train], test_codes,
+                data.test_y[:config.probe_test]))
+    return {k: float(v) for k, v in scores.items()}
+
+
+def _export(config, model, seed, trained, data):
+    from keras_aegan import export
+
+    out = os.path.join("export", config.study_name, f"{model}-seed{seed}")
+    images, labels = data.source.arrays("test", limit=export.PARITY_BATCH)
+    try:
+        export.export_model(trained, out, overwrite=True, images=images, labels=labels,
+                            source={"study": config.study_name, "model": model,
+                                    "dataset": config.dataset, "seed": seed})
+    except (UserError, export.ExportError) as e:
+        return f"failed: {one_line(e, 200)}"
+    return out
+
+
+def _summarise(rows, order):
+    summary = []
+    for model in order:
+        mine = [r for r in rows if r["model"] == model]
+        if not mine:
+            continue
+        entry = {"model": model, "family": mine[0]["family"], "seeds": len(mine)}
+        for key in report.COLUMNS:
+            values = [r[key] for r in mine if isinstance(r.get(key), (int, float))]
+            if values:
+                entry[key] = float(np.mean(values))
+                entry[f"{key}_std"] = float(np.std(values))
+        summary.append(entry)
+    return summary
+
+
+def _clock(seconds):
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
