@@ -9,49 +9,41 @@ The pieces, in the order data flows through them:
 - `train(RunConfig(...))`: one resumable training run -> `runs/<name>/`.
 - `run_study(StudyConfig(...))`: the comparative study -> `runs/<study>/report.md`.
 - `export_run` / `export_model`: SavedModel and TF Lite artifacts with parity checks.
+
+Names are imported on first use, so `import keras_aegan` (and the command line's argument
+parsing) does not start TensorFlow until a model or a pipeline is needed.
 """
 
-from keras_aegan.autoencoders import Autoencoder, PCAAutoencoder
-from keras_aegan.callbacks import TrainingDiverged
-from keras_aegan.data import DataInfo, DataOptions, Source, load, open_source
-from keras_aegan.errors import DataError, UserError
-from keras_aegan.export import ExportError, export_model
-from keras_aegan.gans import GAN, WGANGP, ConditionalGAN
-from keras_aegan.protocol import ModelSpec, Part, Port, describe
-from keras_aegan.registry import get_model_entry, model_names, register_model
-from keras_aegan.runner import RunConfig, RunResult, export_run, load_model, train
-from keras_aegan.study import StudyConfig, run_study
+import importlib
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-__all__ = [
-    "GAN",
-    "WGANGP",
-    "Autoencoder",
-    "ConditionalGAN",
-    "DataError",
-    "DataInfo",
-    "DataOptions",
-    "ExportError",
-    "ModelSpec",
-    "PCAAutoencoder",
-    "Part",
-    "Port",
-    "RunConfig",
-    "RunResult",
-    "Source",
-    "StudyConfig",
-    "TrainingDiverged",
-    "UserError",
-    "describe",
-    "export_model",
-    "export_run",
-    "get_model_entry",
-    "load",
-    "load_model",
-    "model_names",
-    "open_source",
-    "register_model",
-    "run_study",
-    "train",
-]
+# public name -> the module that defines it
+_EXPORTS = {
+    "Autoencoder": "autoencoders", "PCAAutoencoder": "autoencoders",
+    "TrainingDiverged": "callbacks",
+    "DataOptions": "config", "RunConfig": "config", "StudyConfig": "config",
+    "DataInfo": "data", "Source": "data", "load": "data", "open_source": "data",
+    "DataError": "errors", "UserError": "errors",
+    "ExportError": "export", "export_model": "export",
+    "GAN": "gans", "WGANGP": "gans", "ConditionalGAN": "gans",
+    "ModelSpec": "protocol", "Part": "protocol", "Port": "protocol", "describe": "protocol",
+    "get_model_entry": "registry", "model_names": "registry", "register_model": "registry",
+    "RunResult": "runner", "export_run": "runner", "load_model": "runner", "train": "runner",
+    "run_study": "study",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'keras_aegan' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"keras_aegan.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted([*globals(), *_EXPORTS])

@@ -20,7 +20,6 @@ from keras import ops
 from keras_aegan import compat, networks, protocol
 from keras_aegan import layers as layers_lib
 from keras_aegan.errors import UserError, check_int
-from keras_aegan.registry import register_model
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
@@ -156,7 +155,6 @@ class Autoencoder(keras.Model):
         return cls(**config)
 
 
-@register_model("conv_ae", family="autoencoder")
 def conv_ae(image_shape, latent_dim=16, num_classes=None, filters=(32, 64)):
     """Convolutional autoencoder: strided convolutions down, transposed convolutions up."""
     del num_classes  # unsupervised
@@ -386,6 +384,11 @@ class PCAAutoencoder(Autoencoder):
         return cls(encoder, decoder, name="pca")
 
 
+def fit_pca(images, latent_dim, seed=0):
+    """PCA fitted on images, as a `PCAAutoencoder` (the `pca` baseline)."""
+    return PCAAutoencoder.fit_images(images, latent_dim, seed=seed)
+
+
 def _sigmoid_or_linear(image_shape, output_activation):
     # Images are in [0, 1]; a (time, features) series is unbounded.
     if output_activation == "auto":
@@ -393,7 +396,6 @@ def _sigmoid_or_linear(image_shape, output_activation):
     return output_activation
 
 
-@register_model("dense_ae", family="autoencoder")
 def dense_ae(image_shape, latent_dim=16, num_classes=None, units=(256, 128), activation="relu",
              output_activation="sigmoid", batch_norm=False):
     """Undercomplete stacked dense autoencoder: hidden layers down to a linear code."""
@@ -407,7 +409,6 @@ def dense_ae(image_shape, latent_dim=16, num_classes=None, units=(256, 128), act
         name="dense_ae")
 
 
-@register_model("linear_ae", family="autoencoder")
 def linear_ae(image_shape, latent_dim=16, num_classes=None):
     """Linear autoencoder (no activations, MSE): learns PCA's principal subspace."""
     del num_classes
@@ -417,7 +418,6 @@ def linear_ae(image_shape, latent_dim=16, num_classes=None):
         name="linear_ae")
 
 
-@register_model("tied_ae", family="autoencoder")
 def tied_ae(image_shape, latent_dim=16, num_classes=None, units=(256, 128), activation="relu",
             output_activation="sigmoid"):
     """Dense autoencoder with tied weights: the decoder uses the transposed encoder kernels."""
@@ -426,7 +426,6 @@ def tied_ae(image_shape, latent_dim=16, num_classes=None, units=(256, 128), acti
                            name="tied_ae")
 
 
-@register_model("recurrent_ae", family="autoencoder")
 def recurrent_ae(image_shape, latent_dim=16, num_classes=None, units=64, cell="lstm",
                  output_activation="auto"):
     """Recurrent (LSTM) autoencoder: images read as rows, or any (time, features) input."""
@@ -438,7 +437,6 @@ def recurrent_ae(image_shape, latent_dim=16, num_classes=None, units=64, cell="l
         name="recurrent_ae")
 
 
-@register_model("denoising_ae", family="autoencoder")
 def denoising_ae(image_shape, latent_dim=16, num_classes=None, noise="gaussian",
                  noise_level=0.3, backbone="conv", filters=(32, 64), units=(256, 128), seed=None):
     """Denoising autoencoder: Gaussian noise or dropout on the input while training."""
@@ -448,7 +446,6 @@ def denoising_ae(image_shape, latent_dim=16, num_classes=None, noise="gaussian",
                                 name="denoising_ae")
 
 
-@register_model("sparse_ae", family="autoencoder")
 def sparse_ae(image_shape, latent_dim=16, num_classes=None, units=(256,), l1=0.0,
               kl_weight=0.1, sparsity_target=0.05, activation="relu"):
     """Sparse autoencoder: sigmoid code with L1 and KL-divergence sparsity penalties."""
@@ -463,7 +460,6 @@ def sparse_ae(image_shape, latent_dim=16, num_classes=None, units=(256,), l1=0.0
         name="sparse_ae")
 
 
-@register_model("vae", family="autoencoder")
 def vae(image_shape, latent_dim=16, num_classes=None, beta=1.0, backbone="conv",
         filters=(32, 64), units=(256, 128), seed=None):
     """Variational autoencoder (beta-VAE by `beta`): KL via add_loss, samples from the prior."""

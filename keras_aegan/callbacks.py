@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_aegan import protocol
-from keras_aegan.errors import UserError
+from keras_aegan.errors import TrainingDiverged, UserError  # noqa: F401  (re-exported)
 from keras_aegan.files import atomic_path
 
 
@@ -260,18 +260,6 @@ def _check_fit(path, version, state, arrays):
                                               ("wrong shape", wrong)) if items)
         raise CheckpointMismatch(f"checkpoint {path} does not fit this model ({found}); "
                                  f"{advice}")
-
-
-class TrainingDiverged(RuntimeError):
-    """A loss or a weight became NaN or infinite; the message names the network, the step
-    and the last good checkpoint.
-
-    Not a `UserError`: the input was fine, training was not. The CLI prints it as one line
-    and exits with `EXIT_DIVERGED`.
-    """
-
-
-EXIT_DIVERGED = 3
 
 
 class DivergenceGuard(keras.callbacks.Callback):

@@ -6,6 +6,7 @@ Every number and shape a user gives passes through `check_int`, `check_number` o
 `check_image_shape`, so the same mistake reads the same everywhere.
 """
 
+import difflib
 import math
 import numbers
 import re
@@ -17,6 +18,18 @@ class UserError(ValueError):
 
 class DataError(UserError):
     """A data source that cannot be read as asked."""
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss or a weight became NaN or infinite; the message names the network, the step
+    and the last good checkpoint.
+
+    Not a `UserError`: the input was fine, training was not. The CLI prints it as one line
+    and exits with `EXIT_DIVERGED`.
+    """
+
+
+EXIT_DIVERGED = 3
 
 
 def check_int(name, value, minimum=1, error=UserError, maximum=None):
@@ -109,3 +122,21 @@ def one_line(error, limit=300):
     lines = [line for line in lines if line and not line.startswith("Exception encountered")]
     text = lines[0] if lines else type(error).__name__
     return text if len(text) <= limit else text[:limit - 3].rstrip() + "..."
+
+
+def parse_image_shape(text, error=DataError):
+    """`"28x28x1"` or `"32,32,3"` -> `(28, 28, 1)`; `"28x28"` means one channel."""
+    parts = text.replace(",", "x").lower().split("x")
+    try:
+        dims = tuple(int(p) for p in parts)
+    except ValueError:
+        raise error(f"image shape must look like 28x28x1, got {text!r}") from None
+    if len(dims) == 2:
+        dims = (*dims, 1)
+    return check_image_shape(dims, name="image shape", error=error)
+
+
+def did_you_mean(word, names):
+    """` (did you mean a or b?)` for the names close to a mistyped `word`, else ``."""
+    close = difflib.get_close_matches(str(word), list(names), n=3, cutoff=0.6)
+    return f" (did you mean {' or '.join(close)}?)" if close else ""

@@ -37,7 +37,6 @@ from keras_aegan import compat, networks, protocol
 from keras_aegan import losses as losses_lib
 from keras_aegan.callbacks import DivergenceGuard
 from keras_aegan.errors import UserError, check_int, check_number
-from keras_aegan.registry import register_model
 
 PREVIEW_COLUMNS = 16
 
@@ -547,7 +546,6 @@ class ConditionalGAN(GAN):
 # ---------------------------------------------------------------------------- builders
 
 
-@register_model("gan", family="gan", validated=False)
 def build_gan(image_shape, latent_dim=16, num_classes=None, units=(256, 512), loss=None,
               dropout=0.0, seed=None):
     """Dense GAN (Goodfellow et al. 2014): fully connected generator and discriminator."""
@@ -558,7 +556,6 @@ def build_gan(image_shape, latent_dim=16, num_classes=None, units=(256, 512), lo
                loss=loss, seed=seed, name="gan")
 
 
-@register_model("dcgan", family="gan", validated=False)
 def build_dcgan(image_shape, latent_dim=16, num_classes=None, width=64, loss=None,
                 label_smoothing=0.0, seed=None):
     """DCGAN (Radford et al. 2015): strided convolutions with batch norm, sized to the images."""
@@ -568,7 +565,6 @@ def build_dcgan(image_shape, latent_dim=16, num_classes=None, width=64, loss=Non
                loss=loss, label_smoothing=label_smoothing, seed=seed, name="dcgan")
 
 
-@register_model("wgan_gp", family="gan", validated=False)
 def build_wgan_gp(image_shape, latent_dim=16, num_classes=None, width=64, d_steps=3,
                   gp_weight=10.0, seed=None):
     """WGAN-GP (Gulrajani et al. 2017): a layer-normalized critic with a gradient penalty."""
@@ -579,7 +575,6 @@ def build_wgan_gp(image_shape, latent_dim=16, num_classes=None, width=64, d_step
                   d_steps=d_steps, gp_weight=gp_weight, seed=seed, name="wgan_gp")
 
 
-@register_model("cgan", family="gan", consumes="labeled_images")
 def build_cgan(image_shape, latent_dim=16, num_classes=10, width=64, loss=None,
                label_smoothing=0.0, seed=None):
     """Conditional DCGAN: the label embedded into the generator, projected in the discriminator."""

@@ -1,19 +1,25 @@
-"""Name -> model builder registry, filled by the model families (`autoencoders`, `gans`).
+"""Name -> model builder: the catalogue of every model the CLI and the study can build.
 
-A builder takes `(image_shape, latent_dim, num_classes, **options)` and returns an
-*uncompiled* model whose `compile()` has sensible defaults and takes `learning_rate`; the
-model describes itself through `keras_aegan.protocol`. The entry says how data reaches it:
+The catalogue is plain data and imports no TensorFlow, so `--help` and argument errors are
+instant; a builder's module is imported when the model is first built. A builder takes
+`(image_shape, latent_dim, num_classes, **options)` and returns an *uncompiled* model whose
+`compile()` has sensible defaults and takes `learning_rate`; the model describes itself
+through `keras_aegan.protocol`. The entry says how data reaches it:
 
 - `consumes`: what `fit` is given, a key of `FIT_INPUTS`: `"images"` (images alone:
   autoencoders reconstruct them, unconditional GANs imitate them) or `"labeled_images"`
   (`(images, labels)` pairs: conditional models).
 - `validated`: whether the runner evaluates the model on the validation split after each
   epoch (a GAN's losses on held-out images say little, so GANs are not).
+
+Add a model with `register_model(name, "package.module:builder", family=..., ...)` (or a
+builder function instead of its path).
 """
 
 import dataclasses
+import importlib
 
-from keras_aegan.errors import UserError
+from keras_aegan.errors import UserError, did_you_mean
 
 
 def _images(images, labels=None):
@@ -30,20 +36,27 @@ FIT_INPUTS = {
     "images": (_images, False),
     "labeled_images": (_labeled_images, True),
 }
-FAMILIES = ("autoencoder", "gan")
 
 
 @dataclasses.dataclass(frozen=True)
 class ModelEntry:
-    """A registered model: its name, builder, family, what `fit` consumes, whether runs
-    are validated, and a one-line description."""
+    """A registered model: its name, builder (a function or its `module:function` path),
+    family, what `fit` consumes, whether runs are validated, and a one-line description."""
 
     name: str
-    builder: object
+    target: object
     family: str
     consumes: str
     validated: bool
     description: str
+
+    @property
+    def builder(self):
+        """The builder function (importing its module on first use)."""
+        if callable(self.target):
+            return self.target
+        module, _, function = self.target.partition(":")
+        return getattr(importlib.import_module(module), function)
 
     @property
     def needs_labels(self):
@@ -62,35 +75,90 @@ class ModelEntry:
 MODELS = {}
 
 
-def register_model(name, *, family, consumes="images", validated=True, description=""):
-    """Decorator registering `builder` under `name` for the CLI and the study."""
+def register_model(name, builder, *, family, description, consumes="images", validated=True):
+    """Add a model to the catalogue.
+
+    Args:
+        name: the name users give (`--model NAME`).
+        builder: the builder function, or its path `"package.module:function"`.
+        family: the family it is compared within (`autoencoder`, `gan`, ...).
+        description: one line for `--help`.
+        consumes: a key of `FIT_INPUTS`.
+        validated: evaluate on the validation split after each epoch.
+    """
     if consumes not in FIT_INPUTS:
         raise ValueError(f"consumes must be one of {tuple(FIT_INPUTS)}, got {consumes!r}")
-
-    def decorator(builder):
-        if name in MODELS:
-            raise ValueError(f"model {name!r} is registered twice")
-        MODELS[name] = ModelEntry(name, builder, family, consumes, bool(validated),
-                                  description or (builder.__doc__ or "").strip().split("\n")[0])
-        return builder
-
-    return decorator
+    if name in MODELS:
+        raise ValueError(f"model {name!r} is registered twice")
+    MODELS[name] = ModelEntry(name, builder, family, consumes, bool(validated), description)
 
 
 def get_model_entry(name):
     """The registered entry for `name`; a `UserError` listing the known names otherwise."""
-    _load_families()
     if name not in MODELS:
-        raise UserError(f"unknown model {name!r}; known: {', '.join(sorted(MODELS))}")
+        raise UserError(f"unknown model {name!r}{did_you_mean(name, MODELS)}; known: "
+                        f"{', '.join(sorted(MODELS))}")
     return MODELS[name]
 
 
 def model_names():
-    _load_families()
     return sorted(MODELS)
 
 
-def _load_families():
-    # Importing a family module registers its models.
-    import keras_aegan.autoencoders  # noqa: F401
-    import keras_aegan.gans  # noqa: F401
+# Classical methods fitted in closed form, not trained, that a study can compare with:
+# name -> (fit function `(images, latent_dim, seed) -> model`, or its path; description).
+BASELINES = {
+    "pca": ("keras_aegan.autoencoders:fit_pca",
+            "Principal component analysis as a linear autoencoder (the classical baseline)."),
+}
+
+
+def fit_baseline(name, images, latent_dim, seed=0):
+    """Fit the baseline `name` on images; returns a keras_aegan model."""
+    target = BASELINES[name][0]
+    module, _, function = target.partition(":")
+    return getattr(importlib.import_module(module), function)(images, latent_dim, seed=seed)
+
+
+def import_model_classes():
+    """Import every registered builder's module, so that Keras can deserialize (load) the
+    classes they define."""
+    for entry in MODELS.values():
+        entry.builder  # noqa: B018  (the import is the point)
+
+
+_AE = "keras_aegan.autoencoders"
+_GAN = "keras_aegan.gans"
+for _name, _builder, _family, _description, _options in (
+    ("conv_ae", f"{_AE}:conv_ae", "autoencoder",
+     "Convolutional autoencoder: strided convolutions down, transposed convolutions up.", {}),
+    ("dense_ae", f"{_AE}:dense_ae", "autoencoder",
+     "Undercomplete stacked dense autoencoder: hidden layers down to a linear code.", {}),
+    ("linear_ae", f"{_AE}:linear_ae", "autoencoder",
+     "Linear autoencoder (no activations, MSE): learns PCA's principal subspace.", {}),
+    ("tied_ae", f"{_AE}:tied_ae", "autoencoder",
+     "Dense autoencoder with tied weights: the decoder uses the transposed encoder "
+     "kernels.", {}),
+    ("recurrent_ae", f"{_AE}:recurrent_ae", "autoencoder",
+     "Recurrent (LSTM) autoencoder: images read as rows, or any (time, features) input.", {}),
+    ("denoising_ae", f"{_AE}:denoising_ae", "autoencoder",
+     "Denoising autoencoder: Gaussian noise or dropout on the input while training.", {}),
+    ("sparse_ae", f"{_AE}:sparse_ae", "autoencoder",
+     "Sparse autoencoder: sigmoid code with L1 and KL-divergence sparsity penalties.", {}),
+    ("vae", f"{_AE}:vae", "autoencoder",
+     "Variational autoencoder (beta-VAE by `beta`): KL via add_loss, samples from the "
+     "prior.", {}),
+    ("gan", f"{_GAN}:build_gan", "gan",
+     "Dense GAN (Goodfellow et al. 2014): fully connected generator and discriminator.",
+     {"validated": False}),
+    ("dcgan", f"{_GAN}:build_dcgan", "gan",
+     "DCGAN (Radford et al. 2015): strided convolutions with batch norm, sized to the "
+     "images.", {"validated": False}),
+    ("wgan_gp", f"{_GAN}:build_wgan_gp", "gan",
+     "WGAN-GP (Gulrajani et al. 2017): a layer-normalized critic with a gradient penalty.",
+     {"validated": False}),
+    ("cgan", f"{_GAN}:build_cgan", "gan",
+     "Conditional DCGAN: the label embedded into the generator, projected in the "
+     "discriminator.", {"consumes": "labeled_images"}),
+):
+    register_model(_name, _builder, family=_family, description=_description, **_options)

@@ -12,7 +12,6 @@ Keras callbacks and writes `runs/<name>/`:
 """
 
 import dataclasses
-import json
 import math
 import os
 import re
@@ -25,8 +24,8 @@ import tensorflow as tf
 from keras_aegan import compat, files, protocol
 from keras_aegan.callbacks import (CollapseWatch, DivergenceGuard, ImageGrid, TrainingCheckpoint,
                                    restore_checkpoint)
-from keras_aegan.data import DataOptions, slug
-from keras_aegan.errors import UserError, check_int, check_number, one_line
+from keras_aegan.config import RunConfig
+from keras_aegan.errors import UserError, one_line
 from keras_aegan.registry import get_model_entry
 
 PREVIEW_IMAGES = 16
@@ -72,92 +71,6 @@ def worker_role(strategy):
     has_chief = "chief" in resolver.cluster_spec().as_dict()
     chief = task_type == "chief" or (not has_chief and task_type == "worker" and task_id == 0)
     return chief, f"{task_type}-{task_id}"
-
-
-@dataclasses.dataclass(frozen=True)
-class RunConfig(DataOptions):
-    """Everything that defines a training run; saved as `config.json` in the run folder.
-
-    The data fields (`dataset`, `image_shape`, `crop`, `data_dir`, `download`,
-    `manual_dir`, `validation_fraction`) are those of `keras_aegan.data.DataOptions`.
-
-    Attributes:
-        model: a registered model name (see `keras_aegan.registry.model_names()`).
-        epochs: passes over the training split.
-        batch_size: images per training step.
-        latent_dim: size of the code / latent noise.
-        seed: seeds Python, NumPy, TensorFlow and Keras, and the shuffling.
-        learning_rate: optimizer learning rate; `None` keeps the model's default.
-        steps_per_epoch: cap the steps of each epoch (`None`: the whole split).
-        run_dir: parent folder of run folders.
-        name: run folder name; defaults to `<model>-<dataset>`.
-        checkpoint_every: steps between checkpoints (each epoch end checkpoints too).
-        deterministic: enable TensorFlow op determinism, for bitwise-repeatable runs.
-        strategy: `tf.distribute` strategy: `default` (one device), `mirrored` (the GPUs or
-            CPUs of this machine), `multiworker` (machines listed in `TF_CONFIG`) or `tpu`.
-            `batch_size` is the global batch, split over the replicas.
-        model_options: extra keyword arguments of the model's builder, e.g.
-            `{"beta": 4.0}` for `vae` or `{"d_steps": 5}` for `wgan_gp`.
-    """
-
-    model: str = "conv_ae"
-    epochs: int = 10
-    batch_size: int = 64
-    latent_dim: int = 16
-    seed: int = 0
-    learning_rate: float | None = None
-    steps_per_epoch: int | None = None
-    run_dir: str = "runs"
-    name: str | None = None
-    checkpoint_every: int = 100
-    deterministic: bool = False
-    strategy: str = "default"
-    model_options: dict = dataclasses.field(default_factory=dict)
-
-    def __post_init__(self):
-        super().__post_init__()
-        for field in ("epochs", "batch_size", "latent_dim", "checkpoint_every"):
-            check_int(field, getattr(self, field), minimum=1)
-        check_int("seed", self.seed, minimum=0)
-        if self.steps_per_epoch is not None:
-            check_int("steps_per_epoch", self.steps_per_epoch, minimum=1)
-        if self.learning_rate is not None:
-            check_number("learning_rate", self.learning_rate, 0, 10, low_open=True,
-                         high_open=True)
-        if self.strategy not in STRATEGIES:
-            raise UserError(f"unknown strategy {self.strategy!r}; choose from "
-                            f"{', '.join(STRATEGIES)}")
-        check_name(self.name)
-
-    @property
-    def run_name(self):
-        if self.name:
-            return self.name
-        return f"{self.model}-{slug(self.dataset)}"
-
-    @property
-    def path(self):
-        return os.path.join(self.run_dir, self.run_name)
-
-    def to_json(self):
-        return json.dumps(dataclasses.asdict(self), indent=2)
-
-    @classmethod
-    def load(cls, path):
-        """Read `config.json` from a run folder (or the file itself)."""
-        if os.path.isdir(path):
-            path = os.path.join(path, "config.json")
-        with open(path) as f:
-            values = json.load(f)
-        known = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
-
-
-def check_name(name):
-    """A run or study folder name: letters, digits, `.`, `_`, `-` (or `None`)."""
-    if name is not None and not (isinstance(name, str) and re.fullmatch(r"[\w.\-]+", name)):
-        raise UserError(f"name must be letters, digits, '.', '_' or '-', got {name!r}")
-    return name
 
 
 @dataclasses.dataclass
@@ -315,9 +228,9 @@ def load_model(path):
     """
     import zipfile
 
-    from keras_aegan.registry import model_names
+    from keras_aegan.registry import import_model_classes
 
-    model_names()  # importing the families registers their classes
+    import_model_classes()  # Keras can only load the classes it has seen
     if not os.path.isfile(path):
         raise UserError(f"{path}: no such model file")
     try:

@@ -20,9 +20,10 @@ source registers itself with `core.register_source`.
 """
 
 from keras_aegan.data import bundled, files, tfds  # noqa: F401  (register their kinds)
-from keras_aegan.data.core import (SOURCE_KINDS, SPLITS, DataInfo, DataOptions, Source,
-                                   load, local_sources, open_source, parse_image_shape,
-                                   register_source, slug)
+from keras_aegan.config import DataOptions, slug
+from keras_aegan.data.core import (SOURCE_KINDS, SPLITS, DataInfo, Source, load,
+                                   local_sources, open_source, register_source)
+from keras_aegan.errors import parse_image_shape
 
 __all__ = ["SOURCE_KINDS", "SPLITS", "DataInfo", "DataOptions", "Source", "load",
            "local_sources", "open_source", "parse_image_shape", "register_source", "slug"]

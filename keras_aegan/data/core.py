@@ -7,15 +7,13 @@ NHWC in [0, 1], carves missing splits and makes the pipelines.
 """
 
 import dataclasses
-import difflib
 import math
-import os
-import re
 
 import numpy as np
 import tensorflow as tf
 
-from keras_aegan.errors import DataError, check_image_shape, check_int, check_number
+from keras_aegan.config import DataOptions
+from keras_aegan.errors import DataError, check_int, did_you_mean
 
 SPLITS = ("train", "validation", "test")
 # The split carve is fixed so that runs with different seeds compare on the same data.
@@ -50,68 +48,25 @@ def register_source(kind, usage, needs_arg=True):
     return decorator
 
 
-@dataclasses.dataclass(frozen=True)
-class DataOptions:
-    """Where the data comes from and how it is shaped: shared by runs and studies.
-
-    Attributes:
-        dataset: a source spec (see `keras_aegan.data`).
-        image_shape: resize images to `(H, W, C)`; `None` keeps the source's shape.
-        crop: center-crop to the aspect ratio of `image_shape` before resizing.
-        data_dir: tensorflow-datasets data folder.
-        download: let tensorflow-datasets download a missing dataset.
-        manual_dir: files fetched by hand, for tensorflow-datasets builders that use them.
-        validation_fraction: share of train carved out as validation when needed.
-    """
-
-    dataset: str = "digits"
-    image_shape: tuple | None = None
-    crop: bool = False
-    data_dir: str | None = None
-    download: bool = True
-    manual_dir: str | None = None
-    validation_fraction: float = 0.1
-
-    def __post_init__(self):
-        if not isinstance(self.dataset, str) or not self.dataset.strip():
-            raise DataError(f"dataset spec must be a non-empty string, got {self.dataset!r}")
-        check_number("validation_fraction", self.validation_fraction, 0, 1, high_open=True,
-                     error=DataError)
-        if self.image_shape is not None:
-            object.__setattr__(self, "image_shape", check_image_shape(
-                self.image_shape, name="image shape", error=DataError))
-
-    def data_options(self):
-        """Just the data fields, as a `DataOptions` (for configs that extend it)."""
-        return DataOptions(**{f.name: getattr(self, f.name)
-                              for f in dataclasses.fields(DataOptions)})
-
-    def open_data(self):
-        """Open the source these options describe; see `open_source`."""
-        options = self.data_options()
-        kind, sep, arg = options.dataset.partition(":")
-        entry = SOURCE_KINDS.get(kind)
-        if entry is not None and entry.kind != TFDS_KIND:
-            if entry.needs_arg and not arg:
-                raise DataError(f"{kind}: needs a path, e.g. {entry.usage}")
-            return entry.open(options.dataset, arg, options)
-        if sep:
-            raise DataError(f"unknown source kind {kind!r} in {options.dataset!r}; known: "
-                            f"{', '.join(local_sources())} or a tensorflow-datasets name"
-                            + did_you_mean(kind, [k for k in SOURCE_KINDS if k != TFDS_KIND]))
-        # Any other name is a tensorflow-datasets dataset.
-        return SOURCE_KINDS[TFDS_KIND].open(options.dataset, options.dataset, options)
+def open_data(options):
+    """Open the source a `keras_aegan.config.DataOptions` describes."""
+    kind, sep, arg = options.dataset.partition(":")
+    entry = SOURCE_KINDS.get(kind)
+    if entry is not None and entry.kind != TFDS_KIND:
+        if entry.needs_arg and not arg:
+            raise DataError(f"{kind}: needs a path, e.g. {entry.usage}")
+        return entry.open(options.dataset, arg, options)
+    if sep:
+        raise DataError(f"unknown source kind {kind!r} in {options.dataset!r}; known: "
+                        f"{', '.join(local_sources())} or a tensorflow-datasets name"
+                        + did_you_mean(kind, [k for k in SOURCE_KINDS if k != TFDS_KIND]))
+    # Any other name is a tensorflow-datasets dataset.
+    return SOURCE_KINDS[TFDS_KIND].open(options.dataset, options.dataset, options)
 
 
 def local_sources():
     """The usage of every registered spec kind but tensorflow-datasets names."""
     return tuple(k.usage for k in SOURCE_KINDS.values() if k.kind != "tfds")
-
-
-def did_you_mean(word, names):
-    """` (did you mean a or b?)` for the names close to a mistyped `word`, else ``."""
-    close = difflib.get_close_matches(word, list(names), n=3, cutoff=0.6)
-    return f" (did you mean {' or '.join(close)}?)" if close else ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -245,24 +200,6 @@ def load(spec="digits", split="train", batch_size=64, *, seed=0, shuffle=None, *
     """Open `spec` and return `(dataset, info)` for one split; see `open_source`."""
     source = open_source(spec, **source_kwargs)
     return source.dataset(split, batch_size, seed=seed, shuffle=shuffle), source.info
-
-
-def slug(spec):
-    """A short, file-name-safe name for a source spec: `idx:/data/mnist` -> `mnist`."""
-    name = os.path.basename(spec.partition(":")[2].rstrip("/\\")) if ":" in spec else spec
-    return re.sub(r"[^\w.\-]+", "_", name).strip("_") or "data"
-
-
-def parse_image_shape(text):
-    """`"28x28x1"` or `"32,32,3"` -> `(28, 28, 1)`; `"28x28"` means one channel."""
-    parts = text.replace(",", "x").lower().split("x")
-    try:
-        dims = tuple(int(p) for p in parts)
-    except ValueError:
-        raise DataError(f"image shape must look like 28x28x1, got {text!r}") from None
-    if len(dims) == 2:
-        dims = (*dims, 1)
-    return check_image_shape(dims, name="image shape", error=DataError)
 
 
 # --------------------------------------------------------------------------- array sources

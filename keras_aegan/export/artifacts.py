@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_aegan import compat
+from keras_aegan.config import QUANTIZATIONS  # noqa: F401  (re-exported)
 from keras_aegan.errors import one_line
 
 # Parity checks: `(statistic, bound)` per precision, on the absolute difference from the
@@ -27,7 +28,6 @@ CHECKS = {
     "dynamic": ("max", 0.1),    # int8 weights, float activations
     "int8": ("p99", 0.1),       # int8 weights and activations, calibrated on the run's data
 }
-QUANTIZATIONS = ("float16", "dynamic", "int8")
 SIGNATURE = "serving_default"
 
 

@@ -18,12 +18,11 @@ import tensorflow as tf
 
 from keras_aegan import files, protocol
 from keras_aegan.errors import UserError
-from keras_aegan.export.artifacts import (CHECKS, QUANTIZATIONS, ExportError, check_text,
-                                          export_part)
+from keras_aegan.config import PARITY_BATCH, QUANTIZATIONS
+from keras_aegan.export.artifacts import CHECKS, ExportError, check_text, export_part
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 2
-PARITY_BATCH = 32
 CALIBRATION_SIZE = 128
 
 

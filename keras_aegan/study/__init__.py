@@ -24,10 +24,11 @@ Modules: `run` (the config and the orchestration), `subjects` (a model as the me
 it, and the baselines), `report` (Markdown, HTML, pictures, curves).
 """
 
+from keras_aegan.config import (DEFAULT_BUDGET_SECONDS, DEFAULT_STUDY_MODELS, MAX_EPOCHS,
+                                StudyConfig)
 from keras_aegan.study.report import COLUMNS, winners, write_report
-from keras_aegan.study.run import (DEFAULT_BUDGET_SECONDS, DEFAULT_MODELS, MAX_EPOCHS,
-                                   StudyConfig, run_study)
-from keras_aegan.study.subjects import BASELINES, Subject
+from keras_aegan.study.run import run_study
+from keras_aegan.study.subjects import Subject
 
-__all__ = ["BASELINES", "COLUMNS", "DEFAULT_BUDGET_SECONDS", "DEFAULT_MODELS", "MAX_EPOCHS", "StudyConfig", "Subject",
-           "run_study", "winners", "write_report"]
+__all__ = ["COLUMNS", "DEFAULT_BUDGET_SECONDS", "DEFAULT_STUDY_MODELS", "MAX_EPOCHS",
+           "StudyConfig", "Subject", "run_study", "winners", "write_report"]

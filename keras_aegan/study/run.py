@@ -14,108 +14,12 @@ import numpy as np
 
 from keras_aegan import files, metrics, runner
 from keras_aegan.callbacks import TimeBudget
-from keras_aegan.data import DataOptions, slug
-from keras_aegan.errors import UserError, check_int, check_number, one_line
-from keras_aegan.registry import get_model_entry, model_names
+from keras_aegan.errors import UserError, one_line
+from keras_aegan import registry
+from keras_aegan.registry import BASELINES, get_model_entry
 from keras_aegan.study import report
-from keras_aegan.study.subjects import BASELINES, Subject
+from keras_aegan.study.subjects import Subject
 
-DEFAULT_MODELS = ("conv_ae", "denoising_ae", "vae", "dcgan", "wgan_gp", "pca")
-# With a wall-clock budget the epoch count only caps training.
-MAX_EPOCHS = 10_000
-# The budget when neither `epochs` nor `budget_seconds` is given.
-DEFAULT_BUDGET_SECONDS = 25.0
-
-
-@dataclasses.dataclass(frozen=True)
-class StudyConfig(DataOptions):
-    """One study; saved as `study.json` in its folder.
-
-    The data fields (`dataset`, `image_shape`, `crop`, `data_dir`, `download`,
-    `manual_dir`, `validation_fraction`) are those of `keras_aegan.data.DataOptions`.
-
-    Attributes:
-        models: registered model names and baselines (`pca`).
-        epochs: budget in epochs per model; or
-        budget_seconds: budget in wall-clock training seconds per model. Give one budget;
-            with neither, `DEFAULT_BUDGET_SECONDS`.
-        seeds: each model is trained and evaluated once per seed; tables give mean ± std.
-        batch_size, latent_dim: shared by every model.
-        eval_samples: generated and real test images compared per model.
-        train_images: training images loaded for the evaluation (code Gaussians, probes,
-            memorisation).
-        probe_train, probe_test: images the linear / k-NN probes train and test on.
-        reconstruct_images: test images each model reconstructs.
-        export: export each model's parts to `export/<study>/`.
-        run_dir, name: the study writes `<run_dir>/<name>/`.
-    """
-
-    models: tuple = DEFAULT_MODELS
-    epochs: int | None = None
-    budget_seconds: float | None = None
-    seeds: tuple = (0,)
-    batch_size: int = 64
-    latent_dim: int = 16
-    eval_samples: int = 1000
-    train_images: int = 20000
-    probe_train: int = 2000
-    probe_test: int = 1000
-    reconstruct_images: int = 256
-    export: bool = True
-    run_dir: str = "runs"
-    name: str | None = None
-
-    def __post_init__(self):
-        super().__post_init__()
-        object.__setattr__(self, "models", tuple(self.models))
-        object.__setattr__(self, "seeds", tuple(self.seeds))
-        if not self.models:
-            raise UserError("a study needs at least one model")
-        known = [*model_names(), *BASELINES]
-        for name in self.models:
-            if name not in known:
-                raise UserError(f"unknown model {name!r} in the study; known: "
-                                f"{', '.join(sorted(known))}")
-        if len(set(self.models)) != len(self.models):
-            raise UserError(f"models listed twice: {', '.join(self.models)}")
-        if self.epochs is not None and self.budget_seconds is not None:
-            raise UserError("give the study one budget: epochs or budget_seconds, not both")
-        if self.epochs is None and self.budget_seconds is None:
-            object.__setattr__(self, "budget_seconds", DEFAULT_BUDGET_SECONDS)
-        if self.epochs is not None:
-            check_int("epochs", self.epochs)
-        if self.budget_seconds is not None:
-            check_number("budget_seconds", self.budget_seconds, 0, 10**7, low_open=True,
-                         high_open=True)
-        for seed in self.seeds:
-            check_int("seed", seed, minimum=0)
-        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
-            raise UserError(f"seeds must be distinct, got {self.seeds}")
-        check_int("eval_samples", self.eval_samples, minimum=10)
-        for field in ("batch_size", "latent_dim", "train_images", "probe_train",
-                      "probe_test", "reconstruct_images"):
-            check_int(field, getattr(self, field))
-        runner.check_name(self.name)
-
-    @property
-    def study_name(self):
-        return self.name or f"study-{slug(self.dataset)}"
-
-    @property
-    def path(self):
-        return os.path.join(self.run_dir, self.study_name)
-
-    @property
-    def budget_text(self):
-        return f"{self.epochs} epochs" if self.epochs else f"{self.budget_seconds:g} s"
-
-    def run_config(self, model, seed):
-        """The `RunConfig` of one model of the study."""
-        return runner.RunConfig(
-            **dataclasses.asdict(self.data_options()), model=model,
-            epochs=self.epochs or MAX_EPOCHS, batch_size=self.batch_size,
-            latent_dim=self.latent_dim, seed=seed,
-            run_dir=os.path.join(self.path, "models"), name=f"{model}-seed{seed}")
 
 
 def run_study(config, *, verbose=1, log=print):
@@ -202,7 +106,7 @@ def _run_one(config, model, seed, data):
         return {**cached, "status": "reused"}, Subject(model, trained, data.train_x)
     if model in BASELINES:
         start = time.perf_counter()
-        trained = BASELINES[model](data.train_x, config.latent_dim, seed=seed)
+        trained = registry.fit_baseline(model, data.train_x, config.latent_dim, seed=seed)
         seconds = time.perf_counter() - start
         os.makedirs(folder, exist_ok=True)
         runner.save_model(trained, model_path)

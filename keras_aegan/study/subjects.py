@@ -2,17 +2,13 @@
 
 `Subject` reads what a model declares (`keras_aegan.protocol`) and nothing else: how it
 samples, how it reconstructs, which layer gives its features, which parts it has. The
-baselines are keras_aegan models too (`BASELINES`: name -> fit function).
+baselines (`registry.BASELINES`) are keras_aegan models too.
 """
 
 import keras
 import numpy as np
 
 from keras_aegan import metrics, protocol
-from keras_aegan.autoencoders import PCAAutoencoder
-
-# Classical methods fitted in closed form, not trained: name -> fit(images, latent_dim, seed).
-BASELINES = {"pca": PCAAutoencoder.fit_images}
 
 
 def batched(fn, x, batch_size=512):

@@ -1,0 +1,135 @@
+"""What every command shares: argument types, the data options, config defaults."""
+
+import argparse
+import dataclasses
+import json
+
+from keras_aegan.config import DataOptions
+from keras_aegan.errors import UserError, did_you_mean, parse_image_shape
+
+USAGE_ERROR = 2
+
+
+class Parser(argparse.ArgumentParser):
+    """An `ArgumentParser` whose errors are one line (no usage dump) and exit code 2."""
+
+    def error(self, message):
+        self.exit(USAGE_ERROR, f"error: {message} (see --help)\n")
+
+
+# Large enough for any real run, small enough to catch a typo before it allocates memory
+# or trains for ever.
+MAX_COUNT = 10**9
+
+
+def number(convert, what, valid):
+    """An argparse type: `convert(text)`, accepted when `valid(value)`; else "expected {what}"."""
+
+    def parse(text):
+        try:
+            value = convert(text)
+        except (ValueError, OverflowError):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not valid(value):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text}")
+        return value
+
+    return parse
+
+
+positive_int = number(int, f"a positive integer up to {MAX_COUNT:,}",
+                        lambda v: 1 <= v <= MAX_COUNT)
+non_negative_int = number(int, "an integer in [0, 2**32)", lambda v: 0 <= v < 2**32)
+positive_float = number(float, "a positive number below 10", lambda v: 0 < v < 10)
+fraction = number(float, "a number in [0, 1)", lambda v: 0 <= v < 1)
+
+
+positive_seconds = number(float, "a positive number of seconds", lambda v: 0 < v < 10**7)
+
+
+def option(text):
+    """`KEY=VALUE` -> `(key, value)`; VALUE is JSON when it parses, else a string."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        parsed = value  # a bare string
+    return key, parsed
+
+
+def image_shape(text):
+    try:
+        return parse_image_shape(text)
+    except UserError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def name_list(text):
+    """`a,b,c` -> `("a", "b", "c")`."""
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected comma-separated names, got {text!r}")
+    return tuple(names)
+
+
+def seed_list(text):
+    return tuple(non_negative_int(part) for part in name_list(text))
+
+
+def one_of(names, what):
+    """An argparse type accepting one of `names`, suggesting close ones on a typo."""
+
+    def parse(text):
+        if text not in names:
+            raise argparse.ArgumentTypeError(
+                f"invalid choice: {text!r}{did_you_mean(text, names)}; known {what}s: "
+                f"{', '.join(sorted(names))}")
+        return text
+
+    return parse
+
+
+def default(config_class, field):
+    """The default of a config dataclass's field: the one place defaults live."""
+    for f in dataclasses.fields(config_class):
+        if f.name == field:
+            return f.default
+    raise KeyError(field)
+
+
+def add_data_arguments(parser):
+    """The data-source options shared by every command that reads data."""
+    group = parser.add_argument_group("data")
+    group.add_argument("--dataset", default=default(DataOptions, "dataset"), metavar="SPEC",
+                       help="data source: digits (bundled 8x8, offline default), idx:DIR "
+                            "(MNIST-format IDX files), folder:DIR (PNG/JPEG, class "
+                            "sub-folders as labels), npz:FILE (arrays x[, y]) or a "
+                            "tensorflow-datasets name such as mnist, fashion_mnist, cifar10 "
+                            "(default: %(default)s)")
+    group.add_argument("--data-dir", metavar="DIR",
+                       help="tensorflow-datasets data folder (default: ~/tensorflow_datasets)")
+    group.add_argument("--manual-dir", metavar="DIR",
+                       help="folder of dataset files fetched by hand, for tensorflow-datasets "
+                            "builders that prepare from it (e.g. --dataset mnist --manual-dir "
+                            "../shared/data/mnist prepares offline)")
+    group.add_argument("--no-download", dest="download", action="store_false",
+                       help="never let tensorflow-datasets download; fail if the dataset is "
+                            "not prepared in --data-dir")
+    group.add_argument("--image-shape", type=image_shape, metavar="HxWxC",
+                       help="resize images to this shape, converting grayscale/RGB as needed "
+                            "(e.g. 32x32x3); needed for folders of mixed image sizes")
+    group.add_argument("--crop", action="store_true",
+                       help="center-crop to the aspect ratio of --image-shape before resizing")
+    group.add_argument("--validation-fraction", type=fraction,
+                       default=default(DataOptions, "validation_fraction"), metavar="F",
+                       help="share of the training split held out for validation when the "
+                            "source has no validation split (default: %(default)s)")
+
+
+
+
+def data_options(args):
+    """The `DataOptions` fields of parsed arguments, as keyword arguments."""
+    return {f.name: getattr(args, f.name) for f in dataclasses.fields(DataOptions)}

@@ -1,0 +1,69 @@
+"""`study`: autoencoders and GANs under one budget, the same metrics, one report."""
+
+from keras_aegan.cli import common
+from keras_aegan.config import DEFAULT_BUDGET_SECONDS, StudyConfig
+
+NAME = "study"
+HELP = ("train autoencoders and GANs under one budget, evaluate all with the same metrics, "
+        "write a report (the default when run with no arguments)")
+
+
+def add_parser(subparsers):
+    models = common.default(StudyConfig, "models")
+    parser = subparsers.add_parser(
+        NAME, help=HELP,
+        description="The comparative study: trains each model on the same data, splits, seed "
+                    "and budget, evaluates all with the same metrics (sample quality, "
+                    "reconstruction, representation, cost), exports their parts, and writes "
+                    "runs/<study>/report.md and report.html. Rerunning an interrupted study "
+                    "reuses the models it already finished.")
+    parser.add_argument("--models", type=common.name_list, default=models, metavar="A,B,...",
+                        help=f"models to compare (default: {','.join(models)}; "
+                             "pca is the classical baseline)")
+    common.add_data_arguments(parser)
+    group = parser.add_argument_group("budget and evaluation")
+    budget = group.add_mutually_exclusive_group()
+    budget.add_argument("--epochs", type=common.positive_int, help="budget: epochs per model")
+    budget.add_argument("--budget-seconds", type=common.positive_seconds, metavar="S",
+                        help="budget: wall-clock training seconds per model (default: "
+                             f"{DEFAULT_BUDGET_SECONDS:g}, when --epochs is not given)")
+    group.add_argument("--seeds", type=common.seed_list,
+                       default=common.default(StudyConfig, "seeds"), metavar="0,1,...",
+                       help="train and evaluate each model once per seed; the report gives "
+                            "mean ± std (default: 0)")
+    group.add_argument("--batch-size", type=common.positive_int,
+                       default=common.default(StudyConfig, "batch_size"),
+                       help="images per step, for every model (default: %(default)s)")
+    group.add_argument("--latent-dim", type=common.positive_int,
+                       default=common.default(StudyConfig, "latent_dim"),
+                       help="code / noise size, for every model (default: %(default)s)")
+    group.add_argument("--eval-samples", type=common.positive_int,
+                       default=common.default(StudyConfig, "eval_samples"), metavar="N",
+                       help="generated and real images compared per model "
+                            "(default: %(default)s)")
+    group.add_argument("--no-export", dest="export", action="store_false",
+                       help="do not export the models' parts to export/<study>/")
+    group = parser.add_argument_group("output")
+    group.add_argument("--run-dir", default=common.default(StudyConfig, "run_dir"),
+                       metavar="DIR", help="parent folder of the study folder "
+                                           "(default: %(default)s)")
+    group.add_argument("--name", help="study folder name (default: study-<dataset>)")
+    return parser
+
+
+def config(args):
+    """The `StudyConfig` the arguments describe (checked before TensorFlow starts)."""
+    return StudyConfig(
+        **common.data_options(args), models=args.models, epochs=args.epochs,
+        budget_seconds=args.budget_seconds, seeds=args.seeds, batch_size=args.batch_size,
+        latent_dim=args.latent_dim, eval_samples=args.eval_samples, export=args.export,
+        run_dir=args.run_dir, name=args.name)
+
+
+def run(args):
+    study = config(args)
+    from keras_aegan.study import run_study
+
+    run_study(study)
+    print(f"{study.path}/report.md")
+    return 0

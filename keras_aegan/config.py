@@ -1,0 +1,255 @@
+"""Configuration is data: one frozen dataclass per concern, saved as JSON beside its output.
+
+- `DataOptions`: where the data comes from and how it is shaped (shared by runs and studies).
+- `RunConfig(DataOptions)`: one training run (`runs/<name>/config.json`).
+- `StudyConfig(DataOptions)`: one comparative study (`runs/<study>/study.json`).
+
+Every default lives here; the CLI reads its defaults from these classes. This module
+imports no TensorFlow, so the command line can parse and check arguments instantly.
+"""
+
+import dataclasses
+import json
+import os
+import re
+
+from keras_aegan import registry
+from keras_aegan.errors import (DataError, UserError, check_image_shape, check_int,
+                                check_number)
+
+# The tf.distribute strategies a run can use (built in `runner.STRATEGIES`).
+STRATEGY_NAMES = ("default", "mirrored", "multiworker", "tpu")
+# With a wall-clock budget the epoch count only caps training.
+MAX_EPOCHS = 10_000
+# A study's budget when neither `epochs` nor `budget_seconds` is given.
+DEFAULT_BUDGET_SECONDS = 25.0
+DEFAULT_STUDY_MODELS = ("conv_ae", "denoising_ae", "vae", "dcgan", "wgan_gp", "pca")
+# Export: the extra TF Lite precisions, and the real examples a parity check runs on.
+QUANTIZATIONS = ("float16", "dynamic", "int8")
+PARITY_BATCH = 32
+
+
+def slug(spec):
+    """A short, file-name-safe name for a source spec: `idx:/data/mnist` -> `mnist`."""
+    name = os.path.basename(spec.partition(":")[2].rstrip("/\\")) if ":" in spec else spec
+    return re.sub(r"[^\w.\-]+", "_", name).strip("_") or "data"
+
+
+def check_name(name):
+    """A run or study folder name: letters, digits, `.`, `_`, `-` (or `None`)."""
+    if name is not None and not (isinstance(name, str) and re.fullmatch(r"[\w.\-]+", name)):
+        raise UserError(f"name must be letters, digits, '.', '_' or '-', got {name!r}")
+    return name
+
+
+@dataclasses.dataclass(frozen=True)
+class DataOptions:
+    """Where the data comes from and how it is shaped: shared by runs and studies.
+
+    Attributes:
+        dataset: a source spec (see `keras_aegan.data`).
+        image_shape: resize images to `(H, W, C)`; `None` keeps the source's shape.
+        crop: center-crop to the aspect ratio of `image_shape` before resizing.
+        data_dir: tensorflow-datasets data folder.
+        download: let tensorflow-datasets download a missing dataset.
+        manual_dir: files fetched by hand, for tensorflow-datasets builders that use them.
+        validation_fraction: share of train carved out as validation when needed.
+    """
+
+    dataset: str = "digits"
+    image_shape: tuple | None = None
+    crop: bool = False
+    data_dir: str | None = None
+    download: bool = True
+    manual_dir: str | None = None
+    validation_fraction: float = 0.1
+
+    def __post_init__(self):
+        if not isinstance(self.dataset, str) or not self.dataset.strip():
+            raise DataError(f"dataset spec must be a non-empty string, got {self.dataset!r}")
+        check_number("validation_fraction", self.validation_fraction, 0, 1, high_open=True,
+                     error=DataError)
+        if self.image_shape is not None:
+            object.__setattr__(self, "image_shape", check_image_shape(
+                self.image_shape, name="image shape", error=DataError))
+
+    def data_options(self):
+        """Just the data fields, as a `DataOptions` (for configs that extend it)."""
+        return DataOptions(**{f.name: getattr(self, f.name)
+                              for f in dataclasses.fields(DataOptions)})
+
+    def open_data(self):
+        """Open the source these options describe (a `keras_aegan.data.Source`)."""
+        from keras_aegan.data.core import open_data
+
+        return open_data(self.data_options())
+
+
+@dataclasses.dataclass(frozen=True)
+class RunConfig(DataOptions):
+    """Everything that defines a training run; saved as `config.json` in the run folder.
+
+    The data fields (`dataset`, `image_shape`, `crop`, `data_dir`, `download`,
+    `manual_dir`, `validation_fraction`) are those of `keras_aegan.data.DataOptions`.
+
+    Attributes:
+        model: a registered model name (see `keras_aegan.registry.model_names()`).
+        epochs: passes over the training split.
+        batch_size: images per training step.
+        latent_dim: size of the code / latent noise.
+        seed: seeds Python, NumPy, TensorFlow and Keras, and the shuffling.
+        learning_rate: optimizer learning rate; `None` keeps the model's default.
+        steps_per_epoch: cap the steps of each epoch (`None`: the whole split).
+        run_dir: parent folder of run folders.
+        name: run folder name; defaults to `<model>-<dataset>`.
+        checkpoint_every: steps between checkpoints (each epoch end checkpoints too).
+        deterministic: enable TensorFlow op determinism, for bitwise-repeatable runs.
+        strategy: `tf.distribute` strategy: `default` (one device), `mirrored` (the GPUs or
+            CPUs of this machine), `multiworker` (machines listed in `TF_CONFIG`) or `tpu`.
+            `batch_size` is the global batch, split over the replicas.
+        model_options: extra keyword arguments of the model's builder, e.g.
+            `{"beta": 4.0}` for `vae` or `{"d_steps": 5}` for `wgan_gp`.
+    """
+
+    model: str = "conv_ae"
+    epochs: int = 10
+    batch_size: int = 64
+    latent_dim: int = 16
+    seed: int = 0
+    learning_rate: float | None = None
+    steps_per_epoch: int | None = None
+    run_dir: str = "runs"
+    name: str | None = None
+    checkpoint_every: int = 100
+    deterministic: bool = False
+    strategy: str = "default"
+    model_options: dict = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        super().__post_init__()
+        for field in ("epochs", "batch_size", "latent_dim", "checkpoint_every"):
+            check_int(field, getattr(self, field), minimum=1)
+        check_int("seed", self.seed, minimum=0)
+        if self.steps_per_epoch is not None:
+            check_int("steps_per_epoch", self.steps_per_epoch, minimum=1)
+        if self.learning_rate is not None:
+            check_number("learning_rate", self.learning_rate, 0, 10, low_open=True,
+                         high_open=True)
+        if self.strategy not in STRATEGY_NAMES:
+            raise UserError(f"unknown strategy {self.strategy!r}; choose from "
+                            f"{', '.join(STRATEGY_NAMES)}")
+        check_name(self.name)
+
+    @property
+    def run_name(self):
+        if self.name:
+            return self.name
+        return f"{self.model}-{slug(self.dataset)}"
+
+    @property
+    def path(self):
+        return os.path.join(self.run_dir, self.run_name)
+
+    def to_json(self):
+        return json.dumps(dataclasses.asdict(self), indent=2)
+
+    @classmethod
+    def load(cls, path):
+        """Read `config.json` from a run folder (or the file itself)."""
+        if os.path.isdir(path):
+            path = os.path.join(path, "config.json")
+        with open(path) as f:
+            values = json.load(f)
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+
+@dataclasses.dataclass(frozen=True)
+class StudyConfig(DataOptions):
+    """One study; saved as `study.json` in its folder.
+
+    The data fields (`dataset`, `image_shape`, `crop`, `data_dir`, `download`,
+    `manual_dir`, `validation_fraction`) are those of `keras_aegan.data.DataOptions`.
+
+    Attributes:
+        models: registered model names and baselines (`pca`).
+        epochs: budget in epochs per model; or
+        budget_seconds: budget in wall-clock training seconds per model. Give one budget;
+            with neither, `DEFAULT_BUDGET_SECONDS`.
+        seeds: each model is trained and evaluated once per seed; tables give mean ± std.
+        batch_size, latent_dim: shared by every model.
+        eval_samples: generated and real test images compared per model.
+        train_images: training images loaded for the evaluation (code Gaussians, probes,
+            memorisation).
+        probe_train, probe_test: images the linear / k-NN probes train and test on.
+        reconstruct_images: test images each model reconstructs.
+        export: export each model's parts to `export/<study>/`.
+        run_dir, name: the study writes `<run_dir>/<name>/`.
+    """
+
+    models: tuple = DEFAULT_STUDY_MODELS
+    epochs: int | None = None
+    budget_seconds: float | None = None
+    seeds: tuple = (0,)
+    batch_size: int = 64
+    latent_dim: int = 16
+    eval_samples: int = 1000
+    train_images: int = 20000
+    probe_train: int = 2000
+    probe_test: int = 1000
+    reconstruct_images: int = 256
+    export: bool = True
+    run_dir: str = "runs"
+    name: str | None = None
+
+    def __post_init__(self):
+        super().__post_init__()
+        object.__setattr__(self, "models", tuple(self.models))
+        object.__setattr__(self, "seeds", tuple(self.seeds))
+        if not self.models:
+            raise UserError("a study needs at least one model")
+        known = [*registry.model_names(), *registry.BASELINES]
+        for name in self.models:
+            if name not in known:
+                raise UserError(f"unknown model {name!r} in the study; known: "
+                                f"{', '.join(sorted(known))}")
+        if len(set(self.models)) != len(self.models):
+            raise UserError(f"models listed twice: {', '.join(self.models)}")
+        if self.epochs is not None and self.budget_seconds is not None:
+            raise UserError("give the study one budget: epochs or budget_seconds, not both")
+        if self.epochs is None and self.budget_seconds is None:
+            object.__setattr__(self, "budget_seconds", DEFAULT_BUDGET_SECONDS)
+        if self.epochs is not None:
+            check_int("epochs", self.epochs)
+        if self.budget_seconds is not None:
+            check_number("budget_seconds", self.budget_seconds, 0, 10**7, low_open=True,
+                         high_open=True)
+        for seed in self.seeds:
+            check_int("seed", seed, minimum=0)
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise UserError(f"seeds must be distinct, got {self.seeds}")
+        check_int("eval_samples", self.eval_samples, minimum=10)
+        for field in ("batch_size", "latent_dim", "train_images", "probe_train",
+                      "probe_test", "reconstruct_images"):
+            check_int(field, getattr(self, field))
+        check_name(self.name)
+
+    @property
+    def study_name(self):
+        return self.name or f"study-{slug(self.dataset)}"
+
+    @property
+    def path(self):
+        return os.path.join(self.run_dir, self.study_name)
+
+    @property
+    def budget_text(self):
+        return f"{self.epochs} epochs" if self.epochs else f"{self.budget_seconds:g} s"
+
+    def run_config(self, model, seed):
+        """The `RunConfig` of one model of the study."""
+        return RunConfig(
+            **dataclasses.asdict(self.data_options()), model=model,
+            epochs=self.epochs or MAX_EPOCHS, batch_size=self.batch_size,
+            latent_dim=self.latent_dim, seed=seed,
+            run_dir=os.path.join(self.path, "models"), name=f"{model}-seed{seed}")
