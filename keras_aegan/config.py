@@ -172,7 +172,12 @@ class StudyConfig(DataOptions):
     `manual_dir`, `validation_fraction`) are those of `keras_aegan.data.DataOptions`.
 
     Attributes:
-        models: registered model names and baselines (`pca`).
+        task: `None` for the image study (samples, reconstruction, codes), or the name of
+            a task study in `registry.STUDY_TASKS` (a use of the two families compared on
+            the same job, with its own metrics and baselines).
+        task_options: options of the task (e.g. `{"factor": 4}`).
+        models: registered model names and baselines (`pca`; a task's own baselines);
+            `None`: the study's (or the task's) default models.
         epochs: budget in epochs per model; or
         budget_seconds: budget in wall-clock training seconds per model. Give one budget;
             with neither, `DEFAULT_BUDGET_SECONDS`.
@@ -187,7 +192,9 @@ class StudyConfig(DataOptions):
         run_dir, name: the study writes `<run_dir>/<name>/`.
     """
 
-    models: tuple = DEFAULT_STUDY_MODELS
+    task: str | None = None
+    task_options: dict = dataclasses.field(default_factory=dict)
+    models: tuple | None = None
     epochs: int | None = None
     budget_seconds: float | None = None
     seeds: tuple = (0,)
@@ -204,11 +211,18 @@ class StudyConfig(DataOptions):
 
     def __post_init__(self):
         super().__post_init__()
+        baselines = registry.BASELINES
+        default_models = DEFAULT_STUDY_MODELS
+        if self.task is not None:
+            task = registry.get_study_task(self.task)
+            baselines, default_models = task.baselines, task.models
+        if self.models is None:
+            object.__setattr__(self, "models", default_models)
         object.__setattr__(self, "models", tuple(self.models))
         object.__setattr__(self, "seeds", tuple(self.seeds))
         if not self.models:
             raise UserError("a study needs at least one model")
-        known = [*registry.model_names(), *registry.BASELINES]
+        known = [*registry.model_names(), *baselines]
         for name in self.models:
             if name not in known:
                 raise UserError(f"unknown model {name!r} in the study; known: "
@@ -236,7 +250,8 @@ class StudyConfig(DataOptions):
 
     @property
     def study_name(self):
-        return self.name or f"study-{slug(self.dataset)}"
+        task = f"{self.task}-" if self.task else ""
+        return self.name or f"study-{task}{slug(self.dataset)}"
 
     @property
     def path(self):

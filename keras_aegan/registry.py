@@ -22,16 +22,18 @@ import importlib
 from keras_aegan.errors import UserError, did_you_mean
 
 
-def _images(images, labels=None):
-    return images
+def _images(spec):
+    return lambda images, labels=None: images
 
 
-def _labeled_images(images, labels):
-    return images, labels
+def _labeled_images(spec):
+    return lambda images, labels: (images, labels)
 
 
-# What `fit` consumes -> how a `(images, labels)` batch is mapped to it, and whether the
-# data must have labels.
+# What `fit` consumes -> `(mapper, needs_labels)`: `mapper(spec)` returns the function that
+# maps one batch of the data (`images, labels` or images alone) to what `fit` is given; it
+# may read the model's declaration (`protocol.ModelSpec`), e.g. a task that turns clean
+# images into (input, target) pairs. A new kind of input adds its entry here.
 FIT_INPUTS = {
     "images": (_images, False),
     "labeled_images": (_labeled_images, True),
@@ -62,14 +64,13 @@ class ModelEntry:
     def needs_labels(self):
         return FIT_INPUTS[self.consumes][1]
 
-    def fit_inputs(self, dataset, labeled):
+    def fit_inputs(self, dataset, labeled, spec):
         """Map a dataset of `(images, labels)` batches (or images alone for an unlabeled
-        source) to what this model's `fit` consumes."""
+        source) to what this model's `fit` consumes; `spec` is the model's
+        `protocol.ModelSpec`."""
         if self.needs_labels and not labeled:
             raise UserError(f"{self.name} needs class labels, and the dataset has none")
-        if not labeled:
-            return dataset
-        return dataset.map(FIT_INPUTS[self.consumes][0])
+        return dataset.map(FIT_INPUTS[self.consumes][0](spec))
 
 
 MODELS = {}
@@ -118,6 +119,49 @@ def fit_baseline(name, images, latent_dim, seed=0):
     target = BASELINES[name][0]
     module, _, function = target.partition(":")
     return getattr(importlib.import_module(module), function)(images, latent_dim, seed=seed)
+
+
+@dataclasses.dataclass(frozen=True)
+class StudyTask:
+    """A task study (`study --task NAME`): the same job done by both families.
+
+    Attributes:
+        name: the task's name.
+        target: `"module:function"` of `run(config, log) -> results`, which trains and
+            evaluates `config.models` on the task and writes `config.path/report.md`.
+        description: one line for `--help`.
+        models: the default models (registered names and the task's baselines).
+        baselines: the task's classical baselines, by name.
+    """
+
+    name: str
+    target: str
+    description: str
+    models: tuple
+    baselines: tuple = ()
+
+    @property
+    def run(self):
+        module, _, function = self.target.partition(":")
+        return getattr(importlib.import_module(module), function)
+
+
+STUDY_TASKS = {}
+
+
+def register_study_task(name, target, *, description, models, baselines=()):
+    """Add a task study to the catalogue (see `StudyTask`)."""
+    if name in STUDY_TASKS:
+        raise ValueError(f"study task {name!r} is registered twice")
+    STUDY_TASKS[name] = StudyTask(name, target, description, tuple(models), tuple(baselines))
+
+
+def get_study_task(name):
+    if name not in STUDY_TASKS:
+        known = ", ".join(sorted(STUDY_TASKS)) or "none yet"
+        raise UserError(f"unknown study task {name!r}{did_you_mean(name, STUDY_TASKS)}; "
+                        f"known: {known}")
+    return STUDY_TASKS[name]
 
 
 def import_model_classes():

@@ -152,12 +152,13 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print):
 
     def stream_from(position):
         ds = source.dataset("train", config.batch_size, seed=config.seed, passes=passes)
-        return entry.fit_inputs(ds, info.labeled).skip(position)
+        return entry.fit_inputs(ds, info.labeled, spec).skip(position)
 
+    spec = protocol.describe(model)
     val_ds = None
     if entry.validated and info.splits.get("validation"):
         val_ds = entry.fit_inputs(source.dataset("validation", config.batch_size),
-                                  info.labeled)
+                                  info.labeled, spec)
     preview, _ = source.arrays("validation" if info.splits.get("validation") else "test",
                                limit=PREVIEW_IMAGES)
     checkpoints = os.path.join(config.path, "checkpoints")

@@ -1,7 +1,8 @@
 """`study`: autoencoders and GANs under one budget, the same metrics, one report."""
 
+from keras_aegan import registry
 from keras_aegan.cli import common
-from keras_aegan.config import DEFAULT_BUDGET_SECONDS, StudyConfig
+from keras_aegan.config import DEFAULT_BUDGET_SECONDS, DEFAULT_STUDY_MODELS, StudyConfig
 
 NAME = "study"
 HELP = ("train autoencoders and GANs under one budget, evaluate all with the same metrics, "
@@ -9,7 +10,8 @@ HELP = ("train autoencoders and GANs under one budget, evaluate all with the sam
 
 
 def add_parser(subparsers):
-    models = common.default(StudyConfig, "models")
+    models = DEFAULT_STUDY_MODELS
+    tasks = "; ".join(f"{t.name}: {t.description}" for t in registry.STUDY_TASKS.values())
     parser = subparsers.add_parser(
         NAME, help=HELP,
         description="The comparative study: trains each model on the same data, splits, seed "
@@ -17,9 +19,16 @@ def add_parser(subparsers):
                     "reconstruction, representation, cost), exports their parts, and writes "
                     "runs/<study>/report.md and report.html. Rerunning an interrupted study "
                     "reuses the models it already finished.")
-    parser.add_argument("--models", type=common.name_list, default=models, metavar="A,B,...",
+    parser.add_argument("--task", type=common.one_of(tuple(registry.STUDY_TASKS), "task"),
+                        metavar="NAME",
+                        help="compare the families on a task instead of the image study"
+                             + (f" ({tasks})" if tasks else ""))
+    parser.add_argument("--task-option", dest="task_options", action="append",
+                        type=common.option, default=[], metavar="KEY=VALUE",
+                        help="an option of the task, repeatable (e.g. factor=4)")
+    parser.add_argument("--models", type=common.name_list, metavar="A,B,...",
                         help=f"models to compare (default: {','.join(models)}; "
-                             "pca is the classical baseline)")
+                             "pca is the classical baseline; a task has its own default)")
     common.add_data_arguments(parser)
     group = parser.add_argument_group("budget and evaluation")
     budget = group.add_mutually_exclusive_group()
@@ -54,7 +63,8 @@ def add_parser(subparsers):
 def config(args):
     """The `StudyConfig` the arguments describe (checked before TensorFlow starts)."""
     return StudyConfig(
-        **common.data_options(args), models=args.models, epochs=args.epochs,
+        **common.data_options(args), task=args.task, task_options=dict(args.task_options),
+        models=args.models, epochs=args.epochs,
         budget_seconds=args.budget_seconds, seeds=args.seeds, batch_size=args.batch_size,
         latent_dim=args.latent_dim, eval_samples=args.eval_samples, export=args.export,
         run_dir=args.run_dir, name=args.name)

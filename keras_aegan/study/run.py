@@ -39,6 +39,8 @@ def run_study(config, *, verbose=1, log=print):
     """
     os.makedirs(config.path, exist_ok=True)
     files.write_json(os.path.join(config.path, "study.json"), dataclasses.asdict(config))
+    if config.task is not None:
+        return registry.get_study_task(config.task).run(config, log=log)
     source = config.open_data()
     info = source.info
     notes = []
