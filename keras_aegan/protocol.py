@@ -29,6 +29,10 @@ and nothing else reads a model's attributes to guess what it is. A `ModelSpec` s
 - `networks`: the trained networks by name (what a divergence guard watches), `losses`:
   which network each logged loss trains, in update order, and `optimizers`: every
   optimizer by name (what a checkpoint saves).
+- `task`: for a model trained on a task rather than on plain images (an image-to-image
+  translator, a frame predictor), the task's description as plain data (`{"name": ...,
+  options}`): what its inputs are made from, so that training data, `apply` and the export
+  manifest agree.
 
 Models also implement `preview(images) -> rows of images` for the progress grids. What
 `fit` consumes and whether a run is validated are facts of the registry entry
@@ -50,7 +54,8 @@ from keras_aegan.errors import UserError
 
 # The names parts may have: what `export --parts` and `apply` accept. A new kind of model
 # that offers a new kind of part adds its name here.
-PART_NAMES = ("encoder", "decoder", "autoencoder", "generator")
+PART_NAMES = ("encoder", "decoder", "autoencoder", "generator", "translator", "predictor",
+              "classifier")
 
 SAMPLES_OWN = "own"
 SAMPLES_CODE_GAUSSIAN = "code_gaussian"
@@ -143,6 +148,7 @@ class ModelSpec:
     networks: Mapping = dataclasses.field(default_factory=dict)
     losses: Mapping = dataclasses.field(default_factory=dict)
     optimizers: Mapping = dataclasses.field(default_factory=dict)
+    task: Mapping | None = None
     exportable: bool = True
 
     def __post_init__(self):

@@ -43,3 +43,52 @@ def assert_same_outputs(model_a, model_b, inputs, atol=1e-6):
     a = np.asarray(model_a(inputs, training=False))
     b = np.asarray(model_b(inputs, training=False))
     np.testing.assert_allclose(a, b, atol=atol)
+
+
+# ----------------------------------------------------------------- shared model checks
+# Every model's tests use these, as keras-hub's TestCase does for its models.
+
+
+def assert_config_round_trip(model):
+    """`from_config(get_config())` rebuilds a model whose config is the same."""
+    import keras
+
+    config = model.get_config()
+    rebuilt = type(model).from_config(config)
+    assert keras.saving.serialize_keras_object(rebuilt.get_config()) == \
+        keras.saving.serialize_keras_object(config)
+    return rebuilt
+
+
+def assert_save_load_equal(model, inputs, path, atol=1e-6):
+    """A `.keras` round trip (in safe mode) gives the same outputs and declaration."""
+    from keras_aegan import protocol
+    from keras_aegan.runner import load_model, save_model
+
+    save_model(model, str(path))
+    loaded = load_model(str(path))
+    assert type(loaded) is type(model)
+    assert_same_outputs(model, loaded, inputs, atol=atol)
+    before, after = protocol.describe(model), protocol.describe(loaded)
+    assert (before.family, before.part_names, before.sampler, before.reconstruction,
+            before.features) == (after.family, after.part_names, after.sampler,
+                                 after.reconstruction, after.features)
+    return loaded
+
+
+def assert_one_step_trains(model, data, networks=None, **fit_kwargs):
+    """One `fit` step changes every trainable weight of the declared networks (all of
+    them, or those named in `networks`) and gives finite losses; returns the history."""
+    from keras_aegan import protocol
+
+    spec = protocol.describe(model)
+    chosen = {name: net for name, net in spec.networks.items()
+              if networks is None or name in networks}
+    assert chosen, f"no networks among {list(spec.networks)}"
+    before = {name: [np.array(w) for w in net.trainable_weights] for name, net in chosen.items()}
+    history = model.fit(data, epochs=1, verbose=0, **fit_kwargs).history
+    for key, values in history.items():
+        assert np.all(np.isfinite(values)), (key, values)
+    for name, net in chosen.items():
+        assert weights_changed(before[name], [np.array(w) for w in net.trainable_weights]), name
+    return history
