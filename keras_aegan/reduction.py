@@ -336,15 +336,22 @@ def labeled_subset(y, fraction, seed=0):
     return np.sort(np.concatenate(picked))
 
 
-def _classifier(encoder, num_classes, trainable):
+def _classifier(encoder, num_classes, trainable, images):
+    """Encoder -> standardized code -> softmax. The codes are standardized with their mean
+    and variance on `images` (the labeled training images), as a linear probe does: an
+    encoder's code can be on any scale, and a softmax head on raw small codes learns
+    slowly (a frozen head then looks worse than the codes are)."""
     encoder.trainable = trainable
     inputs = keras.Input(encoder.input_shape[1:])
     code = encoder(inputs)
     if isinstance(code, (list, tuple)):  # a VAE's [mean, log_var]: classify the mean
         code = code[0]
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classes")(code)
-    model = keras.Model(inputs, outputs)
-    return model
+    codes = keras.ops.convert_to_numpy(keras.Model(inputs, code).predict(images, verbose=0))
+    normalize = keras.layers.Normalization(name="standardize")
+    normalize.adapt(codes.reshape(len(codes), -1))
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classes")(
+        normalize(code))
+    return keras.Model(inputs, outputs)
 
 
 def _fit_classifier(model, x, y, steps, batch_size, learning_rate, seed):
@@ -390,13 +397,14 @@ def pretraining_study(x_train, y_train, x_test, y_test, *, model="dense_ae", lat
             return float(np.mean(np.argmax(predict(clf, x_test), -1) == y_test))
 
         keras.utils.set_random_seed(seed)
-        scratch = _classifier(keras.models.clone_model(pretrained.encoder), num_classes, True)
+        scratch = _classifier(keras.models.clone_model(pretrained.encoder), num_classes, True,
+                              x)
         _fit_classifier(scratch, x, y, classifier_steps + finetune_steps, batch_size,
                         learning_rate, seed)
         encoder = keras.models.clone_model(pretrained.encoder)
         encoder.set_weights(pretrained.encoder.get_weights())
         keras.utils.set_random_seed(seed)
-        clf = _classifier(encoder, num_classes, False)
+        clf = _classifier(encoder, num_classes, False, x)
         _fit_classifier(clf, x, y, classifier_steps, batch_size, learning_rate, seed)
         frozen = accuracy(clf)
         encoder.trainable = True

@@ -34,7 +34,8 @@ def test_reduction_table_rows(digits):
     # PCA at k=8 on digits classifies far above chance (0.1) and reconstructs well.
     assert pca["knn"] > 0.85 and pca["logistic"] > 0.8
     for row in rows:
-        assert np.isfinite(row["error"]) and 0.0 <= row["knn"] <= 1.0
+        # Every method's codes classify well above chance (0.1) on 10 classes.
+        assert np.isfinite(row["error"]) and row["knn"] > 0.3 and row["logistic"] > 0.3, row
     assert rows[1]["knn"] > 0.5  # LLE codes carry the classes too
     table = reduction.format_table(rows)
     assert table.count("\n") == len(rows) + 1 and "dense_ae" in table
@@ -78,18 +79,21 @@ def test_labeled_subset_is_stratified():
 def test_pretraining_study_rows(digits):
     x_train, y_train, x_test, y_test = digits
     rows = reduction.pretraining_study(x_train, y_train, x_test, y_test, latent_dim=8,
-                                       fractions=(0.1,), ae_epochs=2, classifier_steps=20,
-                                       finetune_steps=10, model_options={"units": (32,)})
+                                       fractions=(0.1,), ae_epochs=5, classifier_steps=300,
+                                       finetune_steps=100, model_options={"units": (32,)})
     assert len(rows) == 1 and rows[0]["labels"] >= 10
     for key in ("scratch", "frozen", "finetuned"):
-        assert 0.0 <= rows[0][key] <= 1.0
+        # 10% of the labels (130 images) teach every classifier far above chance (0.1);
+        # a frozen head on standardized codes too.
+        assert 0.3 < rows[0][key] <= 1.0, (key, rows[0])
 
 
 def test_vae_grids_and_denoising_psnr(digits, tmp_path):
     x_train, _, x_test, _ = digits
     vae, _ = reduction.train_autoencoder("vae", x_train[:256], 2, epochs=1)
     samples, interpolations = reduction.vae_grids(vae, x_test[:6], str(tmp_path), n=3, steps=4)
-    assert Image.open(samples).size == Image.open(samples).size
+    # A 3x3 grid of 8x8 samples, 1-pixel gaps, each cell upscaled to 48 px (x6).
+    assert Image.open(samples).size == ((3 * (8 + 1) + 1) * 6,) * 2
     assert Image.open(interpolations).size[0] > Image.open(interpolations).size[1]
     with pytest.raises(UserError, match="2 images"):
         reduction.vae_grids(vae, x_test[:1], str(tmp_path))
