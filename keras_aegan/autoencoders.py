@@ -53,10 +53,12 @@ class Autoencoder(keras.Model):
     code_layer = "code"
     sampler = protocol.SAMPLES_CODE_GAUSSIAN
 
-    def __init__(self, encoder, decoder, **kwargs):
+    def __init__(self, encoder, decoder, output_range=(0.0, 1.0), **kwargs):
         super().__init__(**kwargs)
         self.encoder = encoder
         self.decoder = decoder
+        # What the decoder's outputs are bounded to (`None`: unbounded, a linear decoder).
+        self.output_range = None if output_range is None else tuple(output_range)
         self.image_shape = tuple(encoder.input_shape[1:])
         self.latent_dim = int(decoder.input_shape[-1])
         # The parts are built functional models, so the whole is built too.
@@ -82,11 +84,12 @@ class Autoencoder(keras.Model):
         else:  # a (time, features) series: unbounded values
             image = protocol.Port("sequences", self.image_shape, "sequences")
         code = protocol.code_port(self.latent_dim)
-        out = dataclasses.replace(image, name="reconstruction")
+        decoded = dataclasses.replace(image, range=self.output_range)
+        out = dataclasses.replace(decoded, name="reconstruction")
         parts = (
             protocol.Part("encoder", "encode", self.encode, (image,), code,
                           f"{image.kind} -> code (deterministic)"),
-            protocol.Part("decoder", "decode", self.decode, (code,), image,
+            protocol.Part("decoder", "decode", self.decode, (code,), decoded,
                           f"code -> {image.kind}"),
             protocol.Part("autoencoder", "reconstruct", self.reconstruct, (image,), out,
                           f"{image.kind} -> reconstruction"),
@@ -144,7 +147,8 @@ class Autoencoder(keras.Model):
     def get_config(self):
         config = super().get_config()
         config.update(encoder=keras.layers.serialize(self.encoder),
-                      decoder=keras.layers.serialize(self.decoder))
+                      decoder=keras.layers.serialize(self.decoder),
+                      output_range=self.output_range)
         return config
 
     @classmethod
@@ -415,7 +419,7 @@ def linear_ae(image_shape, latent_dim=16, num_classes=None):
     return Autoencoder(
         networks.dense_encoder(image_shape, latent_dim, units=()),
         networks.dense_decoder(image_shape, latent_dim, units=(), output_activation=None),
-        name="linear_ae")
+        output_range=None, name="linear_ae")
 
 
 def tied_ae(image_shape, latent_dim=16, num_classes=None, units=(256, 128), activation="relu",

@@ -36,13 +36,11 @@ def reducible_step_logs(model):
     returns (keras-team/keras#20585: Keras 3 and MultiWorkerMirroredStrategy); a length-1
     axis gives the mean over all workers' replicas.
     """
-    for name in ("train_step", "test_step"):
-        step = getattr(model, name)
+    def reducible(step):
+        return lambda data: {k: tf.reshape(v, [1]) for k, v in step(data).items()}
 
-        def wrapped(data, step=step):
-            return {k: tf.reshape(v, [1]) for k, v in step(data).items()}
-
-        setattr(model, name, wrapped)
+    model.train_step = reducible(model.train_step)
+    model.test_step = reducible(model.test_step)
 
 
 def reconstruction_target(x, y):

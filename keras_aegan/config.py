@@ -188,7 +188,8 @@ class StudyConfig(DataOptions):
             memorisation).
         probe_train, probe_test: images the linear / k-NN probes train and test on.
         reconstruct_images: test images each model reconstructs.
-        export: export each model's parts to `export/<study>/`.
+        export: export each model's parts to `<export_dir>/<study>/`.
+        export_dir: parent folder of study exports.
         run_dir, name: the study writes `<run_dir>/<name>/`.
     """
 
@@ -206,6 +207,7 @@ class StudyConfig(DataOptions):
     probe_test: int = 1000
     reconstruct_images: int = 256
     export: bool = True
+    export_dir: str = "export"
     run_dir: str = "runs"
     name: str | None = None
 

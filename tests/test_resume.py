@@ -83,3 +83,68 @@ def test_folder_of_another_run_is_refused(tmp_path):
     train(RunConfig(epochs=1, steps_per_epoch=2, run_dir=str(tmp_path), name="x",
                     latent_dim=8), verbose=0, restart=True)
     assert RunConfig.load(tmp_path / "x").latent_dim == 8
+
+
+def test_checkpoints_key_arrays_by_variable_never_by_position(tmp_path):
+    import keras
+
+    from keras_aegan.callbacks import CheckpointMismatch, restore_checkpoint, training_state
+    from keras_aegan.registry import get_model_entry
+
+    config = RunConfig(model="dcgan", epochs=1, steps_per_epoch=3, checkpoint_every=3,
+                       run_dir=str(tmp_path), name="g", batch_size=16,
+                       model_options={"width": 8})
+    trained = train(config, verbose=0).model
+    path = list_checkpoints(tmp_path / "g" / "checkpoints")[-1]
+    with np.load(path) as f:
+        saved = {k: f[k] for k in f.files}
+    # Keyed by place in the model: both networks' weights and both optimizers' slots.
+    assert "generator/project/kernel" in saved and "discriminator/conv0/kernel" in saved
+    assert "g_optimizer/project_kernel_momentum" in saved and "d_optimizer/iteration" in saved
+    assert int(saved["format"]) == 2
+
+    def fresh():
+        model = get_model_entry("dcgan").builder((8, 8, 1), latent_dim=16, num_classes=10,
+                                                 width=8)
+        model.compile()
+        return model
+
+    # The arrays go where their keys say, whatever order the file lists them in.
+    folder = tmp_path / "reordered"
+    folder.mkdir()
+    keys = sorted(saved, reverse=True)
+    np.savez(folder / "ckpt-000000003.npz", **{k: saved[k] for k in keys})
+    model = fresh()
+    assert restore_checkpoint(model, folder, log=print) == (3, str(folder / "ckpt-000000003.npz"))
+    state, original = training_state(model), training_state(trained)
+    for key in state:
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(state[key]),
+                                      keras.ops.convert_to_numpy(original[key]), err_msg=key)
+
+    # A layout change (a renamed layer) or an old position-keyed file fails loudly.
+    renamed = dict(saved)
+    renamed["generator/projection/kernel"] = renamed.pop("generator/project/kernel")
+    np.savez(folder / "ckpt-000000004.npz", **renamed)
+    with pytest.raises(CheckpointMismatch, match=r"does not fit this model \(missing: "
+                                                 r"generator/project/kernel; unexpected: "
+                                                 r"generator/projection/kernel\)"):
+        restore_checkpoint(fresh(), folder, log=print)
+    np.savez(folder / "ckpt-000000005.npz", step=np.int64(5),
+             **{f"v{i}": v for i, v in enumerate(saved.values())})
+    with pytest.raises(CheckpointMismatch, match="has format 1.*--restart"):
+        restore_checkpoint(fresh(), folder, log=print)
+
+
+def test_an_old_checkpoint_in_the_cli_is_one_line(tmp_path, capsys):
+    from keras_aegan import cli
+
+    args = ["--epochs", "1", "--steps-per-epoch", "2", "--run-dir", str(tmp_path),
+            "--name", "old", "--quiet"]
+    assert cli.main(args) == 0
+    folder = tmp_path / "old" / "checkpoints"
+    for path in list_checkpoints(folder):
+        os.remove(path)
+    np.savez(folder / "ckpt-000000001.npz", step=np.int64(1), v0=np.zeros(3))
+    assert cli.main(["--epochs", "2"] + args[2:]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: checkpoint ") and "format 1" in err and "\n" not in err

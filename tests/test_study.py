@@ -1,5 +1,6 @@
 """The comparative study end to end (tiny), its reuse on rerun, and its bad input."""
 
+import json
 import os
 
 import numpy as np
@@ -57,6 +58,51 @@ def test_rerun_reuses_finished_models(tiny_study):
     fid = {r["model"]: r["fid"] for r in first["rows"]}
     assert {r["model"]: r["fid"] for r in again["rows"] if r["model"] != "pca"} == \
         {k: v for k, v in fid.items() if k != "pca"}
+
+
+def test_a_row_without_its_model_is_not_reused(tiny_study):
+    config, first, _ = tiny_study
+    folder = os.path.join(config.path, "models", "conv_ae-seed0")
+    os.remove(os.path.join(folder, "model.keras"))
+    again = run_study(config, log=lambda _: None)
+    status = {r["model"]: r["status"] for r in again["rows"]}
+    assert status["conv_ae"] == "trained" and status["dcgan"] == "reused"
+    assert os.path.exists(os.path.join(folder, "model.keras"))
+    # The fresh row is reported (and stored), not the old one.
+    stored = json.loads(open(os.path.join(folder, "results.json")).read())
+    row = {r["model"]: r for r in again["rows"]}["conv_ae"]
+    assert stored == row
+    assert stored["train_seconds"] != {r["model"]: r for r in first["rows"]}["conv_ae"][
+        "train_seconds"]
+
+
+def test_study_exports_every_part_with_parity(tmp_path):
+    config = StudyConfig(dataset="digits", models=("conv_ae", "pca"), epochs=1,
+                         eval_samples=20, run_dir=str(tmp_path / "runs"),
+                         export_dir=str(tmp_path / "export"), name="ex")
+    results = run_study(config, log=lambda _: None)
+    for row in results["rows"]:
+        out = tmp_path / "export" / "ex" / f"{row['model']}-seed0"
+        assert row["export"] == str(out)
+        manifest = json.loads((out / "manifest.json").read_text())
+        assert set(manifest["parts"]) == {"encoder", "decoder", "autoencoder"}
+        assert manifest["model"]["family"] == row["family"]
+        assert all(a["ok"] for p in manifest["parts"].values() for a in p["artifacts"])
+    assert "Exports: conv_ae: `" in open(os.path.join(config.path, "report.md")).read()
+
+
+def test_a_damaged_evaluator_cache_is_retrained_with_a_note(tmp_path, digits_source):
+    from keras_aegan import metrics
+
+    first = metrics.get_evaluator(digits_source, cache_dir=tmp_path, epochs=1)
+    (first.path / "model.keras").write_bytes(b"not a zip")
+    notes = []
+    again = metrics.get_evaluator(digits_source, cache_dir=tmp_path, epochs=1, log=notes.append)
+    assert again.trained and again.path == first.path
+    assert len(notes) == 1 and "damaged" in notes[0] and str(first.path) in notes[0]
+    quiet = []
+    assert not metrics.get_evaluator(digits_source, cache_dir=tmp_path, log=quiet.append).trained
+    assert quiet == []
 
 
 def test_unlabeled_dataset_skips_label_metrics(tmp_path, digits_images):

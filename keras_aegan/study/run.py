@@ -166,7 +166,7 @@ def _evaluate(subject, config, data, seed):
 def _export(config, model, seed, trained, data):
     from keras_aegan import export
 
-    out = os.path.join("export", config.study_name, f"{model}-seed{seed}")
+    out = os.path.join(config.export_dir, config.study_name, f"{model}-seed{seed}")
     images, labels = data.source.arrays("test", limit=export.PARITY_BATCH)
     try:
         export.export_model(trained, out, overwrite=True, images=images, labels=labels,

@@ -1,0 +1,92 @@
+"""The model protocol: every registered model declares itself consistently, the consumers
+learn about models only through it, and the catalogue and command line need no TensorFlow."""
+
+import pathlib
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import ROOT
+
+from keras_aegan import protocol, registry
+
+
+def build(name):
+    model = registry.get_model_entry(name).builder((8, 8, 1), latent_dim=4, num_classes=10)
+    model.compile()
+    return model
+
+
+@pytest.mark.parametrize("name", registry.model_names())
+def test_every_model_declares_itself(name, digits_images):
+    entry = registry.get_model_entry(name)
+    model = build(name)
+    spec = protocol.describe(model)
+    assert spec.family == entry.family
+    assert spec.image_shape == (8, 8, 1) and spec.latent_dim == 4
+    assert spec.conditional == entry.needs_labels
+    assert set(spec.part_names) <= set(protocol.PART_NAMES) and spec.parts
+    assert set(spec.losses.values()) <= {*spec.networks, "autoencoder"}
+    assert all(opt is not None for opt in spec.optimizers.values())  # compiled
+    images = digits_images[0][:3]
+    feeds = {"images": images, "code": np.zeros((3, 4), "float32"),
+             "noise": np.zeros((3, 4), "float32"), "labels": np.arange(3, dtype="int32")}
+    for part in spec.parts:
+        out = np.asarray(part.fn(*[feeds[p.kind] for p in part.inputs]))
+        assert out.shape == (3, *part.output.shape), part.name
+        if part.output.range is not None:
+            assert out.min() >= part.output.range[0] and out.max() <= part.output.range[1]
+    # How it samples and reconstructs is backed by the parts it declares.
+    if spec.sampler == protocol.SAMPLES_CODE_GAUSSIAN:
+        assert spec.has("encoder") and spec.has("decoder")
+    if spec.reconstruction == protocol.RECONSTRUCTS_DIRECT:
+        assert spec.has("autoencoder")
+    if spec.reconstruction == protocol.RECONSTRUCTS_BY_SEARCH:
+        assert spec.has("generator") and not spec.conditional
+    features = protocol.feature_extractor(model, spec)
+    if spec.features is not None:
+        assert np.asarray(features(images)).reshape(3, -1).shape[1] >= 2
+    else:
+        assert features is None and spec.conditional
+
+
+def test_a_model_that_does_not_declare_itself_is_refused():
+    with pytest.raises(protocol.UserError, match="not a keras_aegan model"):
+        protocol.describe(object())
+
+
+def test_consumers_do_not_guess_what_a_model_is():
+    """No `hasattr`/`getattr` on models outside the protocol: study, export, callbacks,
+    runner and CLI ask `describe()`."""
+    offending = []
+    for path in (ROOT / "keras_aegan").rglob("*.py"):
+        if path.name == "protocol.py":
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if re.search(r"(hasattr|getattr)\((self\.)?model\b|\"num_classes\", None|"
+                         r"layers\[-2\]", line):
+                offending.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert offending == []
+
+
+def test_catalogue_and_command_line_need_no_tensorflow():
+    code = ("import sys\n"
+            "from keras_aegan import cli, config, registry\n"
+            "parser = cli.build_parser()\n"
+            "parser.parse_args(['train', '--model', 'dcgan', '--epochs', '2'])\n"
+            "config.StudyConfig(); config.RunConfig(model='vae')\n"
+            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
+
+
+def test_part_names_and_fit_inputs_are_small_registries():
+    assert len(set(protocol.PART_NAMES)) == len(protocol.PART_NAMES)
+    for name in registry.model_names():
+        entry = registry.get_model_entry(name)
+        assert entry.consumes in registry.FIT_INPUTS and entry.description
+    assert pathlib.Path(registry.__file__).read_text().count("import tensorflow") == 0
