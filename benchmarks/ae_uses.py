@@ -5,6 +5,7 @@ and the code activation a sparsity penalty achieves.
     python benchmarks/ae_uses.py --data digits --out runs/ae_uses_digits
     python benchmarks/ae_uses.py \
         --data idx:../shared/data/mnist --epochs 3 --out runs/ae_uses_mnist
+    python benchmarks/ae_uses.py --smoke      # seconds: every step once, tiny budgets
 """
 
 import argparse
@@ -29,13 +30,19 @@ def main():
     parser.add_argument("--noise-level", type=float, default=0.3)
     parser.add_argument("--out", default="runs/ae_uses")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--smoke", action="store_true",
+                        help="a few seconds: digits, 1 epoch, few classifier steps")
     args = parser.parse_args()
+    if args.smoke:
+        args.data, args.epochs = "digits", 1
     os.makedirs(args.out, exist_ok=True)
 
     source = open_source(args.data)
     x_train, y_train = (np.concatenate(a) for a in zip(source.arrays("train"),
                                                        source.arrays("validation")))
     x_test, y_test = source.arrays("test")
+    if args.smoke:  # enough images for every step to run once
+        x_train, y_train, x_test, y_test = x_train[:300], y_train[:300], x_test[:100], y_test[:100]
     print(f"{args.data}: {len(x_train)} train / {len(x_test)} test images", flush=True)
     fit = dict(epochs=args.epochs, batch_size=128, seed=args.seed)
     k = args.latent_dim
@@ -49,8 +56,9 @@ def main():
         print(f"feature detectors ({name}): {path}")
 
     # Unsupervised pre-training (the dense AE above) vs the same classifier from scratch.
+    steps = {"classifier_steps": 20, "finetune_steps": 10} if args.smoke else {}
     rows = reduction.pretraining_study(x_train, y_train, x_test, y_test, pretrained=dense,
-                                       seed=args.seed)
+                                       seed=args.seed, **steps)
     print("\nunsupervised pre-training: test accuracy of encoder + softmax")
     print(reduction.format_table(rows))
 

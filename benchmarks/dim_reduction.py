@@ -7,6 +7,7 @@ optionally draws the 2-D embeddings (an autoencoder with k=2, PCA, LLE) coloured
     python benchmarks/dim_reduction.py --data digits --k 8 --plot runs/embedding_digits.png
     python benchmarks/dim_reduction.py \
         --data idx:../shared/data/mnist --k 30 --epochs 5 --lle-train 3000
+    python benchmarks/dim_reduction.py --smoke      # seconds: two models, 1 epoch
 """
 
 import argparse
@@ -39,7 +40,11 @@ def main():
     parser.add_argument("--plot", help="also draw 2-D embeddings to this PNG")
     parser.add_argument("--plot-points", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--smoke", action="store_true",
+                        help="a few seconds: digits, linear_ae and dense_ae, 1 epoch")
     args = parser.parse_args()
+    if args.smoke:
+        args.data, args.models, args.epochs, args.lle_train = "digits", "linear_ae,dense_ae", 1, 300
 
     source = open_source(args.data)
     x_train, y_train = (np.concatenate(a) for a in zip(source.arrays("train"),

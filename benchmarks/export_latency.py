@@ -6,6 +6,7 @@ at batch 1 and batch 64:
 
     python benchmarks/export_latency.py                 # trains both (~300 steps each)
     python benchmarks/export_latency.py --dcgan-run runs/dcgan-mnist --ae-run runs/conv_ae-mnist
+    python benchmarks/export_latency.py --smoke   # seconds: digits, 3 steps, short timings
 
 Run it on an otherwise idle machine: two benchmarks at once time each other. Figures are
 medians of repeated calls, in milliseconds per image.
@@ -42,8 +43,17 @@ def parse_args(argv=None):
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 64])
     parser.add_argument("--min-seconds", type=float, default=1.0,
                         help="time each case for at least this long (default: %(default)s)")
+    parser.add_argument("--min-calls", type=int, default=5,
+                        help="time each case over at least this many calls")
     parser.add_argument("--work", help="folder for runs and exports (default: a temp folder)")
-    return parser.parse_args(argv)
+    parser.add_argument("--smoke", action="store_true",
+                        help="a few seconds: digits, 3 training steps, batches 1 and 4, "
+                             "timings of 0.05 s")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.dataset, args.steps, args.batches = "digits", 3, [1, 4]
+        args.min_seconds, args.min_calls = 0.0, 1
+    return args
 
 
 def train_run(model, dataset, steps, work):
@@ -58,10 +68,9 @@ def train_run(model, dataset, steps, work):
     return path
 
 
-def timed(fn, batch, min_seconds, min_calls=5):
+def timed(fn, batch, min_seconds, min_calls):
     """Median milliseconds per image of `fn()` (which runs one batch)."""
-    for _ in range(3):
-        fn()
+    fn()  # the first call traces and allocates
     times = []
     start = time.perf_counter()
     while len(times) < min_calls or time.perf_counter() - start < min_seconds:
@@ -115,7 +124,7 @@ def bench_part(label, keras_model, keras_method, export_dir, part, make_feed, ar
         figures = []
         for batch in args.batches:
             feed = make_feed(batch)
-            figures.append(timed(make(feed, batch), batch, args.min_seconds))
+            figures.append(timed(make(feed, batch), batch, args.min_seconds, args.min_calls))
         rows.append((label, runtime, figures))
         print(f"  {label:<22} {runtime:<15} " + "  ".join(f"{f:9.4f}" for f in figures),
               flush=True)
@@ -126,7 +135,7 @@ def main(argv=None):
     args = parse_args(argv)
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    from keras_aegan.export import export_run, load_model
+    from keras_aegan.runner import export_run, load_model
 
     work = args.work or tempfile.mkdtemp(prefix="keras_aegan_bench-")
     dcgan_run = args.dcgan_run or train_run("dcgan", args.dataset, args.steps, work)
