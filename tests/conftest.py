@@ -51,10 +51,12 @@ def assert_same_outputs(model_a, model_b, inputs, atol=1e-6):
 
 def assert_config_round_trip(model):
     """`from_config(get_config())` rebuilds a model whose config is the same."""
+    import copy
+
     import keras
 
     config = model.get_config()
-    rebuilt = type(model).from_config(config)
+    rebuilt = type(model).from_config(copy.deepcopy(config))
     assert keras.saving.serialize_keras_object(rebuilt.get_config()) == \
         keras.saving.serialize_keras_object(config)
     return rebuilt

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from conftest import weights_changed
+from conftest import assert_config_round_trip, assert_one_step_trains, assert_save_load_equal
 from keras_aegan import autoencoders, layers, registry
 from keras_aegan.errors import UserError
 
@@ -33,10 +33,9 @@ def test_fit_step_changes_weights_and_keras_round_trip(name, digits_images, tmp_
     x, _ = digits_images
     keras.utils.set_random_seed(0)
     model = build(name)
-    before = [w.numpy().copy() for w in model.trainable_weights]
-    history = model.fit(x, x, batch_size=64, epochs=1, verbose=0)
-    assert np.isfinite(history.history["loss"][-1])
-    assert weights_changed(before, [w.numpy() for w in model.trainable_weights])
+    assert_config_round_trip(model)
+    history = assert_one_step_trains(model, x, batch_size=64)
+    assert np.isfinite(history["loss"][-1])
 
     assert tuple(model(x[:5]).shape) == (5, 8, 8, 1)
     codes = np.asarray(model.encode(x[:5]))
@@ -46,12 +45,7 @@ def test_fit_step_changes_weights_and_keras_round_trip(name, digits_images, tmp_
     if name != "linear_ae":
         assert decoded.min() >= 0.0 and decoded.max() <= 1.0
 
-    path = str(tmp_path / f"{name}.keras")
-    model.save(path)
-    loaded = keras.saving.load_model(path)
-    assert type(loaded) is type(model)
-    np.testing.assert_allclose(np.asarray(loaded(x[:16], training=False)),
-                               np.asarray(model(x[:16], training=False)), atol=1e-6)
+    loaded = assert_save_load_equal(model, x[:16], tmp_path / f"{name}.keras")
     np.testing.assert_allclose(np.asarray(loaded.encode(x[:16])), np.asarray(model.encode(x[:16])),
                                atol=1e-6)
     # The optimizer state travels too, so training resumes where it stopped.
@@ -239,12 +233,9 @@ def test_sparse_target_outside_unit_interval(target):
 def test_dense_backbone_round_trip(name, digits_images, tmp_path):
     x, _ = digits_images
     model = build(name, backbone="dense", units=(16,))
-    model.fit(x, x, batch_size=64, epochs=1, verbose=0)
+    assert_one_step_trains(model, x, batch_size=64)
     assert not any(isinstance(l, keras.layers.Conv2D) for l in model.encoder.layers)
-    path = str(tmp_path / f"{name}.keras")
-    model.save(path)
-    np.testing.assert_allclose(np.asarray(keras.saving.load_model(path)(x[:8])),
-                               np.asarray(model(x[:8])), atol=1e-6)
+    assert_save_load_equal(model, x[:8], tmp_path / f"{name}.keras")
     with pytest.raises(UserError, match="backbone"):
         build(name, backbone="transformer")
 
@@ -253,8 +244,5 @@ def test_dense_ae_batch_norm_round_trip(digits_images, tmp_path):
     x, _ = digits_images
     model = build("dense_ae", units=(16, 8), batch_norm=True)
     assert any(isinstance(l, keras.layers.BatchNormalization) for l in model.encoder.layers)
-    model.fit(x, x, batch_size=64, epochs=1, verbose=0)
-    path = str(tmp_path / "bn.keras")
-    model.save(path)
-    np.testing.assert_allclose(np.asarray(keras.saving.load_model(path)(x[:8])),
-                               np.asarray(model(x[:8])), atol=1e-6)
+    assert_one_step_trains(model, x, batch_size=64)
+    assert_save_load_equal(model, x[:8], tmp_path / "bn.keras")
