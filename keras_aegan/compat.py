@@ -6,6 +6,8 @@ rest of the library calls these functions and does not repeat their tricks.
 """
 
 import contextlib
+import socket
+import urllib.parse
 import warnings
 
 import keras
@@ -135,3 +137,44 @@ def quiet_int8_calibration():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         yield
+
+
+class HostUnreachable(ConnectionError):
+    """A download host whose name cannot be resolved (no network)."""
+
+
+@contextlib.contextmanager
+def offline_fails_fast(timeout=5.0):
+    """Make tensorflow-datasets fail at once when a download host cannot be resolved.
+
+    tfds 4.9.10 retries every URL with exponential back-off (`downloader.MAX_RETRIES`,
+    urllib3's Retry), so without a network `download_and_prepare` spends minutes in retry
+    loops (3 min 28 s for MNIST here) before it fails. No upstream report found. Here each
+    URL's host is resolved first (DNS, `timeout` seconds); a name that does not resolve
+    raises `HostUnreachable` at once.
+    """
+    from tensorflow_datasets.core.download import downloader
+
+    original = downloader._open_url
+    resolved = {}
+
+    def open_url(url, **kwargs):
+        host = urllib.parse.urlparse(url).hostname
+        if host and host not in resolved:
+            previous = socket.getdefaulttimeout()
+            socket.setdefaulttimeout(timeout)
+            try:
+                socket.getaddrinfo(host, None)
+            except OSError:
+                raise HostUnreachable(f"the host {host} cannot be resolved (no network?)") \
+                    from None
+            finally:
+                socket.setdefaulttimeout(previous)
+            resolved[host] = True
+        return original(url, **kwargs)
+
+    downloader._open_url = open_url
+    try:
+        yield
+    finally:
+        downloader._open_url = original

@@ -12,8 +12,10 @@ Exit codes: 0 done; 1 a failed export (a parity check); 2 bad input, one line
 """
 
 import importlib
+import os
 import sys
 
+from keras_aegan import noise
 from keras_aegan.cli import common
 from keras_aegan.errors import EXIT_DIVERGED, TrainingDiverged, UserError, one_line
 
@@ -42,7 +44,11 @@ def build_parser():
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND",
                                        parser_class=common.Parser)
     for name, module in _commands().items():
-        module.add_parser(subparsers).set_defaults(handler=module.run)
+        command = module.add_parser(subparsers)
+        command.add_argument("--verbose", action="store_true",
+                             help="show TensorFlow's own log lines (also: "
+                                  f"{noise.VERBOSE_ENV}=1)")
+        command.set_defaults(handler=module.run)
     return parser
 
 
@@ -57,6 +63,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if getattr(args, "crop", False) and args.image_shape is None:
         parser.error("--crop needs --image-shape")
+    if args.verbose:
+        os.environ[noise.VERBOSE_ENV] = "1"
+    noise.quiet_tensorflow()  # before any command imports TensorFlow
     try:
         return args.handler(args)
     except TrainingDiverged as e:

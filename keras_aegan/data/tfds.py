@@ -1,10 +1,15 @@
 """tensorflow-datasets image datasets by name (`mnist`, `cifar10`, ...)."""
 
+import contextlib
+import os
+import shutil
+
 import tensorflow as tf
 
-from keras_aegan.data.core import (TFDS_KIND, DataInfo, Source, local_sources, preprocess,
-                                   register_source)
-from keras_aegan.errors import DataError, one_line
+from keras_aegan import compat
+from keras_aegan.data.core import (SOURCE_KINDS, TFDS_KIND, DataInfo, Source, local_sources,
+                                   preprocess, register_source)
+from keras_aegan.errors import DataError, did_you_mean, one_line
 
 
 @register_source(TFDS_KIND, "NAME (tensorflow-datasets)")
@@ -21,10 +26,11 @@ def _tfds_source(name, image_shape, crop, data_dir, download, manual_dir, valida
     try:
         builder = tfds.builder(name, data_dir=data_dir)
     except Exception as e:  # tfds raises DatasetNotFoundError and friends
+        close = did_you_mean(name, [*tfds.list_builders(), *SOURCE_KINDS])
         raise DataError(
-            f"unknown dataset {name!r}: not a local source ({', '.join(local_sources())}) nor a "
-            f"tensorflow-datasets dataset found in {data_dir or 'the default data dir'} "
-            f"({type(e).__name__})") from None
+            f"unknown dataset {name!r}{close}: not a local source "
+            f"({', '.join(local_sources())}) nor a tensorflow-datasets dataset found in "
+            f"{data_dir or 'the default data dir'} ({type(e).__name__})") from None
     if not builder.is_prepared():
         if not download and manual_dir is None:
             raise DataError(
@@ -32,15 +38,7 @@ def _tfds_source(name, image_shape, crop, data_dir, download, manual_dir, valida
                 f"{data_dir or '~/tensorflow_datasets'} and downloading is off; point "
                 "--data-dir at a folder holding it, pass --manual-dir with files fetched by "
                 "hand, allow --download, or read local files with idx:DIR / folder:DIR")
-        config = tfds.download.DownloadConfig(manual_dir=manual_dir)
-        try:
-            builder.download_and_prepare(download_config=config)
-        except Exception as e:  # network, checksum, or manual-dir errors
-            first = one_line(e, limit=200)
-            raise DataError(
-                f"tensorflow-datasets could not prepare {name!r} ({type(e).__name__}: "
-                f"{first}); without a network, pass --manual-dir with its files, point "
-                "--data-dir at a prepared copy, or use idx:DIR / folder:DIR") from None
+        _prepare(builder, name, manual_dir)
     info = builder.info
     image_key, label_key = _image_and_label_keys(info.features, name)
     native = info.features[image_key].shape
@@ -85,6 +83,50 @@ def _tfds_source(name, image_shape, crop, data_dir, download, manual_dir, valida
                  splits=sizes,
                  class_names=tuple(label_feature.names) if label_feature else None),
         datasets)
+
+
+def _prepare(builder, name, manual_dir):
+    """Download and prepare a tfds dataset; fail fast without a network, leave nothing
+    half-written behind."""
+    import tensorflow_datasets as tfds
+
+    advice = ("without a network, pass --manual-dir with its files fetched by hand, point "
+              "--data-dir at a prepared copy, or use idx:DIR / folder:DIR")
+    root = os.path.abspath(builder.data_dir_root)
+    before = _tree(root)
+    try:
+        with compat.offline_fails_fast():
+            builder.download_and_prepare(
+                download_config=tfds.download.DownloadConfig(manual_dir=manual_dir))
+    except compat.HostUnreachable as e:
+        _remove_new(root, before)
+        raise DataError(f"tensorflow-datasets cannot download {name!r}: {e}; {advice}") \
+            from None
+    except Exception as e:  # checksum or manual-dir errors
+        _remove_new(root, before)
+        raise DataError(f"tensorflow-datasets could not prepare {name!r}; {advice} "
+                        f"({type(e).__name__}: {one_line(e, limit=200)})") from None
+
+
+def _tree(root):
+    if not os.path.isdir(root):
+        return set()
+    return {os.path.join(top, name) for top, dirs, files in os.walk(root)
+            for name in (*dirs, *files)}
+
+
+def _remove_new(root, before):
+    """Remove what a failed preparation created under `root` (incomplete folders, `.tmp`
+    downloads); what was there before stays."""
+    for path in sorted(_tree(root) - before, key=len):
+        if os.path.lexists(path):
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                with contextlib.suppress(OSError):
+                    os.remove(path)
+    if not before and os.path.isdir(root) and not os.listdir(root):
+        os.rmdir(root)
 
 
 def _image_and_label_keys(features, name):
