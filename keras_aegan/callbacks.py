@@ -42,30 +42,54 @@ def save_grid(path, rows, min_cell=48):
 
 
 class ImageGrid(keras.callbacks.Callback):
-    """Writes `model.preview(images)` as a PNG grid after each epoch.
+    """Writes `model.preview(images)` as PNG grids while training.
+
+    A grid `epoch_NNN.png` is written at the end of an epoch when at least
+    `every_seconds` of training have passed since the last one, and always at the end of
+    training; `latest.png` is the newest. Short epochs (small datasets, tiny models) thus
+    do not flood the folder with hundreds of near-identical pictures.
 
     Args:
-        images: a fixed batch of real images shown every epoch (for models that
+        images: a fixed batch of real images shown every time (for models that
             reconstruct); generative models draw their own fixed noise.
         directory: where `epoch_001.png`, ... and `latest.png` go.
-        rows_per_image: split each preview row into rows of at most this many images.
+        every_seconds: the least training time between two grids (0: every epoch).
+        max_columns: split each preview row into rows of at most this many images.
     """
 
-    def __init__(self, images, directory, max_columns=16):
+    def __init__(self, images, directory, every_seconds=10.0, max_columns=16):
         super().__init__()
         self.images = np.asarray(images)
         self.directory = directory
+        self.every_seconds = every_seconds
         self.max_columns = max_columns
+        self._last = None
+        self._epoch = None
+
+    def on_train_begin(self, logs=None):
+        self._last = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
+        self._epoch = epoch
+        if time.perf_counter() - self._last >= self.every_seconds:
+            self._write(epoch)
+
+    def on_train_end(self, logs=None):
+        if self._epoch is not None and not os.path.exists(self._path(self._epoch)):
+            self._write(self._epoch)
+
+    def _path(self, epoch):
+        return os.path.join(self.directory, f"epoch_{epoch + 1:03d}.png")
+
+    def _write(self, epoch):
         os.makedirs(self.directory, exist_ok=True)
         rows = []
         for row in self.model.preview(self.images):
             row = np.asarray(row)
             rows.extend(row[i:i + self.max_columns] for i in range(0, len(row), self.max_columns))
-        path = os.path.join(self.directory, f"epoch_{epoch + 1:03d}.png")
-        save_grid(path, rows)
+        save_grid(self._path(epoch), rows)
         save_grid(os.path.join(self.directory, "latest.png"), rows)
+        self._last = time.perf_counter()
 
 
 class TimeBudget(keras.callbacks.Callback):

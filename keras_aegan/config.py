@@ -103,6 +103,9 @@ class RunConfig(DataOptions):
         run_dir: parent folder of run folders.
         name: run folder name; defaults to `<model>-<dataset>`.
         checkpoint_every: steps between checkpoints (each epoch end checkpoints too).
+        grid_seconds: the least training time between two progress grids
+            (`images/epoch_NNN.png`; the last epoch always gets one); 0: every epoch;
+            `None`: no grids.
         deterministic: enable TensorFlow op determinism, for bitwise-repeatable runs.
         strategy: `tf.distribute` strategy: `default` (one device), `mirrored` (the GPUs or
             CPUs of this machine), `multiworker` (machines listed in `TF_CONFIG`) or `tpu`.
@@ -121,6 +124,7 @@ class RunConfig(DataOptions):
     run_dir: str = "runs"
     name: str | None = None
     checkpoint_every: int = 100
+    grid_seconds: float | None = 10.0
     deterministic: bool = False
     strategy: str = "default"
     model_options: dict = dataclasses.field(default_factory=dict)
@@ -135,6 +139,8 @@ class RunConfig(DataOptions):
         if self.learning_rate is not None:
             check_number("learning_rate", self.learning_rate, 0, 10, low_open=True,
                          high_open=True)
+        if self.grid_seconds is not None:
+            check_number("grid_seconds", self.grid_seconds, 0)
         if self.strategy not in STRATEGY_NAMES:
             raise UserError(f"unknown strategy {self.strategy!r}; choose from "
                             f"{', '.join(STRATEGY_NAMES)}")
@@ -188,6 +194,8 @@ class StudyConfig(DataOptions):
             memorisation).
         probe_train, probe_test: images the linear / k-NN probes train and test on.
         reconstruct_images: test images each model reconstructs.
+        member_grids: write each model's progress grids in its run folder, as single runs
+            do (the report has its own pictures).
         export: export each model's parts to `<export_dir>/<study>/`.
         export_dir: parent folder of study exports.
         run_dir, name: the study writes `<run_dir>/<name>/`.
@@ -206,6 +214,7 @@ class StudyConfig(DataOptions):
     probe_train: int = 2000
     probe_test: int = 1000
     reconstruct_images: int = 256
+    member_grids: bool = False
     export: bool = True
     export_dir: str = "export"
     run_dir: str = "runs"
@@ -269,4 +278,5 @@ class StudyConfig(DataOptions):
             **dataclasses.asdict(self.data_options()), model=model,
             epochs=self.epochs or MAX_EPOCHS, batch_size=self.batch_size,
             latent_dim=self.latent_dim, seed=seed,
+            grid_seconds=RunConfig.grid_seconds if self.member_grids else None,
             run_dir=os.path.join(self.path, "models"), name=f"{model}-seed{seed}")

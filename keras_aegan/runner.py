@@ -185,8 +185,10 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print):
         run_callbacks[:0] = [
             keras.callbacks.CSVLogger(history_path, append=True),
             keras.callbacks.TensorBoard(os.path.join(config.path, "logs")),
-            ImageGrid(preview, os.path.join(config.path, "images")),
         ]
+        if config.grid_seconds is not None:
+            run_callbacks.append(ImageGrid(preview, os.path.join(config.path, "images"),
+                                           every_seconds=config.grid_seconds))
         if watch is not None:
             run_callbacks.append(watch)
     if verbose:

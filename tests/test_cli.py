@@ -18,7 +18,8 @@ from keras_aegan.runner import RunConfig
 def test_end_to_end_run_writes_the_run_folder(tmp_path, capsys):
     code = cli.main(["--model", "conv_ae", "--dataset", "digits", "--epochs", "2",
                      "--steps-per-epoch", "3", "--batch-size", "16", "--latent-dim", "4",
-                     "--run-dir", str(tmp_path), "--name", "tiny", "--seed", "3"])
+                     "--run-dir", str(tmp_path), "--name", "tiny", "--seed", "3",
+                     "--grid-seconds", "0"])
     assert code == 0
     run = tmp_path / "tiny"
     assert capsys.readouterr().out.strip().endswith(str(run))
@@ -39,6 +40,13 @@ def test_end_to_end_run_writes_the_run_folder(tmp_path, capsys):
     x = np.random.default_rng(0).random((2, 8, 8, 1), dtype=np.float32)
     assert model(x).shape == (2, 8, 8, 1)
     assert json.loads((run / "config.json").read_text())["dataset"] == "digits"
+
+
+def test_short_epochs_get_a_grid_at_most_every_few_seconds(tmp_path, capsys):
+    # Three sub-second epochs: with the default 10 s between grids, only the last one.
+    assert cli.main(["--epochs", "3", "--steps-per-epoch", "2", "--batch-size", "16",
+                     "--run-dir", str(tmp_path), "--name", "short", "--quiet"]) == 0
+    assert sorted(os.listdir(tmp_path / "short" / "images")) == ["epoch_003.png", "latest.png"]
 
 
 @pytest.mark.parametrize("argv,message", [

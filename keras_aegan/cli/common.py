@@ -44,6 +44,7 @@ positive_float = number(float, "a positive number below 10", lambda v: 0 < v < 1
 fraction = number(float, "a number in [0, 1)", lambda v: 0 <= v < 1)
 
 
+non_negative_float = number(float, "a number >= 0", lambda v: 0 <= v < 10**9)
 positive_seconds = number(float, "a positive number of seconds", lambda v: 0 < v < 10**7)
 
 

@@ -71,6 +71,11 @@ def add_parser(subparsers):
                        help="checkpoint the whole training state every N steps and at each "
                             "epoch end; rerunning the same command resumes from the newest "
                             "checkpoint (default: %(default)s)")
+    group.add_argument("--grid-seconds", type=common.non_negative_float,
+                       default=common.default(RunConfig, "grid_seconds"), metavar="S",
+                       help="write a progress grid (images/epoch_NNN.png) at most every S "
+                            "seconds of training, and after the last epoch; 0: after every "
+                            "epoch (default: %(default)s)")
     group.add_argument("--restart", action="store_true",
                        help="discard the run folder's checkpoints and train from scratch")
     group.add_argument("--quiet", action="store_true", help="print only errors and the result")
@@ -84,7 +89,8 @@ def config(args):
         batch_size=args.batch_size, latent_dim=args.latent_dim, seed=args.seed,
         learning_rate=args.learning_rate, model_options=dict(args.model_options),
         steps_per_epoch=args.steps_per_epoch, run_dir=args.run_dir, name=args.name,
-        checkpoint_every=args.checkpoint_every, deterministic=args.deterministic,
+        checkpoint_every=args.checkpoint_every, grid_seconds=args.grid_seconds,
+        deterministic=args.deterministic,
         strategy=args.strategy)
 
 
