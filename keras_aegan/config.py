@@ -175,7 +175,8 @@ class StudyConfig(DataOptions):
     """One study; saved as `study.json` in its folder.
 
     The data fields (`dataset`, `image_shape`, `crop`, `data_dir`, `download`,
-    `manual_dir`, `validation_fraction`) are those of `keras_aegan.data.DataOptions`.
+    `manual_dir`, `validation_fraction`) are those of `keras_aegan.data.DataOptions`; a
+    study's default dataset is the bundled `mnist10k` (real 28x28 digits, offline).
 
     Attributes:
         task: `None` for the image study (samples, reconstruction, codes), or the name of
@@ -201,6 +202,7 @@ class StudyConfig(DataOptions):
         run_dir, name: the study writes `<run_dir>/<name>/`.
     """
 
+    dataset: str = "mnist10k"
     task: str | None = None
     task_options: dict = dataclasses.field(default_factory=dict)
     models: tuple | None = None

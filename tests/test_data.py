@@ -300,3 +300,23 @@ def test_tfds_mnist_prepares_offline_from_manual_dir(tmp_path):
     # The same 10k real test digits (tfds stores them in its own shuffled order).
     np.testing.assert_array_equal(np.bincount(y), np.bincount(idx_y))
     assert abs(float(x.mean()) - float(idx_x.mean())) < 1e-6
+
+
+def test_bundled_mnist10k_is_the_real_test_release():
+    import hashlib
+
+    from keras_aegan.data.bundled import MNIST10K
+
+    digest = hashlib.sha256(open(os.path.join(MNIST10K, "t10k-images-idx3-ubyte.gz"),
+                                 "rb").read()).hexdigest()
+    assert digest == "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6"
+    source = data.open_source("mnist10k")
+    info = source.info
+    assert info.image_shape == (28, 28, 1) and info.num_classes == 10
+    assert info.splits == {"train": 7200, "validation": 800, "test": 2000}
+    x, y = source.arrays("test")
+    assert x.shape == (2000, 28, 28, 1) and x.min() == 0.0 and x.max() == 1.0
+    counts = np.bincount(y, minlength=10)
+    assert counts.min() > 150 and counts.sum() == 2000  # every digit, about 200 each
+    again, _ = data.open_source("mnist10k").arrays("test", limit=5)
+    np.testing.assert_array_equal(again, x[:5])  # the carve does not depend on anything

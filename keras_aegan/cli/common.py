@@ -100,11 +100,13 @@ def default(config_class, field):
     raise KeyError(field)
 
 
-def add_data_arguments(parser):
-    """The data-source options shared by every command that reads data."""
+def add_data_arguments(parser, config_class=DataOptions):
+    """The data-source options shared by every command that reads data (defaults from
+    `config_class`)."""
     group = parser.add_argument_group("data")
-    group.add_argument("--dataset", default=default(DataOptions, "dataset"), metavar="SPEC",
-                       help="data source: digits (bundled 8x8, offline default), idx:DIR "
+    group.add_argument("--dataset", default=default(config_class, "dataset"), metavar="SPEC",
+                       help="data source: digits (bundled 8x8 digits), mnist10k (bundled: "
+                            "MNIST's 10,000 test digits, 28x28), idx:DIR "
                             "(MNIST-format IDX files), folder:DIR (PNG/JPEG, class "
                             "sub-folders as labels), npz:FILE (arrays x[, y]) or a "
                             "tensorflow-datasets name such as mnist, fashion_mnist, cifar10 "
@@ -124,7 +126,7 @@ def add_data_arguments(parser):
     group.add_argument("--crop", action="store_true",
                        help="center-crop to the aspect ratio of --image-shape before resizing")
     group.add_argument("--validation-fraction", type=fraction,
-                       default=default(DataOptions, "validation_fraction"), metavar="F",
+                       default=default(config_class, "validation_fraction"), metavar="F",
                        help="share of the training split held out for validation when the "
                             "source has no validation split (default: %(default)s)")
 

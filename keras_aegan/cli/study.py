@@ -29,7 +29,7 @@ def add_parser(subparsers):
     parser.add_argument("--models", type=common.name_list, metavar="A,B,...",
                         help=f"models to compare (default: {','.join(models)}; "
                              "pca is the classical baseline; a task has its own default)")
-    common.add_data_arguments(parser)
+    common.add_data_arguments(parser, StudyConfig)
     group = parser.add_argument_group("budget and evaluation")
     budget = group.add_mutually_exclusive_group()
     budget.add_argument("--epochs", type=common.positive_int, help="budget: epochs per model")

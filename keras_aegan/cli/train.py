@@ -34,7 +34,7 @@ def add_parser(subparsers):
                              "number, true/false, a string or a JSON list, e.g. --option "
                              "beta=4 (vae), --option d_steps=5 (wgan_gp), --option "
                              "noise=dropout (denoising_ae)")
-    common.add_data_arguments(parser)
+    common.add_data_arguments(parser, RunConfig)
     group = parser.add_argument_group("training")
     group.add_argument("--epochs", type=common.positive_int,
                        default=common.default(RunConfig, "epochs"),

@@ -10,8 +10,8 @@ from keras_aegan.data.core import array_source, register_source
 from keras_aegan.errors import DataError
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
-_IDX_IMAGE_MAGIC = 0x00000803
-_IDX_LABEL_MAGIC = 0x00000801
+IDX_IMAGE_MAGIC = 0x00000803
+IDX_LABEL_MAGIC = 0x00000801
 
 
 @register_source("idx", "idx:DIR")
@@ -34,7 +34,8 @@ def open_npz(spec, path, options):
     return array_source(spec, _read_npz(path), options)
 
 
-def _read_idx_file(path, magic):
+def read_idx_file(path, magic):
+    """The array in one IDX file (gzipped or not), checked against its header."""
     opener = gzip.open if path.endswith(".gz") else open
     try:
         with opener(path, "rb") as f:
@@ -76,13 +77,13 @@ def _read_idx(directory):
         images_path = _find_idx(directory, "images", words)
         if images_path is None:
             continue
-        images = _read_idx_file(images_path, _IDX_IMAGE_MAGIC)
+        images = read_idx_file(images_path, IDX_IMAGE_MAGIC)
         if images.ndim not in (3, 4):
             raise DataError(f"{images_path}: expected 3 or 4 IDX dimensions, got {images.ndim}")
         labels_path = _find_idx(directory, "labels", words)
         labels = None
         if labels_path is not None:
-            labels = _read_idx_file(labels_path, _IDX_LABEL_MAGIC).astype("int32")
+            labels = read_idx_file(labels_path, IDX_LABEL_MAGIC).astype("int32")
             if labels.shape != (len(images),):
                 raise DataError(f"{labels_path}: {labels.shape[0]} labels for "
                                 f"{len(images)} images in {images_path}")
