@@ -31,14 +31,42 @@ def image_grid(rows, padding=1):
     return grid
 
 
-def save_grid(path, rows, min_cell=48):
-    """Save rows of images as a PNG, each cell upscaled to at least `min_cell` pixels."""
+def save_grid(path, rows, min_cell=48, labels=None):
+    """Save rows of images as a PNG, each cell upscaled to at least `min_cell` pixels.
+
+    Args:
+        path: the PNG to write (atomically).
+        rows: rows of images in [0, 1] (see `image_grid`).
+        min_cell: the least side of a cell, in pixels.
+        labels: optional text per row, drawn in a margin on the left, so the picture says
+            which row is which wherever it is shown.
+    """
     grid = image_grid(rows)
     scale = max(1, math.ceil(min_cell / min(np.asarray(rows[0]).shape[1:3])))
     grid = np.repeat(np.repeat(grid, scale, axis=0), scale, axis=1)
+    if labels is not None:
+        grid = _label_rows(grid, [str(label) for label in labels],
+                           row_height=grid.shape[0] / max(1, len(rows)))
     with atomic_path(path) as tmp:
         keras.utils.save_img(tmp, grid, scale=True)
     return path
+
+
+def _label_rows(grid, labels, row_height):
+    """`grid` with a white margin on the left holding one label per row."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=max(11, min(18, int(row_height * 0.3))))
+    width = 12 + max(int(font.getlength(label)) for label in labels)
+    image = Image.new("RGB", (width, grid.shape[0]), "white")
+    draw = ImageDraw.Draw(image)
+    for i, label in enumerate(labels):
+        top = i * row_height + row_height / 2
+        draw.text((6, top), label, fill="black", font=font, anchor="lm")
+    margin = np.asarray(image, "float32") / 255.0
+    if grid.shape[-1] == 1:
+        margin = margin.mean(axis=-1, keepdims=True)
+    return np.concatenate([margin, grid], axis=1)
 
 
 class ImageGrid(keras.callbacks.Callback):
@@ -93,29 +121,44 @@ class ImageGrid(keras.callbacks.Callback):
 
 
 class TimeBudget(keras.callbacks.Callback):
-    """Stops training once `seconds` of wall-clock time have passed since `fit` began.
+    """Stops training once `seconds` of training time have been spent.
 
-    Checked after every step, so a run overshoots by at most one step (and the epoch-end
-    work of that epoch).
+    Training time is wall-clock time since `fit` began, plus `already` (the seconds a
+    resumed run had spent before), minus what `exclude` was told (evaluations made during
+    training that should not eat the budget). Checked after every step, so a run
+    overshoots by at most one step (and the epoch-end work of that epoch).
+
+    Args:
+        seconds: the budget.
+        already: training seconds spent before this `fit` (a resumed run's).
     """
 
-    def __init__(self, seconds):
+    def __init__(self, seconds, already=0.0):
         super().__init__()
         self.seconds = seconds
+        self.already = already
         self.start = None
 
     def on_train_begin(self, logs=None):
-        self.start = time.perf_counter()
+        self.start = time.perf_counter() - self.already
+
+    def elapsed(self):
+        """Training seconds spent so far."""
+        return self.already if self.start is None else time.perf_counter() - self.start
+
+    def exclude(self, seconds):
+        """Do not count `seconds` just spent (e.g. on an evaluation) as training."""
+        self.start += seconds
 
     def on_train_batch_end(self, batch, logs=None):
-        if time.perf_counter() - self.start >= self.seconds:
+        if self.elapsed() >= self.seconds:
             self.model.stop_training = True
 
 
 # Checkpoints are `.npz` files of arrays keyed by each variable's place in the model (see
 # `training_state`), beside the format number and the global step.
 CHECKPOINT_FORMAT = 2
-_META_KEYS = ("format", "step")
+_META_KEYS = ("format", "step", "seconds")
 
 
 def training_state(model):
@@ -188,11 +231,15 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         keep: how many checkpoints to keep (at least 2, so a damaged newest one has a
             fallback).
         write: `False` on the non-chief workers of a cluster, which only count steps.
+        clock: optional `() -> training seconds so far`, saved with each checkpoint (a
+            time-budgeted run resumes with what is left of its budget).
     """
 
-    def __init__(self, directory, every_steps=100, initial_step=0, keep=2, write=True):
+    def __init__(self, directory, every_steps=100, initial_step=0, keep=2, write=True,
+                 clock=None):
         super().__init__()
         self.write = write
+        self.clock = clock
         self.directory = directory
         self.every_steps = every_steps
         self.step = initial_step
@@ -219,9 +266,10 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         if not all(np.all(np.isfinite(a)) for a in arrays.values()
                    if np.issubdtype(a.dtype, np.floating)):
             return  # never checkpoint a diverged state; the DivergenceGuard reports it
+        seconds = np.float64(self.clock() if self.clock is not None else 0.0)
         with atomic_path(path) as tmp:
             np.savez(tmp, format=np.int64(CHECKPOINT_FORMAT), step=np.int64(self.step),
-                     **arrays)
+                     seconds=seconds, **arrays)
         self.last_path = path
         for old in list_checkpoints(self.directory)[:-self.keep]:
             os.remove(old)
@@ -266,6 +314,14 @@ def restore_checkpoint(model, directory, log=print):
             variable.assign(arrays[key])
         return step, path
     return 0, None
+
+
+def checkpoint_seconds(path):
+    """The training seconds a checkpoint records (0 for one written without a clock)."""
+    if path is None:
+        return 0.0
+    with np.load(path, allow_pickle=False) as f:
+        return float(f["seconds"]) if "seconds" in f.files else 0.0
 
 
 def _check_fit(path, version, state, arrays):

@@ -94,7 +94,9 @@ class RunConfig(DataOptions):
 
     Attributes:
         model: a registered model name (see `keras_aegan.registry.model_names()`).
-        epochs: passes over the training split.
+        epochs: passes over the training split (with `budget_seconds`, at most).
+        budget_seconds: stop after this many seconds of training (a resumed run counts
+            the seconds it had spent); `None`: train for `epochs`.
         batch_size: images per training step.
         latent_dim: size of the code / latent noise.
         seed: seeds Python, NumPy, TensorFlow and Keras, and the shuffling.
@@ -116,6 +118,7 @@ class RunConfig(DataOptions):
 
     model: str = "conv_ae"
     epochs: int = 10
+    budget_seconds: float | None = None
     batch_size: int = 64
     latent_dim: int = 16
     seed: int = 0
@@ -141,6 +144,9 @@ class RunConfig(DataOptions):
                          high_open=True)
         if self.grid_seconds is not None:
             check_number("grid_seconds", self.grid_seconds, 0)
+        if self.budget_seconds is not None:
+            check_number("budget_seconds", self.budget_seconds, 0, 10**7, low_open=True,
+                         high_open=True)
         if self.strategy not in STRATEGY_NAMES:
             raise UserError(f"unknown strategy {self.strategy!r}; choose from "
                             f"{', '.join(STRATEGY_NAMES)}")
@@ -195,6 +201,8 @@ class StudyConfig(DataOptions):
             memorisation).
         probe_train, probe_test: images the linear / k-NN probes train and test on.
         reconstruct_images: test images each model reconstructs.
+        timeline_points: how many times each model's sample quality (and reconstruction)
+            is measured while it trains, for the quality-against-time plot.
         member_grids: write each model's progress grids in its run folder, as single runs
             do (the report has its own pictures).
         export: export each model's parts to `<export_dir>/<study>/`.
@@ -216,6 +224,7 @@ class StudyConfig(DataOptions):
     probe_train: int = 2000
     probe_test: int = 1000
     reconstruct_images: int = 256
+    timeline_points: int = 4
     member_grids: bool = False
     export: bool = True
     export_dir: str = "export"
@@ -257,7 +266,7 @@ class StudyConfig(DataOptions):
             raise UserError(f"seeds must be distinct, got {self.seeds}")
         check_int("eval_samples", self.eval_samples, minimum=10)
         for field in ("batch_size", "latent_dim", "train_images", "probe_train",
-                      "probe_test", "reconstruct_images"):
+                      "probe_test", "reconstruct_images", "timeline_points"):
             check_int(field, getattr(self, field))
         check_name(self.name)
 

@@ -275,11 +275,15 @@ def mse(images, reconstructions, per_image=False):
 
 def psnr(images, reconstructions, max_val=1.0):
     """Mean over images of `10 log10(max_val² / MSE_i)` in dB; `inf` for exact copies."""
+    return float(per_image_psnr(images, reconstructions, max_val).mean())
+
+
+def per_image_psnr(images, reconstructions, max_val=1.0):
+    """`(N,)` PSNR of each image in dB (`inf` for an exact copy)."""
     a, b = _check_images_pair(images, reconstructions)
     per_image = ((a - b) ** 2).reshape(len(a), -1).mean(1)
     with np.errstate(divide="ignore"):
-        values = 10.0 * np.log10(max_val ** 2 / per_image)
-    return float(values.mean())
+        return 10.0 * np.log10(max_val ** 2 / per_image)
 
 
 def ssim(images, reconstructions, max_val=1.0):
@@ -287,20 +291,55 @@ def ssim(images, reconstructions, max_val=1.0):
 
     The Gaussian window shrinks from the standard 11 px (sigma 1.5) to fit small images.
     """
+    return float(per_image_ssim(images, reconstructions, max_val).mean())
+
+
+def per_image_ssim(images, reconstructions, max_val=1.0):
+    """`(N,)` structural similarity of each image (see `ssim`)."""
     a, b = _check_images_pair(images, reconstructions)
     if a.ndim != 4:
         raise UserError(f"ssim needs (N, H, W, C) images, got shape {a.shape}")
     size = min(11, a.shape[1], a.shape[2])
     value = tf.image.ssim(tf.constant(a, tf.float32), tf.constant(b, tf.float32),
                           max_val=max_val, filter_size=size, filter_sigma=1.5 * size / 11)
-    return float(tf.reduce_mean(value))
+    return value.numpy().astype("float64")
 
 
-def reconstruction_scores(images, reconstructions):
-    """`mse`, `sse_per_image`, `psnr` and `ssim` of a batch, as a dict of floats."""
-    return {"mse": mse(images, reconstructions),
-            "sse_per_image": mse(images, reconstructions, per_image=True),
-            "psnr": psnr(images, reconstructions), "ssim": ssim(images, reconstructions)}
+def reconstruction_scores(images, reconstructions, standard_errors=False):
+    """`mse`, `sse_per_image`, `psnr` and `ssim` of a batch, as a dict of floats.
+
+    With `standard_errors`, also `mse_se`, `psnr_se` and `ssim_se`: the standard error of
+    each mean over the images (how much it would move with other test images).
+    """
+    a, b = _check_images_pair(images, reconstructions)
+    squared = ((a - b) ** 2).reshape(len(a), -1)
+    values = {"mse": squared.mean(1), "sse_per_image": squared.sum(1),
+              "psnr": per_image_psnr(a, b), "ssim": per_image_ssim(a, b)}
+    scores = {k: float(v.mean()) for k, v in values.items()}
+    if standard_errors:
+        for key in ("mse", "psnr", "ssim"):
+            finite = values[key][np.isfinite(values[key])]
+            scores[f"{key}_se"] = _standard_error(finite)
+    return scores
+
+
+def _standard_error(values):
+    return float(values.std(ddof=1) / np.sqrt(len(values))) if len(values) > 1 else 0.0
+
+
+def fid_standard_error(features_a, features_b, rounds=10, seed=0):
+    """Bootstrap estimate of FID's standard error: the spread of `fid` over `rounds`
+    resamplings (with replacement) of both feature sets."""
+    a, b = _check_pair(features_a, features_b, minimum=2)
+    rng = np.random.default_rng(seed)
+    values = [fid(a[rng.integers(0, len(a), len(a))], b[rng.integers(0, len(b), len(b))])
+              for _ in range(check_int("rounds", rounds, minimum=2))]
+    return float(np.std(values, ddof=1))
+
+
+def accuracy_standard_error(accuracy, count):
+    """The binomial standard error of an accuracy measured on `count` examples."""
+    return float(np.sqrt(max(accuracy * (1.0 - accuracy), 0.0) / max(count, 1)))
 
 
 def latent_optimisation_reconstruction(generator_fn, images, latent_dim, steps=200, *,

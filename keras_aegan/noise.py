@@ -24,6 +24,17 @@ def verbose():
 
 
 @contextlib.contextmanager
+def quiet_stderr():
+    """Point file descriptor 2 (where C++ libraries write) at /dev/null for a while,
+    unless verbose: e.g. LiteRT's `INFO: Created TensorFlow Lite XNNPACK delegate`."""
+    if verbose():
+        yield
+        return
+    with _stderr_to_devnull():
+        yield
+
+
+@contextlib.contextmanager
 def _stderr_to_devnull():
     sys.stderr.flush()
     saved = os.dup(2)

@@ -22,8 +22,8 @@ import keras
 import tensorflow as tf
 
 from keras_aegan import compat, files, protocol
-from keras_aegan.callbacks import (CollapseWatch, DivergenceGuard, ImageGrid, TrainingCheckpoint,
-                                   restore_checkpoint)
+from keras_aegan.callbacks import (CollapseWatch, DivergenceGuard, ImageGrid, TimeBudget,
+                                   TrainingCheckpoint, checkpoint_seconds, restore_checkpoint)
 from keras_aegan.config import RunConfig
 from keras_aegan.errors import UserError, one_line
 from keras_aegan.registry import get_model_entry
@@ -176,11 +176,16 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print):
             f"{config.epochs * steps})")
     elif os.path.exists(history_path):
         os.remove(history_path)  # a fresh start: forget an abandoned run's rows
+    budget = None
+    if config.budget_seconds is not None:
+        budget = TimeBudget(config.budget_seconds, already=checkpoint_seconds(restored))
     saver = TrainingCheckpoint(checkpoints, config.checkpoint_every, initial_step=step,
-                               write=chief)
+                               write=chief, clock=budget.elapsed if budget else None)
     saver.set_model(model)  # it also saves after `fit`, or when there is nothing left to fit
     # The guard comes before the saver: a diverged state is never checkpointed.
     run_callbacks = [DivergenceGuard(saver, initial_step=step), saver, *callbacks]
+    if budget is not None:
+        run_callbacks.append(budget)
     if chief:
         run_callbacks[:0] = [
             keras.callbacks.CSVLogger(history_path, append=True),
@@ -192,15 +197,21 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print):
         if watch is not None:
             run_callbacks.append(watch)
     if verbose:
+        length = f"{config.epochs} epochs of {steps} steps"
+        if budget is not None:
+            length = (f"{config.budget_seconds:g} s of training "
+                      f"({budget.already:.0f} s done; at most {length})")
         log(f"training {config.model} on {info.name}: {info.splits['train']} images of "
             f"{'x'.join(map(str, info.image_shape))}, {model.count_params():,} parameters, "
-            f"{config.epochs} epochs of {steps} steps -> {config.path}")
+            f"{length} -> {config.path}")
     start = time.perf_counter()
     history = {}
     epoch, done = divmod(step, steps)
     # A run killed mid-epoch first finishes that epoch's remaining steps, then goes on.
     segments = [(epoch, epoch + 1, steps - done)] if done else []
     segments.append((epoch + (1 if done else 0), config.epochs, steps))
+    if budget is not None and budget.elapsed() >= budget.seconds:
+        segments = []  # a budgeted run that used its budget is finished
     for first, last, segment_steps in segments:
         if first >= last:
             continue
@@ -209,6 +220,8 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print):
                            callbacks=run_callbacks, verbose=verbose, shuffle=False)
         for key, values in fitted.history.items():
             history.setdefault(key, []).extend(values)
+        if model.stop_training:  # a time budget (or another callback) ended training
+            break
     seconds = time.perf_counter() - start
     trained_steps = saver.step - step
     saver.save()

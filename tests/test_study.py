@@ -88,7 +88,9 @@ def test_study_exports_every_part_with_parity(tmp_path):
         assert set(manifest["parts"]) == {"encoder", "decoder", "autoencoder"}
         assert manifest["model"]["family"] == row["family"]
         assert all(a["ok"] for p in manifest["parts"].values() for a in p["artifacts"])
-    assert "Exports: conv_ae: `" in open(os.path.join(config.path, "report.md")).read()
+    report = open(os.path.join(config.path, "report.md")).read()
+    # Linked relative to the report, which may be opened from anywhere.
+    assert "conv_ae: `../../export/ex/conv_ae-seed0`" in report
 
 
 def test_a_damaged_evaluator_cache_is_retrained_with_a_note(tmp_path, digits_source):

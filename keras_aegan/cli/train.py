@@ -4,7 +4,7 @@ import argparse
 
 from keras_aegan import registry
 from keras_aegan.cli import common
-from keras_aegan.config import STRATEGY_NAMES, RunConfig
+from keras_aegan.config import MAX_EPOCHS, STRATEGY_NAMES, RunConfig
 
 NAME = "train"
 HELP = "train one model and write its run folder (the default command)"
@@ -37,8 +37,13 @@ def add_parser(subparsers):
     common.add_data_arguments(parser, RunConfig)
     group = parser.add_argument_group("training")
     group.add_argument("--epochs", type=common.positive_int,
-                       default=common.default(RunConfig, "epochs"),
-                       help="passes over the training split (default: %(default)s)")
+                       help="passes over the training split (default: "
+                            f"{common.default(RunConfig, 'epochs')}; with --budget-seconds, "
+                            "no cap)")
+    group.add_argument("--budget-seconds", type=common.positive_seconds, metavar="S",
+                       help="train for S seconds of training time (resuming counts the "
+                            "seconds already spent); --epochs then caps it (default: "
+                            "no cap)")
     group.add_argument("--batch-size", type=common.positive_int,
                        default=common.default(RunConfig, "batch_size"),
                        help="images per step (default: %(default)s)")
@@ -84,8 +89,11 @@ def add_parser(subparsers):
 
 def config(args):
     """The `RunConfig` the arguments describe (checked before TensorFlow starts)."""
+    epochs = args.epochs or (MAX_EPOCHS if args.budget_seconds else
+                             common.default(RunConfig, "epochs"))
     return RunConfig(
-        **common.data_options(args), model=args.model, epochs=args.epochs,
+        **common.data_options(args), model=args.model, epochs=epochs,
+        budget_seconds=args.budget_seconds,
         batch_size=args.batch_size, latent_dim=args.latent_dim, seed=args.seed,
         learning_rate=args.learning_rate, model_options=dict(args.model_options),
         steps_per_epoch=args.steps_per_epoch, run_dir=args.run_dir, name=args.name,

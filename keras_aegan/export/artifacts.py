@@ -12,7 +12,7 @@ import os
 import numpy as np
 import tensorflow as tf
 
-from keras_aegan import compat
+from keras_aegan import compat, noise
 from keras_aegan.config import QUANTIZATIONS  # noqa: F401  (re-exported)
 from keras_aegan.errors import one_line
 
@@ -121,7 +121,8 @@ def run_tflite(path, feed, num_threads=None):
     """Run a `.tflite` file's `serving_default` on named numpy inputs (any batch size)."""
     from ai_edge_litert.interpreter import Interpreter
 
-    interpreter = Interpreter(model_path=path, num_threads=num_threads)
+    with noise.quiet_stderr():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
+        interpreter = Interpreter(model_path=path, num_threads=num_threads)
     runner = interpreter.get_signature_runner(SIGNATURE)
     return {k: np.array(v) for k, v in runner(**feed).items()}
 

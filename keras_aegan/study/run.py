@@ -17,7 +17,7 @@ from keras_aegan.callbacks import TimeBudget
 from keras_aegan.errors import UserError, one_line
 from keras_aegan import registry
 from keras_aegan.registry import BASELINES, get_model_entry
-from keras_aegan.study import report
+from keras_aegan.study import report, timeline
 from keras_aegan.study.subjects import Subject
 
 
@@ -76,7 +76,10 @@ def run_study(config, *, verbose=1, log=print):
                "evaluator": {"path": os.fspath(evaluator.path),
                              "test_accuracy": evaluator.test_accuracy}}
     report.write_csv(os.path.join(config.path, "results.csv"), summary)
-    results["figure_rows"] = report.write_figures(config, subjects, test_x, test_y)
+    timelines = {r["model"]: r["timeline"] for r in rows
+                 if r["seed"] == config.seeds[0] and r.get("timeline")}
+    results["figure_rows"] = report.write_figures(config, subjects, test_x, test_y,
+                                                  timelines)
     files.write_json(os.path.join(config.path, "results.json"), results)
     report.write_report(config, results)
     log(f"study done in {_clock(time.perf_counter() - start)}: {config.path}/report.md "
@@ -113,18 +116,24 @@ def _run_one(config, model, seed, data):
         os.makedirs(folder, exist_ok=True)
         runner.save_model(trained, model_path)
         cost = {"train_seconds": seconds, "images_per_second": len(data.train_x) / seconds,
-                "parameters": trained.count_params(), "steps": 1}
+                "parameters": trained.count_params(), "steps": 1,
+                "timeline": [timeline.measure(model, trained, data, seconds)]}
     else:
         entry = get_model_entry(model)
         if entry.needs_labels and not data.source.info.labeled:
             raise UserError(f"{model} needs class labels, and {data.source.info.name} has none")
-        budget = [TimeBudget(config.budget_seconds)] if config.budget_seconds else []
+        budget = TimeBudget(config.budget_seconds) if config.budget_seconds else None
+        watch = timeline.QualityTimeline(model, data, points=config.timeline_points,
+                                         budget=budget, epochs=config.epochs)
         # A model interrupted before its results were written resumes from its checkpoints.
-        result = runner.train(config.run_config(model, seed), verbose=0, callbacks=budget)
+        result = runner.train(config.run_config(model, seed), verbose=0,
+                              callbacks=[c for c in (budget, watch) if c is not None])
         trained = result.model
-        cost = {"train_seconds": result.seconds, "parameters": trained.count_params(),
-                "images_per_second": result.images / max(result.seconds, 1e-9),
-                "steps": result.steps}
+        # Measuring along the way is not training: it is not charged to the model.
+        seconds = max(result.seconds - watch.spent, 1e-9)
+        cost = {"train_seconds": seconds, "parameters": trained.count_params(),
+                "images_per_second": result.images / seconds, "steps": result.steps,
+                "timeline": watch.measurements}
     subject = Subject(model, trained, data.train_x)
     row = {"model": model, "family": subject.family, "seed": seed, "status": "trained",
            "sampler": subject.sampler_note, **cost}
@@ -144,6 +153,10 @@ def _evaluate(subject, config, data, seed):
         scores = metrics.sample_quality(data.evaluator, samples, real,
                                         kid_subset_size=min(1000, n // 2, len(real) // 2))
         scores.pop("class_metrics", None)
+        scores["kid_se"] = scores.pop("kid_std_error")
+        scores["fid_se"] = metrics.fid_standard_error(data.evaluator.features(real),
+                                                      data.evaluator.features(samples),
+                                                      seed=seed)
         memo = metrics.memorisation(data.evaluator.features(samples[:500]),
                                     data.evaluator.features(data.train_x[:5000]),
                                     data.evaluator.features(data.test_x[-500:]))
@@ -151,15 +164,18 @@ def _evaluate(subject, config, data, seed):
     images = data.test_x[:config.reconstruct_images]
     recon = subject.reconstruct(images)
     if recon is not None:
-        scores.update({k: v for k, v in metrics.reconstruction_scores(images, recon).items()
-                       if k in ("mse", "psnr", "ssim")})
+        scores.update({k: v for k, v in metrics.reconstruction_scores(
+                           images, recon, standard_errors=True).items()
+                       if k.partition("_se")[0] in ("mse", "psnr", "ssim")})
     if data.train_y is not None and data.test_y is not None:
         train_codes = subject.codes(data.train_x[:config.probe_train])
         if train_codes is not None:
             test_codes = subject.codes(data.test_x[:config.probe_test])
-            scores.update(metrics.probe_scores(
-                train_codes, data.train_y[:config.probe_train], test_codes,
-                data.test_y[:config.probe_test]))
+            probes = metrics.probe_scores(train_codes, data.train_y[:config.probe_train],
+                                          test_codes, data.test_y[:config.probe_test])
+            scores.update(probes)
+            scores.update({f"{k}_se": metrics.accuracy_standard_error(v, len(test_codes))
+                           for k, v in probes.items()})
     return {k: float(v) for k, v in scores.items()}
 
 
@@ -178,6 +194,8 @@ def _export(config, model, seed, trained, data):
 
 
 def _summarise(rows, order):
+    """Per model: the mean and std over seeds of every column, and its uncertainty
+    (`_se`): the standard error over seeds, or with one seed the figure's own."""
     summary = []
     for model in order:
         mine = [r for r in rows if r["model"] == model]
@@ -186,9 +204,14 @@ def _summarise(rows, order):
         entry = {"model": model, "family": mine[0]["family"], "seeds": len(mine)}
         for key in report.COLUMNS:
             values = [r[key] for r in mine if isinstance(r.get(key), (int, float))]
-            if values:
-                entry[key] = float(np.mean(values))
-                entry[f"{key}_std"] = float(np.std(values))
+            if not values:
+                continue
+            entry[key] = float(np.mean(values))
+            entry[f"{key}_std"] = float(np.std(values))
+            if len(values) > 1:
+                entry[f"{key}_se"] = float(np.std(values, ddof=1) / np.sqrt(len(values)))
+            elif isinstance(mine[0].get(f"{key}_se"), (int, float)):
+                entry[f"{key}_se"] = float(mine[0][f"{key}_se"])
         summary.append(entry)
     return summary
 
