@@ -86,17 +86,73 @@ class RunResult:
     images: int = 0
 
 
-def build_model(config, info):
-    """Build and compile the registered model named by `config` for `info`'s images."""
+def _build(config, info):
     entry = get_model_entry(config.model)
     try:
-        model = entry.builder(info.image_shape, latent_dim=config.latent_dim,
-                              num_classes=info.num_classes, **config.model_options)
+        return entry.builder(info.image_shape, latent_dim=config.latent_dim,
+                             num_classes=info.num_classes, **config.model_options), entry
     except TypeError as e:
         if "unexpected keyword" not in str(e):
             raise
         raise UserError(f"model {config.model!r} has no option among "
                         f"{sorted(config.model_options)} ({e})") from None
+
+
+# Bytes per parameter while training: float32 weights, their gradients and Adam's two slots.
+_TRAINING_BYTES_PER_PARAMETER = 4 * 4
+# A batch of images is held several times over (the pipeline's buffers, the input, the
+# first layers' activations and their gradients); a lower bound, not an estimate.
+_BATCH_COPIES = 8
+
+
+def check_memory(config, info, available=None):
+    """Refuse settings that cannot fit in memory before anything is allocated.
+
+    The model is built once with its variables left uninitialised (`keras.StatelessScope`)
+    to count its parameters; with the batch of images, that gives a lower bound of what
+    training needs, compared with the memory this machine has available.
+
+    Raises:
+        UserError: saying what the settings would need and what is available.
+    """
+    advice = ("lower --latent-dim, the model's width options, --batch-size or "
+              "--image-shape")
+    try:
+        with keras.StatelessScope(initialize_variables=False):
+            probe, _ = _build(config, info)
+            parameters = sum(math.prod(v.shape) for v in probe.weights)
+    except MemoryError as e:  # a model that allocates arrays of its own while it is built
+        raise UserError(f"these settings need more memory than this machine has "
+                        f"({one_line(e, 200)}); {advice}") from None
+    batch = config.batch_size * math.prod(info.image_shape) * 4 * _BATCH_COPIES
+    needed = parameters * _TRAINING_BYTES_PER_PARAMETER + batch
+    available = _available_memory() if available is None else available
+    if needed > available:
+        raise UserError(
+            f"these settings need at least {needed / 2**30:.1f} GiB ({parameters:,} parameters "
+            f"with their gradients and optimizer state: "
+            f"{parameters * _TRAINING_BYTES_PER_PARAMETER / 2**30:.1f} GiB; batches of "
+            f"{config.batch_size} images of {'x'.join(map(str, info.image_shape))}: "
+            f"{batch / 2**30:.1f} GiB) and this machine has {available / 2**30:.1f} GiB "
+            f"available; {advice}")
+    return needed
+
+
+def _available_memory():
+    """Bytes of memory available to a new allocation (Linux: MemAvailable)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def build_model(config, info):
+    """Build and compile the registered model named by `config` for `info`'s images."""
+    model, entry = _build(config, info)
     # Every registered model's `compile()` has defaults and takes `learning_rate`.
     model.compile(**({} if config.learning_rate is None
                      else {"learning_rate": config.learning_rate}))
@@ -135,6 +191,7 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print):
     chief, role = worker_role(strategy)
     source = config.open_data()
     info = source.info
+    check_memory(config, info)
     # Before seeding: the watch's evaluator may train (once per dataset, then cached), and
     # what it does to the global random state must not depend on whether it was cached.
     watch = _collapse_watch(source, config, log) if entry.family == "gan" and chief else None

@@ -57,6 +57,13 @@ def make_bad_inputs(tmp):
     case("bad shape text", ["--image-shape", "28 by 28"], "image shape must look like")
     case("zero-sized shape", ["--image-shape", "0x0x1"], "sides in 4..4096")
     case("unknown strategy", ["--strategy", "cloud"], "invalid choice: 'cloud'")
+    # Settings that cannot fit in memory: refused before anything is allocated.
+    case("huge latent", ["--latent-dim", "300000000"], "need at least")
+    case("huge gan latent", ["--model", "dcgan", "--latent-dim", "300000000"],
+         "need more memory than this machine has")
+    case("huge batch of images", ["--batch-size", "300000000"], "this machine has")
+    case("huge images", ["--image-shape", "4096x4096x3", "--batch-size", "512"],
+         "batches of 512 images of 4096x4096x3")
     # Paths with spaces and unicode that do not exist.
     case("missing unicode path", ["--dataset", f"idx:{tmp}/dös ßpace/none"], "not a folder")
     # Truncated and random-bytes IDX files.
