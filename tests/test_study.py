@@ -2,6 +2,9 @@
 
 import json
 import os
+import re
+import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -153,3 +156,42 @@ def test_cli_study_bad_input(capsys, tmp_path):
     assert exit_info.value.code == 2
     assert "expected a positive number of seconds" in capsys.readouterr().err
     assert not os.listdir(tmp_path)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+_PAGE_CHECK = """<script>
+window.addEventListener("load", () => {
+  const images = [...document.images];
+  const broken = images.filter(i => !(i.complete && i.naturalWidth > 0));
+  document.body.dataset.images = images.length;
+  document.body.dataset.broken = broken.map(i => i.getAttribute("src")).join(",");
+  document.body.dataset.width = document.documentElement.scrollWidth;
+});
+</script></body>"""
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs "
+                                             "Debian's chromium package)")
+def test_html_report_in_a_real_browser(tiny_study, tmp_path):
+    """The report opened in headless Chromium at a laptop's 1400 px: every image loads and
+    no table runs off the right edge; a screenshot is kept beside the report."""
+    config, _, _ = tiny_study
+    page = os.path.join(config.path, "browser-check.html")
+    html = open(os.path.join(config.path, "report.html")).read()
+    with open(page, "w") as f:
+        f.write(html.replace("</body>", _PAGE_CHECK))
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1400,900",
+             "--virtual-time-budget=10000"]
+    dom = subprocess.run([CHROMIUM, *flags, "--dump-dom", f"file://{page}"],
+                         capture_output=True, text=True, timeout=120).stdout
+    found = dict(re.findall(r'data-(images|broken|width)="([^"]*)"', dom))
+    assert int(found["images"]) >= 6, found  # samples, quality, interpolations, ...
+    assert found["broken"] == "", f"images that did not load: {found['broken']}"
+    assert int(found["width"]) <= 1400, f"the page is {found['width']} px wide"
+    shot = os.path.join(config.path, "report-screenshot.png")
+    subprocess.run([CHROMIUM, *flags[:-2], "--window-size=1400,5000",
+                    f"--screenshot={shot}", f"file://{os.path.join(config.path, 'report.html')}"],
+                   capture_output=True, timeout=120, check=True)
+    assert os.path.getsize(shot) > 50_000  # a rendered page, not a blank one
