@@ -1,23 +1,48 @@
 """Benchmarks are code too: each runs its `--smoke` mode (a tiny budget, seconds) as a user
-would run it from a checkout, `python benchmarks/NAME.py --smoke`, from another folder."""
+would run it from a checkout, `python benchmarks/NAME.py --smoke`, from another folder.
 
+The scripts run one after another in one Python process (each as `__main__`, with its own
+`sys.argv`), so that TensorFlow starts once rather than once per script."""
+
+import json
 import os
 import subprocess
 import sys
 
-import pytest
 from conftest import ROOT
 
-BENCHMARKS = sorted(p.name for p in (ROOT / "benchmarks").glob("*.py"))
+DRIVER = r'''
+import json, runpy, sys, time, traceback
+results = {}
+for path in sys.argv[1:]:
+    sys.argv = [path, "--smoke"]
+    start = time.perf_counter()
+    try:
+        runpy.run_path(path, run_name="__main__")
+        outcome = "ok"
+    except SystemExit as e:
+        outcome = "ok" if e.code in (0, None) else f"exit {e.code}"
+    except BaseException:
+        outcome = traceback.format_exc()[-2000:]
+    results[path] = {"outcome": outcome, "seconds": round(time.perf_counter() - start, 1)}
+    print(f"\n@@ {path}: {outcome[:60]} ({results[path]['seconds']} s)", flush=True)
+print("@@RESULTS@@" + json.dumps(results))
+'''
 
 
-@pytest.mark.parametrize("name", BENCHMARKS)
-def test_benchmark_smoke_mode_runs(name, tmp_path):
+def test_every_benchmark_smoke_mode_runs(tmp_path):
+    scripts = sorted(str(p) for p in (ROOT / "benchmarks").glob("*.py"))
+    assert len(scripts) >= 7
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / name), "--smoke"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, (done.stdout[-1500:], done.stderr[-3000:])
-    assert "Traceback" not in done.stderr
-    # Every benchmark prints its figures: at least one table row or figure line.
-    assert "|" in done.stdout or any(c.isdigit() for c in done.stdout), done.stdout[-1500:]
+    done = subprocess.run([sys.executable, "-c", DRIVER, *scripts], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=1200)
+    assert "@@RESULTS@@" in done.stdout, (done.stdout[-2000:], done.stderr[-3000:])
+    results = json.loads(done.stdout.rsplit("@@RESULTS@@", 1)[1])
+    failed = {os.path.basename(p): r["outcome"] for p, r in results.items()
+              if r["outcome"] != "ok"}
+    assert not failed, failed
+    # Every benchmark printed figures (a table row or numbers) in its section of the output.
+    sections = done.stdout.split("\n@@ ")
+    for script, section in zip(scripts, sections):
+        assert any(c.isdigit() for c in section), (script, section[-500:])
