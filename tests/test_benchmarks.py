@@ -15,6 +15,7 @@ DRIVER = r'''
 import json, runpy, sys, time, traceback
 results = {}
 for path in sys.argv[1:]:
+    print(f"@@START {path}", flush=True)
     sys.argv = [path, "--smoke"]
     start = time.perf_counter()
     try:
@@ -25,7 +26,7 @@ for path in sys.argv[1:]:
     except BaseException:
         outcome = traceback.format_exc()[-2000:]
     results[path] = {"outcome": outcome, "seconds": round(time.perf_counter() - start, 1)}
-    print(f"\n@@ {path}: {outcome[:60]} ({results[path]['seconds']} s)", flush=True)
+    print(f"\n@@END {path}: {outcome[:60]} ({results[path]['seconds']} s)", flush=True)
 print("@@RESULTS@@" + json.dumps(results))
 '''
 
@@ -42,7 +43,7 @@ def test_every_benchmark_smoke_mode_runs(tmp_path):
     failed = {os.path.basename(p): r["outcome"] for p, r in results.items()
               if r["outcome"] != "ok"}
     assert not failed, failed
-    # Every benchmark printed figures (a table row or numbers) in its section of the output.
-    sections = done.stdout.split("\n@@ ")
-    for script, section in zip(scripts, sections):
+    # Every benchmark printed figures (a table row or numbers) between its markers.
+    for script in scripts:
+        section = done.stdout.split(f"@@START {script}\n", 1)[1].split("\n@@END ", 1)[0]
         assert any(c.isdigit() for c in section), (script, section[-500:])
