@@ -67,6 +67,16 @@ class GAN(keras.Model):
             `keras.utils.set_random_seed` makes runs repeatable).
         preview_size: images in `preview()`, drawn from noise fixed at construction.
         preview_seed: seed of that fixed noise.
+        ema_decay: keep an exponential moving average of the generator's weights with
+            this decay (e.g. 0.999) and sample from it (`generate`, `sample`,
+            `preview`, the exported `generator` part); `None`: sample from the trained
+            generator itself. See `ema_generator`.
+
+    The average (`ema_generator`, a copy of the generator named `<name>_ema`) is updated
+    after every generator update, with its decay ramped up from 0.1 as
+    `min(ema_decay, (1 + t) / (10 + t))` at generator step `t`, so early samples follow
+    the fast-moving weights; it averages the batch-norm statistics too. It is a
+    non-trainable part of the model: `.keras` files and checkpoints hold it.
 
     Example:
         >>> gan = GAN(networks.dcgan_generator((28, 28, 1), 16),
@@ -81,7 +91,7 @@ class GAN(keras.Model):
     default_betas = (0.5, 0.999)
 
     def __init__(self, generator, discriminator, loss=None, label_smoothing=0.0, seed=None,
-                 preview_size=64, preview_seed=0, **kwargs):
+                 preview_size=64, preview_seed=0, ema_decay=None, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -92,6 +102,8 @@ class GAN(keras.Model):
         self.seed = seed
         self.preview_size = check_int("preview_size", preview_size, 1)
         self.preview_seed = preview_seed
+        self.ema_decay = None if ema_decay is None else check_number(
+            "ema_decay", ema_decay, 0, 1, low_open=True, high_open=True)
         self.image_shape = tuple(int(d) for d in generator.output_shape[1:])
         self.latent_dim = int(self._generator_inputs()[0].shape[-1])
         d_shape = tuple(self._discriminator_inputs()[0].shape[1:])
@@ -105,8 +117,15 @@ class GAN(keras.Model):
         self._trackers = self._make_trackers()
         self.gan_loss = self.loss_name
         self.d_optimizer = self.g_optimizer = None
+        self.ema_generator = (None if self.ema_decay is None
+                              else averaged_copy(generator, f"{generator.name}_ema"))
         # The parts are built functional models, so the whole is built too.
         self.built = True
+
+    @property
+    def sampling_generator(self):
+        """The network that draws samples: the moving average when the GAN keeps one."""
+        return self.generator if self.ema_generator is None else self.ema_generator
 
     # Which network each logged loss trains, in update order (for `DivergenceGuard`).
     loss_networks = {"d_loss": "discriminator", "g_loss": "generator"}
@@ -207,7 +226,7 @@ class GAN(keras.Model):
                       discriminator=keras.layers.serialize(self.discriminator),
                       loss=self.loss_name, label_smoothing=self.label_smoothing,
                       seed=self.seed, preview_size=self.preview_size,
-                      preview_seed=self.preview_seed)
+                      preview_seed=self.preview_seed, ema_decay=self.ema_decay)
         return config
 
     @classmethod
@@ -271,6 +290,14 @@ class GAN(keras.Model):
         grads = tape.gradient(loss, variables)
         optimizer.apply(grads, variables)
 
+    def _update_ema(self):
+        """Move the averaged generator towards the trained one (after a generator step)."""
+        if self.ema_generator is None:
+            return
+        step = keras.ops.cast(self.g_optimizer.iterations, "float32")
+        decay = keras.ops.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
+        update_average(self.ema_generator.weights, self.generator.weights, decay)
+
     def train_step(self, data):
         real, labels = self._unpack(data)
         batch = tf.shape(real)[0]
@@ -287,6 +314,7 @@ class GAN(keras.Model):
             g_scaled = self.g_optimizer.scale_loss(g_loss / replicas)
         self._update(self.d_optimizer, d_tape, d_scaled, self.discriminator.trainable_variables)
         self._update(self.g_optimizer, g_tape, g_scaled, self.generator.trainable_variables)
+        self._update_ema()
         return self._log(d_loss, g_loss, real_logits, fake_logits)
 
     def test_step(self, data):
@@ -309,7 +337,9 @@ class GAN(keras.Model):
     # ------------------------------------------------------------------------ inference
 
     def call(self, inputs, training=False):
-        return self.generator(inputs, training=training)
+        # Training runs the trained generator; inference draws from the sampling one.
+        network = self.generator if training else self.sampling_generator
+        return network(inputs, training=training)
 
     def _check_noise(self, z):
         z = keras.ops.cast(keras.ops.convert_to_tensor(z), "float32")
@@ -327,7 +357,7 @@ class GAN(keras.Model):
         Returns:
             A float32 tensor `(batch, *image_shape)`.
         """
-        return self.generator(self._check_noise(z), training=False)
+        return self.sampling_generator(self._check_noise(z), training=False)
 
     def sample(self, n, seed=None):
         """`n` images in [0, 1] (numpy) from fresh standard-normal noise.
@@ -423,6 +453,7 @@ class WGANGP(GAN):
             g_loss = self.g_loss_fn(fake_scores)
             scaled = self.g_optimizer.scale_loss(g_loss / replicas)
         self._update(self.g_optimizer, tape, scaled, self.generator.trainable_variables)
+        self._update_ema()
         return self._log_w(d_loss, g_loss, penalty, w_distance)
 
     def test_step(self, data):
@@ -497,7 +528,8 @@ class ConditionalGAN(GAN):
 
     def call(self, inputs, training=False):
         z, labels = inputs
-        return self.generator([z, labels], training=training)
+        network = self.generator if training else self.sampling_generator
+        return network([z, labels], training=training)
 
     def _check_labels(self, labels, count):
         labels = keras.ops.convert_to_tensor(labels)
@@ -524,7 +556,7 @@ class ConditionalGAN(GAN):
         """
         z = self._check_noise(z)
         labels = self._check_labels(labels, z.shape[0])
-        return self.generator([z, labels], training=False)
+        return self.sampling_generator([z, labels], training=False)
 
     def sample(self, n, labels=None, seed=None):
         """`n` images (numpy); `labels` default to `0, 1, ..., num_classes - 1, 0, ...`."""
@@ -543,40 +575,85 @@ class ConditionalGAN(GAN):
                 for c in range(min(self.num_classes, 16))]
 
 
+# ------------------------------------------------------------------- weight averaging
+
+
+def averaged_copy(network, name):
+    """A non-trainable copy of a functional `network` (same layers, same weights) under
+    another name, to hold the moving average of its weights."""
+    config = network.get_config()
+    config["name"] = name
+    copy = type(network).from_config(config)
+    copy.set_weights(network.get_weights())
+    copy.trainable = False
+    # `update_average` pairs the weights by position: the copy must list them alike.
+    if [w.path for w in copy.weights] != [w.path for w in network.weights]:
+        raise UserError(f"cannot average {network.name}: its copy lists its weights in "
+                        "another order")
+    return copy
+
+
+def update_average(averages, weights, decay):
+    """`average <- decay * average + (1 - decay) * weight` for each pair of float variables.
+
+    Under a `tf.distribute` strategy the update runs on each device in cross-replica
+    context, as optimizers apply theirs (the replicas' weights agree).
+    """
+    pairs = [(a, w) for a, w in zip(averages, weights) if "float" in str(a.dtype)]
+
+    def assign(average, weight, decay):
+        weight = keras.ops.cast(weight, average.dtype)
+        average.assign(weight + keras.ops.cast(decay, average.dtype) * (average - weight))
+
+    if not tf.distribute.has_strategy() or tf.distribute.in_cross_replica_context():
+        for average, weight in pairs:
+            assign(average, weight, decay)
+        return
+
+    def distributed(strategy, decay):
+        for average, weight in pairs:
+            strategy.extended.update(average.value, assign, args=(weight.value, decay),
+                                     group=False)
+
+    tf.distribute.get_replica_context().merge_call(distributed, args=(decay,))
+
+
 # ---------------------------------------------------------------------------- builders
 
 
 def build_gan(image_shape, latent_dim=16, num_classes=None, units=(256, 512), loss=None,
-              dropout=0.0, seed=None):
+              dropout=0.0, seed=None, ema_decay=None):
     """Dense GAN (Goodfellow et al. 2014): fully connected generator and discriminator."""
     del num_classes  # unconditional
     return GAN(networks.dense_generator(image_shape, latent_dim, units),
                networks.dense_discriminator(image_shape, tuple(reversed(units)),
                                             dropout=dropout),
-               loss=loss, seed=seed, name="gan")
+               loss=loss, seed=seed, ema_decay=ema_decay, name="gan")
 
 
 def build_dcgan(image_shape, latent_dim=16, num_classes=None, width=64, loss=None,
-                label_smoothing=0.0, seed=None):
+                label_smoothing=0.0, seed=None, ema_decay=None):
     """DCGAN (Radford et al. 2015): strided convolutions with batch norm, sized to the images."""
     del num_classes  # unconditional
     return GAN(networks.dcgan_generator(image_shape, latent_dim, width),
                networks.dcgan_discriminator(image_shape, width),
-               loss=loss, label_smoothing=label_smoothing, seed=seed, name="dcgan")
+               loss=loss, label_smoothing=label_smoothing, seed=seed,
+               ema_decay=ema_decay, name="dcgan")
 
 
 def build_wgan_gp(image_shape, latent_dim=16, num_classes=None, width=64, d_steps=3,
-                  gp_weight=10.0, seed=None):
+                  gp_weight=10.0, seed=None, ema_decay=None):
     """WGAN-GP (Gulrajani et al. 2017): a layer-normalized critic with a gradient penalty."""
     del num_classes  # unconditional
     return WGANGP(networks.dcgan_generator(image_shape, latent_dim, width),
                   networks.dcgan_discriminator(image_shape, width, normalization="layer",
                                                logit_bias=False, name="critic"),
-                  d_steps=d_steps, gp_weight=gp_weight, seed=seed, name="wgan_gp")
+                  d_steps=d_steps, gp_weight=gp_weight, seed=seed, ema_decay=ema_decay,
+                  name="wgan_gp")
 
 
 def build_cgan(image_shape, latent_dim=16, num_classes=10, width=64, loss=None,
-               label_smoothing=0.0, seed=None):
+               label_smoothing=0.0, seed=None, ema_decay=None):
     """Conditional DCGAN: the label embedded into the generator, projected in the discriminator."""
     if num_classes is None:
         raise UserError("cgan needs class labels, and the dataset has none")
@@ -584,4 +661,4 @@ def build_cgan(image_shape, latent_dim=16, num_classes=10, width=64, loss=None,
         networks.dcgan_generator(image_shape, latent_dim, width, num_classes=num_classes),
         networks.dcgan_discriminator(image_shape, width, num_classes=num_classes),
         num_classes=num_classes, loss=loss, label_smoothing=label_smoothing, seed=seed,
-        name="cgan")
+        ema_decay=ema_decay, name="cgan")

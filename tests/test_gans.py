@@ -254,8 +254,11 @@ def test_save_reload_keeps_both_optimizers_and_resumes(name, digits_images, tmp_
     # Training resumes from the same state: the same next steps give the same weights.
     for m in (model, loaded):
         m.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    # atol: multi-threaded CPU reductions (the gradient penalty's second derivative) differ
+    # in the last bits between runs, ~1e-5 after 4 steps; a lost Adam state moves a weight by
+    # about the learning rate (5e-4) per step, far beyond it.
     for va, vb in zip(model.weights, loaded.weights):
-        np.testing.assert_allclose(np.array(va), np.array(vb), atol=1e-5, err_msg=va.path)
+        np.testing.assert_allclose(np.array(va), np.array(vb), atol=1e-4, err_msg=va.path)
     assert int(loaded.g_optimizer.iterations) == 4
 
 
@@ -359,3 +362,43 @@ def test_one_and_two_replicas_train_alike():
         assert r["replicas"] == [1, 2], name
         assert r["loss_diff"] < 1e-4, (name, r)
         assert r["weight_diff"] < 1e-4, (name, r)
+
+
+@pytest.mark.parametrize("name", ["dcgan", "cgan"])
+def test_ema_generator_averages_samples_from_the_average_and_saves(name, digits_images,
+                                                                   tmp_path):
+    keras.utils.set_random_seed(0)
+    model = build(name, ema_decay=0.9, seed=3)
+    model.compile(learning_rate=1e-3)
+    gen, ema = model.generator, model.ema_generator
+    assert ema is not None and not ema.trainable and ema.name.endswith("_ema")
+    before = [np.array(w) for w in gen.weights]
+    for w, a in zip(before, ema.weights):
+        np.testing.assert_array_equal(w, np.array(a))
+    x, y = fit_args(name, digits_images)
+    model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    # The average moved towards the trained weights, but lags behind them.
+    after = [np.array(w) for w in gen.weights]
+    averaged = [np.array(a) for a in ema.weights]
+    kernel = next(i for i, w in enumerate(gen.weights) if w.path.endswith("kernel"))
+    moved = np.abs(after[kernel] - before[kernel]).sum()
+    assert 0 < np.abs(averaged[kernel] - before[kernel]).sum() < moved
+    assert not np.allclose(averaged[kernel], after[kernel])
+    # Samples come from the average.
+    z = np.random.default_rng(0).normal(size=(4, LATENT)).astype("float32")
+    inputs = [z, np.arange(4) % 10] if name == "cgan" else [z]
+    want = np.array(ema(inputs if name == "cgan" else z, training=False))
+    got = np.array(model.generate(*inputs))
+    np.testing.assert_allclose(got, want, atol=1e-6)
+    assert not np.allclose(got, np.array(gen(inputs if name == "cgan" else z, training=False)))
+    path = str(tmp_path / f"{name}.keras")
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert loaded.ema_decay == 0.9
+    for a, b in zip(ema.weights, loaded.ema_generator.weights):
+        np.testing.assert_array_equal(np.array(a), np.array(b))
+
+
+def test_ema_decay_is_checked():
+    with pytest.raises(UserError, match="ema_decay"):
+        build("dcgan", ema_decay=1.0)
