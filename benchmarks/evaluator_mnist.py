@@ -1,6 +1,7 @@
 """Train (or load) the MNIST evaluator from local IDX files; print its test accuracy and time.
 
     python benchmarks/evaluator_mnist.py [--retrain]
+    python benchmarks/evaluator_mnist.py --smoke   # seconds: 8x8 digits, 1 epoch, temp cache
 
 The evaluator lands in the normal cache (`$KERAS_AEGAN_CACHE` or `~/.cache/keras_aegan`),
 so a later study on the same spec reuses it.
@@ -10,6 +11,7 @@ import argparse
 import os
 import pathlib
 import sys
+import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -25,12 +27,17 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="folder of MNIST IDX files")
     parser.add_argument("--cache-dir", default=None, help="evaluator cache root")
-    parser.add_argument("--epochs", type=int, default=None, help="default: automatic (2)")
+    parser.add_argument("--epochs", type=int, default=None, help="default: automatic (3 on MNIST)")
     parser.add_argument("--retrain", action="store_true", help="ignore a cached evaluator")
+    parser.add_argument("--smoke", action="store_true",
+                        help="seconds: the bundled 8x8 digits, 1 epoch, a temporary cache")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.data, args.epochs, args.retrain = None, 1, True
+        args.cache_dir = tempfile.mkdtemp(prefix="evaluator_smoke_")
 
     start = time.perf_counter()
-    source = open_source(f"idx:{args.data}")
+    source = open_source(f"idx:{args.data}" if args.data else "digits")
     evaluator = metrics.get_evaluator(source, cache_dir=args.cache_dir, epochs=args.epochs,
                                       retrain=args.retrain, verbose=0)
     seconds = time.perf_counter() - start

@@ -24,9 +24,13 @@ from keras_aegan.errors import UserError, check_int, one_line
 from keras_aegan.files import atomic_path, write_json
 
 # Bump when the evaluator's architecture or training changes: old caches are then ignored.
-EVALUATOR_VERSION = "1"
+EVALUATOR_VERSION = "2"
 CACHE_ENV = "KERAS_AEGAN_CACHE"
 _FEATURES_LAYER = "features"
+# Training of a classifier evaluator: about this many steps (in 3 to 30 epochs), Adam with
+# a short warm-up to this rate and cosine decay. 500 steps: ~1 min on 2 CPU cores.
+_TARGET_STEPS = 500
+_PEAK_LEARNING_RATE = 2e-3
 _PCA_COMPONENTS = 64
 _INCEPTION_FILES = ("inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
                     "inception_v3_weights_tf_dim_ordering_tf_kernels.h5")
@@ -160,12 +164,13 @@ def get_evaluator(source, *, cache_dir=None, epochs=None, batch_size=128, seed=0
     Args:
         source: a `keras_aegan.data.Source` (from `open_source`) or a spec string.
         cache_dir: cache root; defaults to `$KERAS_AEGAN_CACHE` or `~/.cache/keras_aegan`.
-        epochs: training epochs; `None` picks enough for ~300 steps (2 to 20 epochs).
+        epochs: training epochs; `None` picks enough for about `_TARGET_STEPS` steps (3 to
+            30 epochs: 3 on MNIST, where it reaches 99.4% test accuracy).
         batch_size: training batch size.
         seed: training seed.
         retrain: ignore a cached evaluator.
         verbose: Keras `fit` verbosity.
-        log: where a note goes when a damaged cache is retrained.
+        log: where notes go (training starts, a damaged cache is retrained).
 
     Returns:
         An `Evaluator`; `evaluator.trained` says whether this call trained it.
@@ -206,12 +211,18 @@ def get_evaluator(source, *, cache_dir=None, epochs=None, batch_size=128, seed=0
         return Evaluator(record, path, pca=pca, trained=True)
     keras.utils.set_random_seed(seed)
     model = _build_classifier(info.image_shape, info.num_classes)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3),
+    steps = math.ceil(len(x_train) / batch_size)
+    if epochs is None:
+        epochs = int(min(30, max(3, math.ceil(_TARGET_STEPS / steps))))
+    # A short warm-up, then cosine decay to zero: the most accuracy from few epochs.
+    total = steps * epochs
+    schedule = keras.optimizers.schedules.CosineDecay(
+        0.0, total, warmup_target=_PEAK_LEARNING_RATE, warmup_steps=max(1, total // 20))
+    log(f"training the evaluator of {info.name} ({epochs} epochs on {len(x_train)} images; "
+        f"once, then cached in {path})")
+    model.compile(optimizer=keras.optimizers.Adam(schedule),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
-    if epochs is None:
-        steps = math.ceil(len(x_train) / batch_size)
-        epochs = int(min(20, max(2, math.ceil(300 / steps))))
     model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, shuffle=True,
               verbose=verbose)
     train_seconds = time.perf_counter() - start
@@ -228,16 +239,38 @@ def get_evaluator(source, *, cache_dir=None, epochs=None, batch_size=128, seed=0
 
 
 def _build_classifier(image_shape, num_classes):
-    """Conv blocks (each halving the side) until it is at most 8, then a 128-d embedding."""
-    side = min(image_shape[:2])
-    pools = max(0, math.ceil(math.log2(side / 8))) if side > 8 else 0
+    """A small batch-normalized conv net with a 128-d embedding (the `features` layer).
+
+    Images of side 16 or more enter a stride-2 5x5 convolution (32 channels), which halves
+    the side at a quarter of the cost of a full-resolution layer; then 3x3 convolutions of
+    64, 128, ... channels (at most 256), each followed by a 2x2 max-pool while the side
+    is above 4 (at least two of them). On MNIST: 28 -> 14 -> 7 -> 3, 99.4% test accuracy
+    after 3 epochs (v1, two plain convolutions, reached 98.8%).
+    """
     inputs = keras.Input(image_shape, name="images")
     x = inputs
-    for i in range(max(1, pools)):
-        x = keras.layers.Conv2D(min(32 * 2 ** i, 128), 3, padding="same", activation="relu",
-                                name=f"conv{i}")(x)
-        if i < pools:
+    side = min(image_shape[:2])
+
+    def conv(x, filters, kernel, strides, name):
+        x = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same",
+                                use_bias=False, name=name)(x)
+        # momentum 0.9: the moving statistics settle within the few hundred steps of a
+        # small dataset (0.99 left the 8x8 digits at 20% test accuracy after 165 steps).
+        x = keras.layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
+        return keras.layers.ReLU(name=f"{name}_relu")(x)
+
+    if side >= 16:
+        x = conv(x, 32, 5, 2, "stem")
+        side = math.ceil(side / 2)
+    else:
+        x = conv(x, 32, 3, 1, "stem")
+    i = 0
+    while i < 2 or side > 4:
+        x = conv(x, min(64 * 2 ** i, 256), 3, 1, f"conv{i}")
+        if side > 4:
             x = keras.layers.MaxPooling2D(2, name=f"pool{i}")(x)
+            side //= 2
+        i += 1
     x = keras.layers.Flatten()(x)
     x = keras.layers.Dense(128, activation="relu", name=_FEATURES_LAYER)(x)
     x = keras.layers.Dropout(0.3)(x)
