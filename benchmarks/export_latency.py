@@ -133,8 +133,12 @@ def bench_part(label, keras_model, keras_method, export_dir, part, make_feed, ar
 
 def main(argv=None):
     args = parse_args(argv)
-    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    except RuntimeError:  # TensorFlow already ran in this process (the smoke-test driver)
+        print(f"note: TensorFlow already started; its thread pools keep their size, not "
+              f"--threads {args.threads}")
     from keras_aegan.runner import export_run, load_model
 
     work = args.work or tempfile.mkdtemp(prefix="keras_aegan_bench-")

@@ -2,6 +2,7 @@
 
     python benchmarks/gan_quality.py \
         --model dcgan --dataset idx:../shared/data/mnist --minutes 10
+    python benchmarks/gan_quality.py --smoke    # seconds: bundled mnist10k, 3 s of training
 
 Trains the registered model through `keras_aegan.runner.train` (the CLI's path, with the
 CLI's defaults: batch 64, latent 16, the model's default optimizers) until the time budget
@@ -16,9 +17,12 @@ cached in `runs/_bench/mnist_classifier.keras`.
 
 import argparse
 import os
+import sys
+import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -45,7 +49,7 @@ class TimeLimit(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def mnist_classifier(source, path):
+def mnist_classifier(source, path, epochs=2):
     """A small CNN digit classifier on `source` (cached at `path`); returns (model, accuracy)."""
     x_test, y_test = source.arrays("test")
     if os.path.exists(path):
@@ -64,7 +68,7 @@ def mnist_classifier(source, path):
         ], name="mnist_classifier")
         model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                       metrics=["accuracy"])
-        model.fit(source.dataset("train", 128, seed=1), epochs=2, verbose=0)
+        model.fit(source.dataset("train", 128, seed=1), epochs=epochs, verbose=0)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         model.save(path)
     accuracy = float(np.mean(np.argmax(model.predict(x_test, batch_size=1000, verbose=0), -1)
@@ -92,11 +96,20 @@ def main(argv=None):
     parser.add_argument("--name", default=None)
     parser.add_argument("--run-dir", default="runs")
     parser.add_argument("--classifier", default="runs/_bench/mnist_classifier.keras")
+    parser.add_argument("--smoke", action="store_true",
+                        help="seconds: bundled mnist10k, 3 s of training, a 1-epoch classifier "
+                             "in a temporary folder, 1,000 samples")
     args = parser.parse_args(argv)
+    samples, classifier_epochs = 10_000, 2
+    if args.smoke:
+        args.dataset, args.minutes = "mnist10k", 0.05
+        args.run_dir = tempfile.mkdtemp(prefix="gan_quality_smoke_")
+        args.classifier = os.path.join(args.run_dir, "classifier.keras")
+        samples, classifier_epochs = 1000, 1
 
     source = open_source(args.dataset)
     start = time.perf_counter()
-    classifier, accuracy = mnist_classifier(source, args.classifier)
+    classifier, accuracy = mnist_classifier(source, args.classifier, classifier_epochs)
     print(f"classifier test accuracy {accuracy:.4f} ({time.perf_counter() - start:.0f}s)",
           flush=True)
 
@@ -112,8 +125,8 @@ def main(argv=None):
     print(f"{args.model}: {limit.steps} steps, {images} images in {result.seconds:.0f}s "
           f"({images / result.seconds:.0f} images/s, {images / source.info.splits['train']:.1f} "
           f"epochs); grid: {final}")
-    shares, confident = class_coverage(model, classifier)
-    print("class coverage of 10,000 samples: "
+    shares, confident = class_coverage(model, classifier, n=samples)
+    print(f"class coverage of {samples:,} samples: "
           + "  ".join(f"{d}:{s:.1%}" for d, s in enumerate(shares)))
     print(f"min {shares.min():.1%}, max {shares.max():.1%}; every digit within 5-15%: "
           f"{bool(shares.min() >= 0.05 and shares.max() <= 0.15)}; classified with "

@@ -2,6 +2,7 @@
 
     python benchmarks/gan_speed.py \
         --dataset idx:../shared/data/mnist --models gan dcgan wgan_gp cgan --steps 100
+    python benchmarks/gan_speed.py --smoke     # seconds: bundled mnist10k, 3 timed steps
 
 Each model is built through the registry (its defaults, as the CLI would), compiled with
 its default optimizers, warmed up (tracing, first steps), then timed over `--steps`
@@ -10,15 +11,17 @@ training steps of `fit`. Add `--mixed-precision` and/or `--jit-compile` on a GPU
 
 import argparse
 import os
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import keras  # noqa: E402
 
 from keras_aegan.data import open_source  # noqa: E402
+from keras_aegan.protocol import describe  # noqa: E402
 from keras_aegan.registry import get_model_entry  # noqa: E402
-from keras_aegan.runner import fit_inputs  # noqa: E402
 
 
 def measure(name, source, batch_size, steps, warmup, latent_dim, jit_compile, options):
@@ -27,8 +30,8 @@ def measure(name, source, batch_size, steps, warmup, latent_dim, jit_compile, op
     model = entry.builder(info.image_shape, latent_dim=latent_dim,
                           num_classes=info.num_classes, **options)
     model.compile(jit_compile=jit_compile)
-    ds = fit_inputs(source.dataset("train", batch_size, seed=0, drop_remainder=True),
-                    entry.targets, info.labeled).repeat()
+    ds = entry.fit_inputs(source.dataset("train", batch_size, seed=0, drop_remainder=True),
+                          info.labeled, describe(model)).repeat()
     model.fit(ds, epochs=1, steps_per_epoch=warmup, verbose=0)
     start = time.perf_counter()
     history = model.fit(ds, epochs=1, steps_per_epoch=steps, verbose=0)
@@ -48,7 +51,11 @@ def main(argv=None):
     parser.add_argument("--width", type=int, help="width option of the conv models")
     parser.add_argument("--mixed-precision", action="store_true")
     parser.add_argument("--jit-compile", action="store_true")
+    parser.add_argument("--smoke", action="store_true",
+                        help="seconds: bundled mnist10k, 3 timed steps after 1 warm-up")
     args = parser.parse_args(argv)
+    if args.smoke:
+        args.dataset, args.steps, args.warmup = "mnist10k", 3, 1
     if args.mixed_precision:
         keras.mixed_precision.set_dtype_policy("mixed_float16")
     source = open_source(args.dataset)

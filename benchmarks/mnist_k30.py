@@ -7,6 +7,7 @@ elapsed *time* (so the schedule fits the budget whatever the machine's load), an
 the test error beside PCA's.
 
     python benchmarks/mnist_k30.py --data idx:../shared/data/mnist --minutes 18
+    python benchmarks/mnist_k30.py --smoke     # seconds: bundled mnist10k, 3 s of training
 """
 
 import argparse
@@ -86,7 +87,11 @@ def main():
                              "limit the final fine-tuning); float32 is the default")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", help="write the trained model to this .keras file")
+    parser.add_argument("--smoke", action="store_true",
+                        help="seconds: the bundled mnist10k, 3 s of training")
     args = parser.parse_args()
+    if args.smoke:
+        args.data, args.minutes = "mnist10k", 0.05
 
     source = open_source(args.data)
     x_train = np.concatenate([source.arrays("train")[0], source.arrays("validation")[0]])
