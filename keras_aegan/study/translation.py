@@ -329,4 +329,5 @@ def write_report(config, results):
     ]
     text = "\n".join(lines) + "\n"
     files.write_text(os.path.join(config.path, "report.md"), text)
-    files.write_text(os.path.join(config.path, "report.html"), report.markdown_to_html(text, title=f"keras_aegan task study {results['study']}"))
+    html = report.markdown_to_html(text, title=f"keras_aegan task study {results['study']}")
+    files.write_text(os.path.join(config.path, "report.html"), html)

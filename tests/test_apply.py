@@ -1,0 +1,159 @@
+"""`apply`: a run's translator on PNG files end to end, tiling of large images, and every
+bad input refused with one line, exit 2 and nothing written."""
+
+import os
+import re
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_aegan import apply, translation
+from keras_aegan.cli import main
+from keras_aegan.data import tasks
+from keras_aegan.errors import UserError
+from keras_aegan.runner import save_model
+
+TINY = {"width": 4, "blocks": 1}
+
+
+def run_folder(root, name, model):
+    folder = root / name
+    folder.mkdir()
+    save_model(model, str(folder / "model.keras"))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    sr = translation.build_unet_ae((8, 8, 1), task="super_resolution", factor=2, **TINY)
+    inpaint = translation.build_unet_ae((8, 8, 3), task="inpaint", box=4, **TINY)
+    return {"sr": (run_folder(root, "sr", sr), sr),
+            "inpaint": (run_folder(root, "inpaint", inpaint), inpaint)}
+
+
+def write_png(path, array):
+    pixels = np.round(np.clip(array, 0, 1) * 255).astype("uint8")
+    Image.fromarray(pixels[..., 0] if pixels.shape[-1] == 1 else pixels).save(path)
+    return path
+
+
+def read_png(path):
+    array = np.asarray(Image.open(path), "float32") / 255.0
+    return array[..., None] if array.ndim == 2 else array
+
+
+def test_super_resolution_of_a_png_end_to_end(runs, digits_images, tmp_path):
+    folder, model = runs["sr"]
+    small, = tasks.degrade_arrays(model.task, digits_images[0][:1])
+    small = np.round(small * 255) / 255  # what a PNG holds
+    src = write_png(tmp_path / "small.png", small[0])
+    code = main(["apply", str(folder), "--input", str(src), "--output",
+                 str(tmp_path / "big.png")])
+    assert code == 0
+    big = read_png(tmp_path / "big.png")
+    assert big.shape == (8, 8, 1)  # factor 2
+    want = np.asarray(model.translate(small))[0]
+    np.testing.assert_allclose(big, want, atol=0.6 / 255)
+
+
+def test_a_folder_of_images_and_a_large_image_by_tiles(runs, tmp_path):
+    folder, model = runs["sr"]
+    rng = np.random.default_rng(0)
+    (tmp_path / "in").mkdir()
+    for i in range(5):
+        write_png(tmp_path / "in" / f"d{i}.png", rng.random((4, 4, 1)))
+    big = rng.random((37, 50, 1))
+    write_png(tmp_path / "in" / "large.png", big)
+    result = apply.apply_run(folder, tmp_path / "in", tmp_path / "out")
+    assert sorted(os.listdir(tmp_path / "out")) == [*(f"d{i}.png" for i in range(5)),
+                                                    "large.png"]
+    assert read_png(tmp_path / "out" / "large.png").shape == (74, 100, 1)
+    assert result.images == 6 and result.tiles > 100
+    assert "wrote 6 file(s)" in result.summary()
+
+
+def test_tiles_blend_back_to_the_whole_image():
+    # With a function that only enlarges its tiles, the tiled result is the enlarged image.
+    rng = np.random.default_rng(1)
+    image = rng.random((23, 31, 2)).astype("float32")
+
+    def enlarge(x):
+        return np.repeat(np.repeat(x, 3, axis=1), 3, axis=2)
+    out, tiles = apply.run_tiled(enlarge, [image], (8, 8), 3, 2, overlap=3, batch_size=7)
+    np.testing.assert_allclose(out, enlarge(image[None])[0], atol=1e-5)
+    assert tiles == len(apply.tile_starts(23, 8, 3)) * len(apply.tile_starts(31, 8, 3))
+    assert apply.tile_starts(23, 8, 3) == [0, 5, 10, 15]
+    window = apply.blend_window(8, 8, 3)
+    assert window.min() > 0 and window[4, 4, 0] == 1.0
+
+
+def test_inpainting_removes_what_the_mask_names_and_keeps_the_rest(runs, tmp_path):
+    folder, model = runs["inpaint"]
+    rng = np.random.default_rng(2)
+    photo = rng.random((20, 24, 3))
+    mask = np.zeros((20, 24, 1))
+    mask[5:9, 6:12] = 1.0
+    write_png(tmp_path / "photo.png", photo)
+    write_png(tmp_path / "mask.png", mask)
+    result = apply.apply_run(folder, tmp_path / "photo.png", tmp_path / "out.png",
+                             mask=tmp_path / "mask.png")
+    out = read_png(tmp_path / "out.png")
+    kept = mask[..., 0] == 0
+    np.testing.assert_allclose(out[kept], read_png(tmp_path / "photo.png")[kept], atol=1 / 255)
+    assert 0 < result.tiles < len(apply.tile_starts(20, 8, 2)) * len(apply.tile_starts(24, 8, 2))
+
+
+@pytest.mark.parametrize("case,match", [
+    ("too_small", r"small\.png is 3x3; this model takes images of at least 4x4"),
+    ("mask_for_sr", "takes no --mask"),
+    ("no_mask", "needs --mask FILE"),
+    ("mask_size", r"the mask .*mask\.png is 5x5 but the image .* is 8x8"),
+    ("exists", "already exists; pass --overwrite"),
+    ("not_png_out", "must be a .png file"),
+    ("not_an_image", "not a readable image"),
+])
+def test_bad_input_one_error_line_exit_2_nothing_written(case, match, runs, tmp_path, capsys):
+    sr, _ = runs["sr"]
+    inpaint, _ = runs["inpaint"]
+    write_png(tmp_path / "small.png", np.zeros((3, 3, 1)))
+    write_png(tmp_path / "ok.png", np.zeros((4, 4, 1)))
+    write_png(tmp_path / "photo.png", np.zeros((8, 8, 3)))
+    write_png(tmp_path / "mask.png", np.zeros((5, 5, 1)))
+    (tmp_path / "junk.png").write_bytes(b"not a png")
+    out = tmp_path / "out.png"
+    args = {
+        "too_small": [sr, "small.png"],
+        "mask_for_sr": [sr, "ok.png", "--mask", "mask.png"],
+        "no_mask": [inpaint, "photo.png"],
+        "mask_size": [inpaint, "photo.png", "--mask", "mask.png"],
+        "exists": [sr, "ok.png"],
+        "not_png_out": [sr, "ok.png"],
+        "not_an_image": [sr, "junk.png"],
+    }[case]
+    if case == "exists":
+        out.write_bytes(b"keep me")
+    if case == "not_png_out":
+        out = tmp_path / "out.jpg"
+    before = sorted(os.listdir(tmp_path))
+    argv = ["apply", str(args[0]), "--input", str(tmp_path / args[1]), "--output", str(out)]
+    argv += [str(tmp_path / a) if a.endswith(".png") else a for a in args[2:]]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: "), err
+    assert re.search(match, err[0]), err[0]
+    assert sorted(os.listdir(tmp_path)) == before
+    if case == "exists":
+        assert out.read_bytes() == b"keep me"
+
+
+def test_a_model_without_a_translator_is_refused(tmp_path, digits_images):
+    from keras_aegan.autoencoders import conv_ae
+
+    folder = run_folder(tmp_path, "ae", conv_ae((8, 8, 1), 4, filters=(4,)))
+    write_png(tmp_path / "x.png", digits_images[0][0])
+    with pytest.raises(UserError, match=r"apply cannot run this autoencoder model: none of "
+                                        r"its parts \(encoder, decoder, autoencoder\)"):
+        apply.apply_run(folder, tmp_path / "x.png", tmp_path / "y.png")
+    assert not (tmp_path / "y.png").exists()
