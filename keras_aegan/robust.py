@@ -1,0 +1,473 @@
+"""Strengthening a classifier: adversarial training, with the attack crafted in `train_step`.
+
+`AdversarialClassifier` is a `keras.Model` around a classifier network (images in [0, 1]
+-> logits). Each training step first crafts adversarial versions of the batch against
+the current weights (`keras_aegan.attacks`), then takes one optimizer step on them, so the
+network learns on the worst inputs within the budget, not on clean ones (Madry et al.
+2018: the min-max problem of robust optimisation).
+
+The cheap route is the default: FGSM from a random start (Wong et al. 2020, "Fast is
+better than free"): `delta ~ U(-eps, eps)`, one signed-gradient step of `1.25 * eps`,
+projection on the epsilon-ball and [0, 1]; one extra forward/backward pass per step
+instead of PGD's `steps`. With `attack="pgd"` it is Madry et al.'s PGD training, and with
+`attack="none"` plain training of the same network (the "before" of a comparison).
+
+Family: `"classifier"`; one part, the `classifier` (images -> logits), and features =
+the network's `features` layer.
+
+- `classifier_network`: the small CNN of Wong et al.'s MNIST experiments (conv 16 and 32,
+  4x4 stride 2, dense 100) or a wider one (`width`).
+- `TriangularSchedule`: the one-cycle learning rate of Wong et al. (up linearly to the
+  peak at 40% of training, down linearly to 0).
+- `train_classifier`: build, compile and fit on numpy arrays, with a time budget.
+"""
+
+import math
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_aegan import attacks, networks, protocol
+from keras_aegan.callbacks import TimeBudget
+from keras_aegan.errors import UserError, check_int, check_number
+
+TRAINING_ATTACKS = ("fgsm", "pgd", "none")
+
+
+def classifier_network(image_shape, num_classes=10, width=16, hidden=100, dropout=0.0,
+                       name="classifier"):
+    """A small CNN classifier: images in [0, 1] -> logits.
+
+    Two 4x4 stride-2 convolutions (`width`, `2 * width` channels, ReLU), a dense layer of
+    `hidden` units named `features`, and the logits: with the defaults, the MNIST network
+    of Wong et al. 2020 (and of Wong & Kolter 2018).
+
+    Args:
+        image_shape: `(H, W, C)` of the images.
+        num_classes: number of classes.
+        width: channels of the first convolution.
+        hidden: units of the `features` layer.
+        dropout: dropout rate before the logits.
+        name: model name.
+
+    Returns:
+        A functional `keras.Model` with float32 logits of shape `(batch, num_classes)`.
+    """
+    image_shape = networks.check_image_shape(image_shape)
+    num_classes = check_int("num_classes", num_classes, 2)
+    width, hidden = check_int("width", width), check_int("hidden", hidden)
+    images = keras.Input(image_shape, name="images")
+    x = keras.layers.Conv2D(width, 4, strides=2, padding="same", activation="relu",
+                            name="conv0")(images)
+    x = keras.layers.Conv2D(2 * width, 4, strides=2, padding="same", activation="relu",
+                            name="conv1")(x)
+    x = keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dense(hidden, activation="relu", name=networks.FEATURES_LAYER)(x)
+    if dropout:
+        x = keras.layers.Dropout(dropout, name="dropout")(x)
+    logits = keras.layers.Dense(num_classes, dtype="float32", name="logits")(x)
+    return keras.Model(images, logits, name=name)
+
+
+@keras.saving.register_keras_serializable(package="keras_aegan")
+class TriangularSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warm-up from 0 to `peak` over the first `warmup_fraction` of `total_steps`,
+    then linear decay to 0 (Wong et al. 2020's cyclic learning rate, one cycle).
+
+    Args:
+        peak: the highest learning rate.
+        total_steps: the steps of the whole training.
+        warmup_fraction: where the peak is, as a share of `total_steps`.
+    """
+
+    def __init__(self, peak, total_steps, warmup_fraction=0.4):
+        self.peak = check_number("peak", peak, 0, 10, low_open=True)
+        self.total_steps = check_int("total_steps", total_steps)
+        self.warmup_fraction = check_number("warmup_fraction", warmup_fraction, 0, 1,
+                                            low_open=True, high_open=True)
+
+    def __call__(self, step):
+        t = keras.ops.cast(step, "float32") + 1.0
+        up = self.warmup_fraction * self.total_steps
+        rising = t / up
+        falling = (self.total_steps - t) / (self.total_steps - up)
+        return self.peak * keras.ops.clip(keras.ops.minimum(rising, falling), 0.0, 1.0)
+
+    def get_config(self):
+        return {"peak": self.peak, "total_steps": self.total_steps,
+                "warmup_fraction": self.warmup_fraction}
+
+
+@keras.saving.register_keras_serializable(package="keras_aegan")
+class AdversarialClassifier(keras.Model):
+    """A classifier trained on adversarial examples it crafts in its own `train_step`.
+
+    Args:
+        network: a classifier, images in [0, 1] -> logits.
+        epsilon: the L-infinity budget of the training attack, in [0, 1].
+        attack: `"fgsm"` (with `random_start`, Wong et al. 2020), `"pgd"` (Madry et al.
+            2018) or `"none"` (plain training, the baseline).
+        steps: PGD steps (`attack="pgd"` only).
+        step_size: the attack's step; default `1.25 * epsilon` for FGSM (Wong et al.),
+            `2.5 * epsilon / steps` for PGD.
+        random_start: start the attack from a uniform draw in the epsilon-ball.
+        clean_weight: weight of the clean loss beside the adversarial one (0: adversarial
+            only, as in Madry et al. and Wong et al.).
+        epsilon_warmup: training steps over which the budget grows linearly from 0 to
+            `epsilon` (0: the full budget from the first step).
+        seed: seed of the random starts.
+
+    Example:
+        >>> model = AdversarialClassifier(classifier_network((28, 28, 1)), epsilon=0.3)
+        >>> model.compile()
+        >>> model.fit(x_train, y_train, epochs=5)
+        >>> attacks.robust_accuracy(model.network, x_test, y_test, epsilon=0.3)
+    """
+
+    def __init__(self, network, epsilon=0.3, attack="fgsm", steps=1, step_size=None,
+                 random_start=True, clean_weight=0.0, epsilon_warmup=0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if attack not in TRAINING_ATTACKS:
+            raise UserError(f"attack must be one of {', '.join(TRAINING_ATTACKS)}, got "
+                            f"{attack!r}")
+        self.network = network
+        self.epsilon = attacks.check_epsilon(epsilon)
+        self.attack = attack
+        self.steps = check_int("steps", steps)
+        self.step_size = None if step_size is None else check_number(
+            "step_size", step_size, 0, 1, low_open=True)
+        self.random_start = bool(random_start)
+        self.clean_weight = check_number("clean_weight", clean_weight, 0)
+        self.epsilon_warmup = check_int("epsilon_warmup", epsilon_warmup, 0)
+        self.seed = seed
+        self.attack_seed = keras.random.SeedGenerator(seed, name="attack_seed")
+        self.image_shape = tuple(int(d) for d in network.input_shape[1:])
+        self.num_classes = int(network.output_shape[-1])
+        self._trackers = {name: keras.metrics.Mean(name=name)
+                          for name in ("loss", "accuracy", "adversarial_accuracy")}
+        self.built = True
+
+    # --------------------------------------------------------------------- protocol
+
+    def describe(self):
+        """The classifier's `protocol.ModelSpec`: one part, images -> logits."""
+        image = protocol.image_port(self.image_shape)
+        logits = protocol.Port("logits", (self.num_classes,), "logits")
+        part = protocol.Part("classifier", "classify", self.classify, (image,), logits,
+                             f"images in [0, 1] -> {self.num_classes} class logits")
+        return protocol.ModelSpec(
+            family="classifier", image_shape=self.image_shape, parts=(part,),
+            features=("classifier", networks.FEATURES_LAYER),
+            networks={"classifier": self.network}, losses={"loss": "classifier"},
+            optimizers={"optimizer": self.optimizer} if self.compiled else {})
+
+    def classify(self, images):
+        """Images in [0, 1] -> logits (deterministic)."""
+        return self.network(images, training=False)
+
+    def call(self, inputs, training=False):
+        return self.network(inputs, training=training)
+
+    # ---------------------------------------------------------------------- training
+
+    def compile(self, optimizer=None, learning_rate=1e-3, **kwargs):
+        """Adam at `learning_rate` (a float or a `LearningRateSchedule`) unless told
+        otherwise; the loss is sparse categorical cross-entropy on logits."""
+        if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
+            learning_rate = check_number("learning_rate", learning_rate, 0, 10,
+                                         low_open=True, high_open=True)
+        super().compile(optimizer=optimizer or keras.optimizers.Adam(learning_rate), **kwargs)
+        # Built now so that a loaded model has slots to restore the saved state into.
+        self.optimizer.build(self.network.trainable_variables)
+
+    def compile_from_config(self, config):
+        self.compile(optimizer=keras.optimizers.deserialize(config["optimizer"]))
+
+    def get_compile_config(self):
+        if not self.compiled:
+            return None
+        return {"optimizer": keras.optimizers.serialize(self.optimizer)}
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
+
+    def current_epsilon(self):
+        """The training budget at the current step (after the warm-up: `epsilon`)."""
+        if not self.epsilon_warmup:
+            return self.epsilon
+        step = keras.ops.cast(self.optimizer.iterations, "float32") + 1.0
+        return self.epsilon * keras.ops.minimum(step / self.epsilon_warmup, 1.0)
+
+    def craft(self, images, labels):
+        """The training attack's adversarial versions of a batch (tensors)."""
+        if self.attack == "none" or self.epsilon == 0:
+            return images
+        epsilon = self.current_epsilon()
+        if self.attack == "fgsm":
+            step_size = 1.25 * epsilon if self.step_size is None else self.step_size
+            steps = 1
+        else:
+            steps = self.steps
+            step_size = 2.5 * epsilon / steps if self.step_size is None else self.step_size
+        adversarial = attacks.pgd_tensor(self.network, images, labels, epsilon, steps=steps,
+                                         step_size=step_size, random_start=self.random_start,
+                                         seed=self.attack_seed)
+        return tf.stop_gradient(adversarial)
+
+    def _unpack(self, data):
+        if not isinstance(data, (tuple, list)) or len(data) < 2:
+            raise UserError("a classifier trains on (images, labels) batches")
+        images, labels = data[0], data[1]
+        if tuple(images.shape[1:]) != self.image_shape:
+            raise UserError(f"image_shape: this classifier takes images of shape "
+                            f"{self.image_shape}, got {tuple(images.shape[1:])}")
+        return (keras.ops.cast(images, "float32"),
+                keras.ops.cast(keras.ops.reshape(labels, (-1,)), "int32"))
+
+    def _loss(self, labels, logits):
+        return keras.ops.mean(keras.losses.sparse_categorical_crossentropy(
+            labels, keras.ops.cast(logits, "float32"), from_logits=True))
+
+    def train_step(self, data):
+        images, labels = self._unpack(data)
+        adversarial = self.craft(images, labels)
+        variables = self.network.trainable_variables
+        with tf.GradientTape() as tape:
+            logits = self.network(adversarial, training=True)
+            loss = self._loss(labels, logits)
+            if self.clean_weight:
+                clean_logits = self.network(images, training=True)
+                loss = loss + self.clean_weight * self._loss(labels, clean_logits)
+        self.optimizer.apply(tape.gradient(loss, variables), variables)
+        self._trackers["loss"].update_state(loss)
+        self._trackers["adversarial_accuracy"].update_state(self._accuracy(labels, logits))
+        return {name: m.result() for name, m in self._trackers.items()
+                if name != "accuracy"}
+
+    def test_step(self, data):
+        # Clean loss and accuracy: attacking during validation would cost a lot per epoch;
+        # the robustness tables attack the trained network separately.
+        images, labels = self._unpack(data)
+        logits = self.network(images, training=False)
+        self._trackers["loss"].update_state(self._loss(labels, logits))
+        self._trackers["accuracy"].update_state(self._accuracy(labels, logits))
+        return {name: self._trackers[name].result() for name in ("loss", "accuracy")}
+
+    @staticmethod
+    def _accuracy(labels, logits):
+        predicted = keras.ops.cast(keras.ops.argmax(logits, axis=-1), "int32")
+        return keras.ops.mean(keras.ops.cast(predicted == labels, "float32"))
+
+    def preview(self, images):
+        """Images over their FGSM versions at the training budget, against the network's
+        own predictions."""
+        images = np.asarray(images, "float32")
+        labels = attacks.predict_classes(self.network, images)
+        epsilon = self.epsilon or 0.1
+        return [images, attacks.fgsm(self.network, images, labels, epsilon)]
+
+    # ------------------------------------------------------------------------ config
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(network=keras.layers.serialize(self.network), epsilon=self.epsilon,
+                      attack=self.attack, steps=self.steps, step_size=self.step_size,
+                      random_start=self.random_start, clean_weight=self.clean_weight,
+                      epsilon_warmup=self.epsilon_warmup, seed=self.seed)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["network"] = keras.layers.deserialize(config["network"])
+        return cls(**config)
+
+
+def fine_tune(network, x, y, extra_x=None, extra_y=None, *, share=0.25, steps=500,
+              batch_size=64, learning_rate=1e-4, seed=0):
+    """A copy of a classifier network trained `steps` more Adam steps on `(x, y)` mixed
+    with `(extra_x, extra_y)` (e.g. the natural failures found for it, labelled with their
+    intended class): every batch holds `share` extra examples (`augment.mixed_dataset`).
+
+    Returns:
+        The fine-tuned copy (the original is unchanged).
+    """
+    from keras_aegan import augment
+
+    keras.utils.set_random_seed(seed)
+    tuned = keras.models.clone_model(network)
+    tuned.set_weights(network.get_weights())
+    tuned.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    data = augment.mixed_dataset(x, y, extra_x, extra_y, share=share if extra_x is not None
+                                 else 0.0, batch_size=batch_size, seed=seed)
+    tuned.fit(data, steps_per_epoch=check_int("steps", steps), epochs=1, verbose=0,
+              shuffle=False)
+    return tuned
+
+
+def build_adversarial_classifier(image_shape, latent_dim=None, num_classes=10, width=16,
+                                 hidden=100, dropout=0.0, epsilon=0.3, attack="fgsm", steps=1,
+                                 step_size=None, random_start=True, clean_weight=0.0,
+                                 epsilon_warmup=0, seed=None):
+    """An adversarially trained small CNN (the registry's builder signature; `latent_dim`
+    is not used: a classifier has no code)."""
+    del latent_dim
+    if num_classes is None:
+        raise UserError("a classifier needs class labels, and the dataset has none")
+    return AdversarialClassifier(
+        classifier_network(image_shape, num_classes, width, hidden, dropout),
+        epsilon=epsilon, attack=attack, steps=steps, step_size=step_size,
+        random_start=random_start, clean_weight=clean_weight, epsilon_warmup=epsilon_warmup,
+        seed=seed, name=f"{attack}_trained_classifier")
+
+
+def train_classifier(x_train, y_train, *, attack="fgsm", epsilon=0.3, epochs=10,
+                     batch_size=100, learning_rate=5e-3, budget_seconds=None, seed=0,
+                     validation=None, verbose=0, **options):
+    """Build and adversarially train a classifier on numpy arrays.
+
+    The learning rate follows `TriangularSchedule` (peak `learning_rate`) over `epochs`;
+    `budget_seconds` stops training early (the schedule is then cut short, so give
+    `epochs` that fit the budget).
+
+    Args:
+        x_train, y_train: images in [0, 1] and int labels.
+        attack, epsilon: the training attack and its budget (see `AdversarialClassifier`).
+        epochs, batch_size: the fit.
+        learning_rate: the schedule's peak.
+        budget_seconds: a wall-clock cap on training (`None`: none).
+        seed: seeds the weights, the shuffling and the attack.
+        validation: optional `(x, y)` for clean validation accuracy per epoch.
+        verbose: Keras verbosity.
+        **options: options of `build_adversarial_classifier` (`width`, `steps`,
+            `epsilon_warmup`, ...).
+
+    Returns:
+        `(model, history, seconds)`.
+
+    Example:
+        >>> model, _, seconds = train_classifier(x, y, epsilon=0.3, epochs=10)
+    """
+    x_train = np.asarray(x_train, "float32")
+    y_train = np.asarray(y_train).astype("int32")
+    epochs, batch_size = check_int("epochs", epochs), check_int("batch_size", batch_size)
+    keras.utils.set_random_seed(seed)
+    model = build_adversarial_classifier(x_train.shape[1:], num_classes=int(y_train.max()) + 1,
+                                         epsilon=epsilon, attack=attack, seed=seed, **options)
+    total = epochs * math.ceil(len(x_train) / batch_size)
+    model.compile(learning_rate=TriangularSchedule(learning_rate, total))
+    callbacks = [TimeBudget(budget_seconds)] if budget_seconds else []
+    data = tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(
+        len(x_train), seed=seed, reshuffle_each_iteration=True).batch(batch_size)
+    start = time.perf_counter()
+    history = model.fit(data.prefetch(tf.data.AUTOTUNE), epochs=epochs, verbose=verbose,
+                        shuffle=False,
+                        validation_data=None if validation is None else
+                        tf.data.Dataset.from_tensor_slices(validation).batch(512),
+                        callbacks=callbacks)
+    return model, history.history, time.perf_counter() - start
+
+
+def run_robustness(x_train, y_train, x_test, y_test, out, *, epsilon=0.3, attack="fgsm",
+                   epochs=10, warmup_epochs=2, batch_size=100, learning_rate=5e-3,
+                   budget_seconds=None, eval_epsilons=(0.1, 0.2, 0.3), eval_steps=40,
+                   eval_step_size=0.01, restarts=1, baseline=True, evaluator=None, seed=0,
+                   dataset="", log=print, **options):
+    """Before and after adversarial training, under the same attacks; writes `out/`:
+    `robustness.md` (the tables), `results.json`, `baseline.keras` and `robust.keras`
+    (the trained `AdversarialClassifier`s) and `adversarial.png` (test images over their
+    PGD versions at `epsilon`, before and after).
+
+    The *before* model is the same network trained the same way without an attack
+    (`attack="none"`); with `evaluator` (a Keras classifier, e.g.
+    `attacks.evaluator_classifier(source)`) the dataset's evaluator is attacked too. Every
+    model is evaluated clean, under FGSM and under PGD (`eval_steps` steps of
+    `eval_step_size` from a random start, `restarts` starts) at each of
+    `eval_epsilons`: PGD is at least as strong as the training attack (one FGSM step, or
+    PGD with fewer or equal steps).
+
+    Returns:
+        The results dict (also in `results.json`).
+    """
+    import os
+
+    from keras_aegan import files
+    from keras_aegan.callbacks import save_grid
+
+    eval_epsilons = [attacks.check_epsilon(e) for e in eval_epsilons]
+    steps_per_epoch = math.ceil(len(x_train) / batch_size)
+    os.makedirs(out, exist_ok=True)
+    pgd_text = attacks.describe_pgd(eval_steps, eval_step_size, restarts)
+    train_steps = options.get("steps", 1) if attack == "pgd" else 1
+    # At least as many steps, and able to cross the whole budget, from a random start.
+    stronger = eval_steps >= train_steps and eval_steps * eval_step_size >= epsilon
+    results = {"dataset": dataset, "epsilon": epsilon, "training_attack": attack,
+               "training_steps": train_steps, "evaluation_attack": pgd_text,
+               "evaluation_at_least_as_strong": stronger, "epochs": epochs,
+               "test_images": len(x_test), "models": {}}
+
+    def evaluate(name, network, seconds=None):
+        start = time.perf_counter()
+        rows = attacks.robustness_rows(network, x_test, y_test, eval_epsilons,
+                                       pgd_steps=eval_steps, pgd_step_size=eval_step_size,
+                                       restarts=restarts, seed=seed)
+        results["models"][name] = {"rows": rows, "train_seconds": seconds,
+                                   "eval_seconds": time.perf_counter() - start}
+        log(f"{name}: clean {rows[0]['clean']:.4f}; " + "; ".join(
+            f"eps {r['epsilon']:g}: FGSM {r['fgsm']:.4f}, PGD {r['pgd']:.4f}" for r in rows))
+        files.write_json(os.path.join(out, "results.json"), results)
+
+    if evaluator is not None:
+        evaluate("evaluator", evaluator)
+    trained = {}
+    runs = [("baseline", "none")] if baseline else []
+    runs.append(("robust", attack))
+    for name, training_attack in runs:
+        log(f"training {name} ({training_attack} at epsilon {epsilon:g}, {epochs} epochs of "
+            f"{steps_per_epoch} steps)...")
+        model, _, seconds = train_classifier(
+            x_train, y_train, attack=training_attack, epsilon=epsilon, epochs=epochs,
+            batch_size=batch_size, learning_rate=learning_rate, budget_seconds=budget_seconds,
+            seed=seed, epsilon_warmup=warmup_epochs * steps_per_epoch, **options)
+        trained[name] = model
+        model.save(os.path.join(out, f"{name}.keras"))
+        evaluate(name, model.network, seconds)
+    show = x_test[:10]
+    rows = [show]
+    for model in trained.values():
+        rows.append(attacks.pgd(model.network, show, y_test[:10], epsilon, steps=eval_steps,
+                                step_size=eval_step_size, seed=seed))
+    save_grid(os.path.join(out, "adversarial.png"), rows)
+    files.write_json(os.path.join(out, "results.json"), results)
+    files.write_text(os.path.join(out, "robustness.md"), robustness_report(results))
+    return results
+
+
+def robustness_report(results):
+    """The Markdown report of `run_robustness`'s results."""
+    dataset = f" ({results['dataset']})" if results["dataset"] else ""
+    lines = [f"# Adversarial robustness{dataset}",
+             "",
+             f"Test images: {results['test_images']}. Training attack of the robust model: "
+             f"{results['training_attack']} at epsilon {results['epsilon']:g} "
+             f"({results['epochs']} epochs). Evaluation: FGSM, and "
+             f"{results['evaluation_attack']} ("
+             + ("at least as strong as the training attack: as many steps or more, and "
+                "able to cross the whole budget"
+                if results["evaluation_at_least_as_strong"] else
+                "WEAKER than the training attack: fewer steps, or too small to cross the "
+                "budget") + "). Accuracies in %.",
+             "",
+             "| model | train s | epsilon | clean | FGSM | PGD |",
+             "|---|---|---|---|---|---|"]
+    for name, entry in results["models"].items():
+        seconds = "—" if entry["train_seconds"] is None else f"{entry['train_seconds']:.0f}"
+        for row in entry["rows"]:
+            lines.append(f"| {name} | {seconds} | {row['epsilon']:g} | "
+                         f"{100 * row['clean']:.2f} | {100 * row['fgsm']:.2f} | "
+                         f"{100 * row['pgd']:.2f} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,107 @@
+"""Adversarial training: a real step trains on attacks crafted on the fly, the classifier
+declares itself, round-trips, and a short run is more robust than plain training."""
+
+import keras
+import numpy as np
+import pytest
+from conftest import assert_config_round_trip, assert_save_load_equal, weights_changed
+
+from keras_aegan import attacks, protocol, robust
+from keras_aegan.errors import UserError
+
+SHAPE = (8, 8, 1)
+
+
+def build(attack="fgsm", epsilon=0.2, **options):
+    keras.utils.set_random_seed(0)
+    model = robust.build_adversarial_classifier(SHAPE, num_classes=10, width=8, hidden=32,
+                                                attack=attack, epsilon=epsilon, seed=0,
+                                                **options)
+    model.compile(learning_rate=1e-2)
+    return model
+
+
+def test_a_real_step_trains_on_crafted_attacks(digits_images):
+    x, y = digits_images[0][:32], digits_images[1][:32]
+    crafted = keras.ops.convert_to_numpy(build().craft(keras.ops.convert_to_tensor(x),
+                                                       keras.ops.convert_to_tensor(y)))
+    assert np.abs(crafted - x).max() <= 0.2 + 1e-6 and not np.allclose(crafted, x)
+    assert crafted.min() >= 0 and crafted.max() <= 1
+    after = {}
+    for attack in ("fgsm", "none"):
+        model = build(attack)
+        before = [np.array(w) for w in model.network.trainable_weights]
+        history = model.fit(x, y, batch_size=32, epochs=1, verbose=0).history
+        after[attack] = [np.array(w) for w in model.network.trainable_weights]
+        assert weights_changed(before, after[attack])
+        assert np.isfinite(history["loss"][0]) and "adversarial_accuracy" in history
+    # Same weights, same batch, same seed: only what the step trained on differs.
+    assert not all(np.allclose(a, b) for a, b in zip(after["fgsm"], after["none"]))
+
+
+def test_pgd_training_and_epsilon_warmup_craft_within_the_budget(digits_images):
+    x = keras.ops.convert_to_tensor(digits_images[0][:16])
+    y = keras.ops.convert_to_tensor(digits_images[1][:16])
+    model = build("pgd", epsilon=0.3, steps=3)
+    crafted = keras.ops.convert_to_numpy(model.craft(x, y))
+    assert np.abs(crafted - digits_images[0][:16]).max() <= 0.3 + 1e-6
+    warm = build(epsilon=0.3, epsilon_warmup=10)  # step 1 of 10: budget 0.03
+    assert abs(float(warm.current_epsilon()) - 0.03) < 1e-6
+    crafted = keras.ops.convert_to_numpy(warm.craft(x, y))
+    assert np.abs(crafted - digits_images[0][:16]).max() <= 0.03 + 1e-6
+
+
+@pytest.mark.slow
+def test_short_adversarial_training_is_more_robust_than_plain(digits_source):
+    x, y = digits_source.arrays("train")
+    xt, yt = digits_source.arrays("test", limit=300)
+    scores = {}
+    for attack in ("none", "fgsm"):
+        model, history, seconds = robust.train_classifier(
+            x, y, attack=attack, epsilon=0.15, epochs=12, batch_size=64, learning_rate=1e-2,
+            width=8, hidden=32, seed=0, epsilon_warmup=60)
+        assert seconds > 0 and len(history["loss"]) == 12
+        scores[attack] = (attacks.robust_accuracy(model.network, xt, yt, epsilon=0.0),
+                          attacks.robust_accuracy(model.network, xt, yt, epsilon=0.15,
+                                                  steps=10, step_size=0.03))
+    assert scores["none"][0] > 0.85 and scores["fgsm"][0] > 0.7, scores
+    # The evaluation attack (PGD-10) is stronger than the training one (FGSM).
+    assert scores["fgsm"][1] > scores["none"][1] + 0.1, scores
+
+
+def test_declares_itself_as_a_classifier_and_round_trips(digits_images, tmp_path):
+    model = build()
+    model.fit(digits_images[0][:32], digits_images[1][:32], batch_size=32, epochs=1,
+              verbose=0)
+    spec = protocol.describe(model)
+    assert spec.family == "classifier" and spec.part_names == ("classifier",)
+    assert spec.part("classifier").output.shape == (10,)
+    assert spec.features == ("classifier", "features") and not spec.conditional
+    logits = np.asarray(spec.part("classifier").fn(digits_images[0][:3]))
+    assert logits.shape == (3, 10)
+    assert protocol.feature_extractor(model, spec)(digits_images[0][:3]).shape == (3, 32)
+    assert_config_round_trip(model)
+    loaded = assert_save_load_equal(model, digits_images[0][:4], tmp_path / "robust.keras")
+    assert loaded.optimizer.iterations.numpy() == 1
+    assert (loaded.epsilon, loaded.attack) == (0.2, "fgsm")
+
+
+def test_triangular_schedule_rises_to_the_peak_and_falls_to_zero():
+    schedule = robust.TriangularSchedule(0.01, 100)
+    values = [float(schedule(step)) for step in (0, 19, 39, 69, 99)]
+    assert values[0] < values[1] < values[2] == pytest.approx(0.01)
+    assert values[3] == pytest.approx(0.005) and values[4] == pytest.approx(0.0)
+    assert robust.TriangularSchedule.from_config(schedule.get_config()).total_steps == 100
+
+
+@pytest.mark.parametrize("options,message", [
+    ({"epsilon": 1.5}, r"epsilon must be in \[0, 1\]"),
+    ({"epsilon": -0.1}, r"epsilon must be in \[0, 1\]"),
+    ({"attack": "cw"}, "attack must be one of fgsm, pgd, none"),
+    ({"steps": 0}, "steps must be an integer >= 1"),
+])
+def test_bad_options_are_user_errors(options, message):
+    with pytest.raises(UserError, match=message):
+        build(**options)
+    with pytest.raises(UserError, match="needs class labels"):
+        robust.build_adversarial_classifier(SHAPE, num_classes=None)
