@@ -87,7 +87,7 @@ class Port:
 
     def manifest(self):
         """The port as the export manifest records it."""
-        out = {"shape": [None, *self.shape], "dtype": self.dtype}
+        out = {"shape": [None, *self.shape], "dtype": self.dtype, "kind": self.kind}
         if self.range is not None:
             out["range"] = list(self.range)
         return out

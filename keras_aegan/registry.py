@@ -11,6 +11,9 @@ through `keras_aegan.protocol`. The entry says how data reaches it:
   (`(images, labels)` pairs: conditional models).
 - `validated`: whether the runner evaluates the model on the validation split after each
   epoch (a GAN's losses on held-out images say little, so GANs are not).
+- `data`: what each example of its source is, a key of `DATA_KINDS`: `"images"`
+  `(H, W, C)`, `"frames"` (a video clip `(T, H, W, C)`) or `"series"` (a window
+  `(time, channels)`); the builder's first argument has that shape.
 
 Add a model with `register_model(name, "package.module:builder", family=..., ...)` (or a
 builder function instead of its path).
@@ -22,21 +25,59 @@ import importlib
 from keras_aegan.errors import UserError, did_you_mean
 
 
-def _images(spec):
-    return lambda images, labels=None: images
+def _function(target):
+    module, _, function = target.partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
-def _labeled_images(spec):
-    return lambda images, labels: (images, labels)
+@dataclasses.dataclass(frozen=True)
+class FitInput:
+    """What `fit` consumes, and how a batch of the data becomes it.
+
+    Attributes:
+        mapper: `mapper(spec)` returns the function mapping one batch of the data
+            (`images, labels`, or images alone) to what `fit` is given; it may read the
+            model's declaration (`protocol.ModelSpec`), e.g. its task. A function or its
+            `module:function` path.
+        needs_labels: the data must have labels.
+        examples: for task models, `examples(task, batch) -> {port kind: array}`, the
+            inputs the task makes of a batch of real data (a function or its path): an
+            export's parity check feeds them to the model's parts.
+    """
+
+    mapper: object
+    needs_labels: bool = False
+    examples: object = None
+
+    def map(self, spec):
+        mapper = _function(self.mapper) if isinstance(self.mapper, str) else self.mapper
+        return mapper(spec)
+
+    def examples_of(self, spec, batch):
+        """`{port kind: array}` for a batch of real data, or `None` when the parts take
+        the data as it is."""
+        if self.examples is None:
+            return None
+        examples = _function(self.examples) if isinstance(self.examples, str) \
+            else self.examples
+        return examples(spec.task, batch)
 
 
-# What `fit` consumes -> `(mapper, needs_labels)`: `mapper(spec)` returns the function that
-# maps one batch of the data (`images, labels` or images alone) to what `fit` is given; it
-# may read the model's declaration (`protocol.ModelSpec`), e.g. a task that turns clean
-# images into (input, target) pairs. A new kind of input adds its entry here.
+# What one example of a model's source is -> an example shape (for tests and docs).
+DATA_KINDS = {"images": (8, 8, 1), "frames": (20, 16, 16, 1), "series": (12, 3)}
+
+# What `fit` consumes -> `FitInput`. A new kind of input adds its entry here.
 FIT_INPUTS = {
-    "images": (_images, False),
-    "labeled_images": (_labeled_images, True),
+    "images": FitInput(lambda spec: lambda images, labels=None: images),
+    "labeled_images": FitInput(lambda spec: lambda images, labels: (images, labels),
+                               needs_labels=True),
+    # (task inputs, images) made from clean images by the model's declared task.
+    "task_pairs": FitInput(lambda spec: _function("keras_aegan.data.tasks:pairs")(spec.task),
+                           examples="keras_aegan.data.tasks:examples"),
+    # (observed frames, future frames) cut from each sequence by the model's declared task.
+    "frame_sequences": FitInput(
+        lambda spec: _function("keras_aegan.video:frame_pairs")(spec.task),
+        examples="keras_aegan.video:examples"),
 }
 
 
@@ -51,6 +92,7 @@ class ModelEntry:
     consumes: str
     validated: bool
     description: str
+    data: str = "images"
 
     @property
     def builder(self):
@@ -62,7 +104,7 @@ class ModelEntry:
 
     @property
     def needs_labels(self):
-        return FIT_INPUTS[self.consumes][1]
+        return FIT_INPUTS[self.consumes].needs_labels
 
     def fit_inputs(self, dataset, labeled, spec):
         """Map a dataset of `(images, labels)` batches (or images alone for an unlabeled
@@ -70,13 +112,19 @@ class ModelEntry:
         `protocol.ModelSpec`."""
         if self.needs_labels and not labeled:
             raise UserError(f"{self.name} needs class labels, and the dataset has none")
-        return dataset.map(FIT_INPUTS[self.consumes][0](spec))
+        return dataset.map(FIT_INPUTS[self.consumes].map(spec))
+
+    def examples(self, spec, batch):
+        """Real examples of what this model's parts take, made from a batch of the data
+        (`None`: the data as it is); see `FitInput.examples_of`."""
+        return FIT_INPUTS[self.consumes].examples_of(spec, batch)
 
 
 MODELS = {}
 
 
-def register_model(name, builder, *, family, description, consumes="images", validated=True):
+def register_model(name, builder, *, family, description, consumes="images", validated=True,
+                   data="images"):
     """Add a model to the catalogue.
 
     Args:
@@ -86,12 +134,16 @@ def register_model(name, builder, *, family, description, consumes="images", val
         description: one line for `--help`.
         consumes: a key of `FIT_INPUTS`.
         validated: evaluate on the validation split after each epoch.
+        data: what one example of its source is, a key of `DATA_KINDS`.
     """
     if consumes not in FIT_INPUTS:
         raise ValueError(f"consumes must be one of {tuple(FIT_INPUTS)}, got {consumes!r}")
+    if data not in DATA_KINDS:
+        raise ValueError(f"data must be one of {tuple(DATA_KINDS)}, got {data!r}")
     if name in MODELS:
         raise ValueError(f"model {name!r} is registered twice")
-    MODELS[name] = ModelEntry(name, builder, family, consumes, bool(validated), description)
+    MODELS[name] = ModelEntry(name, builder, family, consumes, bool(validated), description,
+                              data)
 
 
 def get_model_entry(name):
@@ -206,3 +258,55 @@ for _name, _builder, _family, _description, _options in (
      "discriminator.", {"consumes": "labeled_images"}),
 ):
     register_model(_name, _builder, family=_family, description=_description, **_options)
+
+# The adversarial autoencoders: the bridge between the families, compared within the
+# autoencoder family (next to the VAE) because they offer an autoencoder's parts.
+register_model("aae", "keras_aegan.hybrids:aae", family="autoencoder",
+               description="Adversarial autoencoder (Makhzani et al. 2015): codes matched to "
+                           "N(0, I) by a code discriminator; samples from the prior.")
+register_model("caae", "keras_aegan.hybrids:caae", family="autoencoder",
+               consumes="labeled_images",
+               description="Supervised adversarial autoencoder: the label joins the code in "
+                           "the decoder; draws a chosen class from the prior.")
+
+
+_TR = "keras_aegan.translation"
+register_model("unet_ae", f"{_TR}:build_unet_ae", family="autoencoder", consumes="task_pairs",
+               description="U-Net image-to-image translator on the pixel loss (--option "
+                           "task=super_resolution|colorize|inpaint|sketch).")
+register_model("pix2pix", f"{_TR}:build_pix2pix", family="gan", consumes="task_pairs",
+               description="pix2pix (Isola et al. 2017): U-Net translator, patch "
+                           "discriminator, adversarial + 100 L1 (--option task=...).")
+# Task studies (`study --task NAME`) and the classical baselines each compares with.
+for _task, _baselines in (("super_resolution", ("bicubic",)), ("colorize", ("grey",)),
+                          ("inpaint", ("biharmonic", "mean_fill")), ("sketch", ())):
+    register_study_task(_task, "keras_aegan.study.translation:run",
+                        description="classical baseline vs unet_ae vs pix2pix",
+                        models=(*_baselines, "unet_ae", "pix2pix"), baselines=_baselines)
+
+# Sequences: next-frame prediction (video) and time-series generation, both families.
+register_model("frame_predictor", "keras_aegan.video:frame_predictor", family="autoencoder",
+               consumes="frame_sequences", data="frames",
+               description="Next-frame predictor (SimVP-like temporal convolutions), plain fit "
+                           "on the pixel loss; needs frame sequences (moving_mnist:SPEC).")
+register_model("adversarial_predictor", "keras_aegan.video:adversarial_predictor",
+               family="gan", consumes="frame_sequences", data="frames",
+               description="The frame predictor with a sequence discriminator in train_step "
+                           "(pixel + adversarial loss).")
+register_model("timegan", "keras_aegan.timeseries:timegan", family="gan", validated=False,
+               data="series",
+               description="TimeGAN (Yoon et al. 2019): recurrent generator and discriminator "
+                           "in a learned embedding, with its supervised loss; for series.")
+register_model("recurrent_vae", "keras_aegan.timeseries:recurrent_vae", family="autoencoder",
+               data="series",
+               description="Recurrent (GRU) VAE for (time, channels) series: samples from its "
+                           "prior.")
+register_study_task("next_frame", "keras_aegan.study.sequences:run_next_frame",
+                    description="Moving MNIST next-frame prediction, copy-last-frame vs "
+                                "frame_predictor vs adversarial_predictor",
+                    models=("copy_last", "frame_predictor", "adversarial_predictor"),
+                    baselines=("copy_last",))
+register_study_task("timeseries", "keras_aegan.study.sequences:run_timeseries",
+                    description="time-series generation (--dataset sines, statsmodels:NAME or "
+                                "csv:FILE), timegan vs recurrent_vae on TimeGAN's scores",
+                    models=("timegan", "recurrent_vae"))

@@ -418,12 +418,15 @@ def export_run(run_dir, out=None, *, parts=None, quantize=(), overwrite=False,
     source = config.open_data()
     split = "test" if source.info.splits.get("test") else "train"
     images, labels = source.arrays(split, limit=parity_batch)
+    # A task model's parts take what its task makes of real data (a translator's small,
+    # grey, masked or edge images; a predictor's observed frames), as in training.
+    examples = get_model_entry(config.model).examples(protocol.describe(model), images)
     calibration = None
     if "int8" in quantize:
         calibration, _ = source.arrays("train", limit=export.CALIBRATION_SIZE)
     return export.export_model(
         model, out, parts=parts, quantize=quantize, overwrite=overwrite, images=images,
-        labels=labels, calibration_images=calibration, verbose=verbose,
+        labels=labels, examples=examples, calibration_images=calibration, verbose=verbose,
         source={"run": os.path.abspath(run_dir), "run_name": run_name,
                 "model": config.model, "dataset": config.dataset,
                 "parity_data": f"{config.dataset} {split} split, first {len(images)} images"})

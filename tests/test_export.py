@@ -197,8 +197,9 @@ def test_manifest_describes_signatures(round_trips):
     encoder = manifest["parts"]["encoder"]
     assert encoder["signature"] == "serving_default" and encoder["endpoint"] == "encode"
     assert encoder["inputs"] == {"images": {"shape": [None, 8, 8, 1], "dtype": "float32",
-                                            "range": [0.0, 1.0]}}
-    assert encoder["outputs"] == {"code": {"shape": [None, LATENT_DIM], "dtype": "float32"}}
+                                            "kind": "images", "range": [0.0, 1.0]}}
+    assert encoder["outputs"] == {"code": {"shape": [None, LATENT_DIM], "dtype": "float32",
+                                           "kind": "code"}}
     decoder = manifest["parts"]["decoder"]
     assert decoder["outputs"]["images"]["shape"] == [None, 8, 8, 1]
     names = sorted(os.listdir(result.path))
@@ -210,8 +211,8 @@ def test_manifest_describes_signatures(round_trips):
 def test_conditional_generator_takes_labels(round_trips):
     outcomes, _ = round_trips
     inputs = outcomes["cgan"].manifest["parts"]["generator"]["inputs"]
-    assert inputs == {"z": {"shape": [None, LATENT_DIM], "dtype": "float32"},
-                      "label": {"shape": [None], "dtype": "int32"}}
+    assert inputs == {"z": {"shape": [None, LATENT_DIM], "dtype": "float32", "kind": "noise"},
+                      "label": {"shape": [None], "dtype": "int32", "kind": "labels"}}
 
 
 # ---------------------------------------------------------------------------- bad input

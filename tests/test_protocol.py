@@ -14,9 +14,21 @@ from keras_aegan import protocol, registry
 
 
 def build(name):
-    model = registry.get_model_entry(name).builder((8, 8, 1), latent_dim=4, num_classes=10)
+    entry = registry.get_model_entry(name)
+    model = entry.builder(registry.DATA_KINDS[entry.data], latent_dim=4, num_classes=10)
     model.compile()
     return model
+
+
+def example(port, images, rng):
+    """Three examples of what a port takes: real digits where the shape is theirs."""
+    if port.kind == "labels":
+        return np.arange(3, dtype="int32")
+    if port.kind in ("code", "noise"):
+        return np.zeros((3, *port.shape), "float32")
+    if tuple(port.shape) == images.shape[1:]:
+        return images
+    return rng.uniform(size=(3, *port.shape)).astype(port.dtype)
 
 
 @pytest.mark.parametrize("name", registry.model_names())
@@ -25,16 +37,17 @@ def test_every_model_declares_itself(name, digits_images):
     model = build(name)
     spec = protocol.describe(model)
     assert spec.family == entry.family
-    assert spec.image_shape == (8, 8, 1) and spec.latent_dim == 4
+    assert spec.image_shape == registry.DATA_KINDS[entry.data]
+    # A model without a code (a translator, a frame predictor) declares none.
+    assert spec.latent_dim in (4, None) or entry.data == "series"
     assert spec.conditional == entry.needs_labels
     assert set(spec.part_names) <= set(protocol.PART_NAMES) and spec.parts
     assert set(spec.losses.values()) <= {*spec.networks, "autoencoder"}
     assert all(opt is not None for opt in spec.optimizers.values())  # compiled
     images = digits_images[0][:3]
-    feeds = {"images": images, "code": np.zeros((3, 4), "float32"),
-             "noise": np.zeros((3, 4), "float32"), "labels": np.arange(3, dtype="int32")}
+    rng = np.random.default_rng(0)
     for part in spec.parts:
-        out = np.asarray(part.fn(*[feeds[p.kind] for p in part.inputs]))
+        out = np.asarray(part.fn(*[example(p, images, rng) for p in part.inputs]))
         assert out.shape == (3, *part.output.shape), part.name
         if part.output.range is not None:
             assert out.min() >= part.output.range[0] and out.max() <= part.output.range[1]
@@ -47,9 +60,12 @@ def test_every_model_declares_itself(name, digits_images):
         assert spec.has("generator") and not spec.conditional
     features = protocol.feature_extractor(model, spec)
     if spec.features is not None:
-        assert np.asarray(features(images)).reshape(3, -1).shape[1] >= 2
+        inputs = example(protocol.Port("x", spec.image_shape, "images"), images, rng)
+        assert np.asarray(features(inputs)).reshape(3, -1).shape[1] >= 2
     else:
-        assert features is None and spec.conditional
+        # Only conditional models, task models and non-image models offer no features.
+        assert features is None
+        assert spec.conditional or spec.task is not None or entry.data != "images"
 
 
 def test_a_model_that_does_not_declare_itself_is_refused():

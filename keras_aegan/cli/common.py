@@ -108,9 +108,11 @@ def add_data_arguments(parser, config_class=DataOptions):
                        help="data source: digits (bundled 8x8 digits), mnist10k (bundled: "
                             "MNIST's 10,000 test digits, 28x28), idx:DIR "
                             "(MNIST-format IDX files), folder:DIR (PNG/JPEG, class "
-                            "sub-folders as labels), npz:FILE (arrays x[, y]) or a "
-                            "tensorflow-datasets name such as mnist, fashion_mnist, cifar10 "
-                            "(default: %(default)s)")
+                            "sub-folders as labels), npz:FILE (arrays x[, y]), photos[:SIZE] "
+                            "(bundled colour photos, in patches), moving_mnist:SPEC (video "
+                            "clips of moving digits), sines, statsmodels:NAME, csv:FILE "
+                            "(time series) or a tensorflow-datasets name such as mnist, "
+                            "fashion_mnist, cifar10 (default: %(default)s)")
     group.add_argument("--data-dir", metavar="DIR",
                        help="tensorflow-datasets data folder (default: ~/tensorflow_datasets)")
     group.add_argument("--manual-dir", metavar="DIR",

@@ -12,8 +12,10 @@ HELP = "train one model and write its run folder (the default command)"
 
 def models_text():
     """The registered models, a line each, for `--help`."""
-    return "\n".join(f"  {n:<14} {registry.MODELS[n].family:<12} "
-                     f"{registry.MODELS[n].description}" for n in registry.model_names())
+    names = registry.model_names()
+    width = max(map(len, names))
+    return "\n".join(f"  {n:<{width}}  {registry.MODELS[n].family:<12} "
+                     f"{registry.MODELS[n].description}" for n in names)
 
 
 def add_parser(subparsers):

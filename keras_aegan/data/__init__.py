@@ -8,6 +8,10 @@ A *source spec* names where images come from:
 - `folder:DIR`: PNG/JPEG images; class sub-folders become labels, images directly in
   `DIR` make an unlabeled source.
 - `npz:FILE`: arrays `x` (and optional `y`; optional `x_test`/`y_test`).
+- `photos[:SIZE]`: seeded RGB patches of scikit-image's colour photographs, split by
+  photograph (`photos`).
+- `moving_mnist:SPEC`, `sines`: synthetic videos and series (`synthetic`);
+  `csv:FILE`, `statsmodels:NAME`: series cut into windows (`series`).
 - any other name: a tensorflow-datasets image dataset (`mnist`, `cifar10`, ...).
 
 Every pipeline yields float32 NHWC images in [0, 1] and, when the source has labels, int32
@@ -20,6 +24,8 @@ source registers itself with `core.register_source`.
 """
 
 from keras_aegan.data import bundled, files, tfds  # noqa: F401  (register their kinds)
+from keras_aegan.data import photos  # noqa: F401  (scikit-image photo patches)
+from keras_aegan.data import series, synthetic  # noqa: F401  (sequences: video, series)
 from keras_aegan.config import DataOptions, slug
 from keras_aegan.data.core import (SOURCE_KINDS, SPLITS, DataInfo, Source, load,
                                    local_sources, open_source, register_source)

@@ -123,8 +123,8 @@ def run_tflite(path, feed, num_threads=None):
 
     with noise.quiet_stderr():  # "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
         interpreter = Interpreter(model_path=path, num_threads=num_threads)
-    runner = interpreter.get_signature_runner(SIGNATURE)
-    return {k: np.array(v) for k, v in runner(**feed).items()}
+        runner = interpreter.get_signature_runner(SIGNATURE)
+        return {k: np.array(v) for k, v in runner(**feed).items()}
 
 
 def check_text(artifact, op="<="):
@@ -160,8 +160,8 @@ def _convert(saved_dir, part, variant, calibration):
         # variant is called the same way (the interpreter quantizes at the edges).
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.representative_dataset = lambda: iter(calibration)
-    try:
-        with compat.quiet_int8_calibration():
+    try:  # the converter's own interpreter announces its XNNPACK delegate on stderr
+        with compat.quiet_int8_calibration(), noise.quiet_stderr():
             return converter.convert()
     except Exception as e:  # the converter raises ConverterError and friends
         raise ExportError(f"{part}: TF Lite {variant} conversion failed "

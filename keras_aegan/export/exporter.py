@@ -291,7 +291,7 @@ def _manifest(model, spec, parts, source):
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "model": {"class": type(model).__name__, "name": model.name, "family": spec.family,
                   "image_shape": list(spec.image_shape), "latent_dim": spec.latent_dim,
-                  "num_classes": spec.num_classes,
+                  "num_classes": spec.num_classes, "task": spec.task,
                   "value_range": [0.0, 1.0]},
         "source": source or {},
         "parity": {"difference": "|out - keras| / max(1, max|keras|)",

@@ -37,11 +37,13 @@ def run_study(config, *, verbose=1, log=print):
         >>> results = run_study(StudyConfig(dataset="digits", budget_seconds=20))
         >>> print(open("runs/study-digits/report.md").read())
     """
+    if config.task is not None:
+        results = registry.get_study_task(config.task).run(config, log=log)
+        files.write_json(os.path.join(config.path, "study.json"), dataclasses.asdict(config))
+        return results
+    source = config.open_data()  # bad data fails here, before anything is written
     os.makedirs(config.path, exist_ok=True)
     files.write_json(os.path.join(config.path, "study.json"), dataclasses.asdict(config))
-    if config.task is not None:
-        return registry.get_study_task(config.task).run(config, log=log)
-    source = config.open_data()
     info = source.info
     notes = []
     test_x, test_y = source.arrays("test", limit=max(config.eval_samples, config.probe_test))
