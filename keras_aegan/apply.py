@@ -1,5 +1,9 @@
 """`apply`: a trained run's model on a user's own files (PNG/JPEG in, PNG out).
 
+A translator (`unet_ae`, `pix2pix`) turns each image into one output image; a frame
+predictor (`frame_predictor`, `adversarial_predictor`) turns a sequence of frames (a folder
+of PNG/JPEG frames or an `.npy`) into the frames that follow (`video_files.predict_files`).
+
 `apply_run(run_dir, input, output, mask=None)` loads the run's `model.keras` and asks it
 what it offers (`keras_aegan.protocol`): the first of its parts that has an *applier*
 (`APPLIERS`, part name -> function) runs on the files. Nothing here knows model names or
@@ -46,8 +50,20 @@ IO_THREADS = 4
 
 
 @dataclasses.dataclass
+class ApplyOptions:
+    """What the user asked for, as given: each applier resolves the paths its way."""
+
+    input: str
+    output: str
+    mask: str | None = None
+    batch_size: int = DEFAULT_BATCH
+    overlap: int | None = None
+    overwrite: bool = False
+
+
+@dataclasses.dataclass
 class ApplyRequest:
-    """What the user asked for, resolved: pairs of input and output paths, and the paths
+    """A translator's files, resolved: pairs of input and output paths, and the paths
     of extra inputs by name (`mask`: one path per input, or `None`)."""
 
     inputs: list
@@ -84,8 +100,8 @@ def register_applier(part_name, function):
 
     Args:
         part_name: a name from `protocol.PART_NAMES`.
-        function: `(model, spec, part, request) -> ApplyResult`; it checks every input
-            before writing any output.
+        function: `(model, spec, part, options) -> ApplyResult`, `options` an
+            `ApplyOptions`; it checks every input before writing any output.
     """
     if part_name in APPLIERS:
         raise ValueError(f"an applier for {part_name!r} is registered twice")
@@ -98,9 +114,11 @@ def apply_run(run_dir, input, output, *, mask=None, batch_size=DEFAULT_BATCH, ov
 
     Args:
         run_dir: a run folder written by `keras_aegan.runner.train` (with `model.keras`).
-        input: an image file (PNG/JPEG) or a folder of them.
+        input: an image file (PNG/JPEG) or a folder of them; for a frame predictor, one
+            sequence: a folder of frames or an `.npy` array `(T, H, W[, C])`.
         output: for a file input, the output `.png` file (or an existing folder); for a
-            folder input, the output folder (created).
+            folder input, the output folder (created); for a frame predictor, a folder of
+            PNG frames and a strip, or an `.npy` file.
         mask: for a model with a mask input: a mask image (white = fill) for every input,
             or a folder with a mask of the same file name per input.
         batch_size: images or tiles per model call.
@@ -126,16 +144,14 @@ def apply_run(run_dir, input, output, *, mask=None, batch_size=DEFAULT_BATCH, ov
     if not os.path.isfile(model_path):
         raise UserError(f"{run_dir}: no trained model (model.keras is missing; training "
                         "writes it when it finishes)")
-    inputs, outputs = _pairs(os.fspath(input), os.fspath(output), overwrite)
-    extra = {}
-    if mask is not None:
-        extra["mask"] = _companions(os.fspath(mask), inputs, "mask")
-    request = ApplyRequest(inputs, outputs, extra, batch_size, overlap)
+    options = ApplyOptions(os.fspath(input), os.fspath(output),
+                           None if mask is None else os.fspath(mask), batch_size, overlap,
+                           overwrite)
     model = load_model(model_path)
     spec = protocol.describe(model)
     for part in spec.parts:
         if part.name in APPLIERS:
-            return APPLIERS[part.name](model, spec, part, request)
+            return APPLIERS[part.name](model, spec, part, options)
     raise UserError(f"apply cannot run this {spec.family} model: none of its parts "
                     f"({', '.join(spec.part_names) or 'none'}) takes files (apply runs: "
                     f"{', '.join(APPLIERS)})")
@@ -337,7 +353,31 @@ def run_tiled(fn, arrays, tile, scale, out_channels, overlap, batch_size, copy_w
 # --------------------------------------------------------------------------- translator
 
 
-def apply_translator(model, spec, part, request):
+def apply_translator(model, spec, part, options):
+    """The translator's applier: one output PNG per input image (see the module's notes)."""
+    inputs, outputs = _pairs(options.input, options.output, options.overwrite)
+    extra = {}
+    if options.mask is not None:
+        extra["mask"] = _companions(options.mask, inputs, "mask")
+    request = ApplyRequest(inputs, outputs, extra, options.batch_size, options.overlap)
+    return _translate(model, spec, part, request)
+
+
+def apply_predictor(model, spec, part, options):
+    """The frame predictor's applier: the frames that follow a user's sequence (a folder
+    of frames or an `.npy`), written as PNGs and a strip, or as one `.npy`."""
+    from keras_aegan.video_files import predict_files
+
+    if options.mask is not None:
+        raise UserError("--mask is for inpainting models; a frame predictor takes a "
+                        "sequence of frames as --input")
+    start = time.perf_counter()
+    written = predict_files(model, options.input, options.output, options.overwrite)
+    seconds = time.perf_counter() - start
+    return ApplyResult(written, 1, 0, seconds, seconds)
+
+
+def _translate(model, spec, part, request):
     """The applier of a `translator` part: see the module docstring."""
     import tensorflow as tf
 
@@ -409,3 +449,4 @@ def _read_port(request, port, index):
 
 
 register_applier("translator", apply_translator)
+register_applier("predictor", apply_predictor)

@@ -391,6 +391,25 @@ def test_predict_files_bad_input_nothing_written(tmp_path, tiny_videos):
     assert not (tmp_path / "out").exists()
 
 
+def test_apply_command_runs_a_predictor_run_folder(tmp_path, tiny_videos):
+    """`train.py apply RUN --input seq.npy --output out/` finds the predictor through the
+    model's declared parts, as it finds a translator."""
+    from keras_aegan import cli
+
+    model = _video_model("frame_predictor")
+    run = tmp_path / "run"
+    run.mkdir()
+    model.save(run / "model.keras")
+    np.save(tmp_path / "seq.npy", tiny_videos[0, :OBSERVED, ..., 0])
+    assert cli.main(["apply", str(run), "--input", str(tmp_path / "seq.npy"),
+                     "--output", str(tmp_path / "out")]) == 0
+    assert sorted(os.listdir(tmp_path / "out")) == [
+        "frame_000.png", "frame_001.png", "frame_002.png", "strip.png"]
+    assert cli.main(["apply", str(run), "--input", str(tmp_path / "seq.npy"),
+                     "--output", str(tmp_path / "out2"), "--mask", "m.png"]) == 2
+    assert not (tmp_path / "out2").exists()
+
+
 # ------------------------------------------------------- runner, study, CLI (graph path)
 
 

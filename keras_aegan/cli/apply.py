@@ -16,12 +16,16 @@ def add_parser(subparsers):
                     "--mask (white = fill, e.g. an object to remove); sketch an edge map "
                     "drawn as the task draws it (white lines on black). Images larger than "
                     "the model's size are processed in overlapping tiles, so any size "
-                    "works (a 4000x3000 photo too); smaller ones are refused.",
+                    "works (a 4000x3000 photo too); smaller ones are refused. A frame "
+                    "predictor (frame_predictor, adversarial_predictor) takes one sequence "
+                    "(a folder of PNG/JPEG frames, in name order, or an .npy array) and "
+                    "writes the frames that follow (PNGs and a strip, or an .npy).",
         epilog="example: python train.py apply runs/pix2pix-mnist --input small.png "
                "--output big.png")
     parser.add_argument("run", metavar="RUN_DIR", help="a run folder (holding model.keras)")
     parser.add_argument("--input", required=True, metavar="FILE_OR_FOLDER",
-                        help="a PNG/JPEG image, or a folder of them")
+                        help="a PNG/JPEG image, or a folder of them (a frame predictor: a "
+                             "folder of frames or an .npy)")
     parser.add_argument("--output", required=True, metavar="FILE_OR_FOLDER",
                         help="the output .png (or an existing folder) for one image; the "
                              "output folder for a folder of images")
