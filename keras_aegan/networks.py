@@ -319,8 +319,13 @@ def dcgan_discriminator(image_shape, width=64, num_classes=None, normalization="
     images = keras.Input(image_shape, name="images")
     x = keras.layers.Rescaling(2.0, offset=-1.0, name="to_signed")(images)
     for i in range(max(stages, 1)):
+        # No bias before a normalization, and none on the first convolution either: with
+        # one, Grappler's remapper fuses Conv2D+BiasAdd+LeakyRelu, finds the LeakyReluGrad
+        # of the backward pass still reading the BiasAdd it removed, and gives up on the
+        # whole training step ("remapper failed: ... missing node .../conv0/BiasAdd",
+        # TF 2.21). The first layer loses 8-64 parameters and nothing measurable.
         x = keras.layers.Conv2D(width * 2 ** i, 4, strides=2 if stages else 1, padding="same",
-                                use_bias=i == 0 or normalization is None, name=f"conv{i}")(x)
+                                use_bias=normalization is None, name=f"conv{i}")(x)
         if i and normalization == "batch":
             x = _batch_norm(f"conv{i}_bn")(x)
         elif i and normalization == "layer":
