@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT
 
 DRIVER = r'''
@@ -31,6 +32,7 @@ print("@@RESULTS@@" + json.dumps(results))
 '''
 
 
+@pytest.mark.ci
 def test_every_benchmark_smoke_mode_runs(tmp_path):
     scripts = sorted(str(p) for p in (ROOT / "benchmarks").glob("*.py"))
     assert len(scripts) >= 7
