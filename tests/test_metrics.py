@@ -293,3 +293,14 @@ def test_inception_features_from_a_local_weights_file(tmp_path):
                                    pooling="avg").save_weights(path)
     features = metrics.InceptionFeatures(path, input_size=75).features(np.zeros((2, 8, 8, 1)))
     assert features.shape == (2, 2048)
+
+
+def test_sharpness_is_one_for_real_images_and_low_for_blurred_ones(digits_images):
+    from scipy.ndimage import uniform_filter
+
+    x = digits_images[0][:200]
+    assert metrics.sharpness(x, x) == pytest.approx(1.0)
+    blurred = uniform_filter(x, size=(1, 3, 3, 1))
+    assert metrics.sharpness(blurred, x) < 0.5
+    noisy = np.clip(x + np.random.default_rng(0).normal(0, 0.2, x.shape), 0, 1)
+    assert metrics.sharpness(noisy, x) > 1.05

@@ -105,7 +105,9 @@ def test_a_damaged_evaluator_cache_is_retrained_with_a_note(tmp_path, digits_sou
     notes = []
     again = metrics.get_evaluator(digits_source, cache_dir=tmp_path, epochs=1, log=notes.append)
     assert again.trained and again.path == first.path
-    assert len(notes) == 1 and "damaged" in notes[0] and str(first.path) in notes[0]
+    # The warning, then the usual "training the evaluator" note.
+    assert len(notes) == 2 and "damaged" in notes[0] and str(first.path) in notes[0]
+    assert notes[1].startswith("training the evaluator of digits")
     quiet = []
     assert not metrics.get_evaluator(digits_source, cache_dir=tmp_path, log=quiet.append).trained
     assert quiet == []

@@ -56,6 +56,9 @@ COLUMNS = {
                            "among the samples (mode collapse drops some)."),
     "min_class_share": Column("min class share", "high", "{:.3f}", "share of the rarest "
                               "class among the samples (1/classes when balanced)."),
+    "sharpness": Column("sharpness", None, "{:.2f}", "edge energy of the samples over that "
+                        "of real images, in pixels: 1 is as sharp as real, well below 1 "
+                        "blurry, above 1 noisy. Not a score: it says what FID can miss."),
     "memorisation_ratio": Column("memorisation", None, "{:.2f}", "distance of samples to "
                                  "their nearest training image over that of fresh real "
                                  "images: about 1 is healthy, well below 1 means copying."),
@@ -82,7 +85,7 @@ COLUMNS = {
 QUESTIONS = (
     ("samples", "Who samples best?", "fid",
      ("fid", "kid", "precision", "recall", "density", "coverage", "classes_seen",
-      "min_class_share", "memorisation_ratio"),
+      "min_class_share", "sharpness", "memorisation_ratio"),
      "Generated images against real test images, on the features of the study's "
      "evaluator (a small classifier trained on this dataset's training images). FID here "
      "is not comparable with published Inception FIDs: other features, other data."),
