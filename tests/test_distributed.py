@@ -39,8 +39,11 @@ def history(run):
         return list(csv.DictReader(f))
 
 
-@pytest.mark.parametrize("model,loss_keys", [("conv_ae", ["loss"]),
-                                             ("dcgan", ["d_loss", "g_loss"])])
+# The GAN (two optimizers, a custom train_step) runs by default; the plain-fit autoencoder
+# with -m slow (20 s more).
+@pytest.mark.parametrize("model,loss_keys", [
+    pytest.param("conv_ae", ["loss"], marks=pytest.mark.slow),
+    ("dcgan", ["d_loss", "g_loss"])])
 def test_two_workers_match_one_process(model, loss_keys, tmp_path):
     cluster = {"worker": [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]}
     workers = []
