@@ -35,7 +35,7 @@ import tensorflow as tf
 
 from keras_aegan import compat, networks, protocol
 from keras_aegan import losses as losses_lib
-from keras_aegan.callbacks import DivergenceGuard
+from keras_aegan.callbacks import with_divergence_guard
 from keras_aegan.errors import UserError, check_int, check_number
 
 PREVIEW_COLUMNS = 16
@@ -195,16 +195,8 @@ class GAN(keras.Model):
         self.g_optimizer.build(self.generator.trainable_variables)
 
     def _optimizer(self, optimizer, rate, name):
-        if optimizer is None:
-            optimizer = keras.optimizers.Adam(rate, beta_1=self.default_betas[0],
-                                              beta_2=self.default_betas[1], name=name)
-        else:
-            optimizer = keras.optimizers.get(optimizer)
-        mixed = any(net.dtype_policy.name == "mixed_float16"
-                    for net in (self.generator, self.discriminator))
-        if mixed and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-            optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_scaled")
-        return optimizer
+        return adversarial_optimizer(optimizer, rate, self.default_betas,
+                                     (self.generator, self.discriminator), name)
 
     def get_compile_config(self):
         if not self.compiled or self.d_optimizer is None:
@@ -249,10 +241,7 @@ class GAN(keras.Model):
     def fit(self, *args, callbacks=None, **kwargs):
         """`keras.Model.fit`, plus a `DivergenceGuard` (a NaN stops training, naming the
         network and step) unless `callbacks` holds one."""
-        callbacks = list(callbacks or [])
-        if not any(isinstance(c, DivergenceGuard) for c in callbacks):
-            callbacks.append(DivergenceGuard())
-        return super().fit(*args, callbacks=callbacks, **kwargs)
+        return super().fit(*args, callbacks=with_divergence_guard(callbacks), **kwargs)
 
     # ------------------------------------------------------------------------ training
 
@@ -573,6 +562,21 @@ class ConditionalGAN(GAN):
         return [keras.ops.convert_to_numpy(
                     self.generate(z, np.full(len(z), c, "int32")))
                 for c in range(min(self.num_classes, 16))]
+
+
+def adversarial_optimizer(optimizer, rate, betas, networks, name):
+    """One of an adversarial pair's optimizers: `optimizer` (anything `keras.optimizers.get`
+    takes), or `None` for Adam at `rate` with `betas`; wrapped in a `LossScaleOptimizer`
+    when any of `networks` runs under `mixed_float16` (the train steps scale their losses
+    with `optimizer.scale_loss`)."""
+    if optimizer is None:
+        optimizer = keras.optimizers.Adam(rate, beta_1=betas[0], beta_2=betas[1], name=name)
+    else:
+        optimizer = keras.optimizers.get(optimizer)
+    mixed = any(net.dtype_policy.name == "mixed_float16" for net in networks)
+    if mixed and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_scaled")
+    return optimizer
 
 
 # ------------------------------------------------------------------- weight averaging

@@ -29,7 +29,7 @@ import tensorflow as tf
 
 from keras_aegan import autoencoders, compat, protocol
 from keras_aegan import losses as losses_lib
-from keras_aegan.callbacks import DivergenceGuard
+from keras_aegan.callbacks import with_divergence_guard
 from keras_aegan.errors import UserError, check_int, check_number
 
 PREVIEW_WINDOWS = 16
@@ -259,10 +259,7 @@ class TimeGAN(keras.Model):
 
     def fit(self, *args, callbacks=None, **kwargs):
         """`keras.Model.fit`, plus a `DivergenceGuard` unless `callbacks` holds one."""
-        callbacks = list(callbacks or [])
-        if not any(isinstance(c, DivergenceGuard) for c in callbacks):
-            callbacks.append(DivergenceGuard())
-        return super().fit(*args, callbacks=callbacks, **kwargs)
+        return super().fit(*args, callbacks=with_divergence_guard(callbacks), **kwargs)
 
     # ------------------------------------------------------------------------ training
 

@@ -35,10 +35,10 @@ import tensorflow as tf
 from keras_aegan import compat, protocol
 from keras_aegan import losses as losses_lib
 from keras_aegan import translation_networks as nets
-from keras_aegan.callbacks import DivergenceGuard
+from keras_aegan.callbacks import with_divergence_guard
 from keras_aegan.data import tasks
 from keras_aegan.errors import UserError, check_number
-from keras_aegan.gans import check_learning_rate
+from keras_aegan.gans import adversarial_optimizer, check_learning_rate
 
 DEFAULT_L1_WEIGHT = 100.0
 PIXEL_LOSSES = ("mae", "mse")
@@ -233,16 +233,8 @@ class Pix2Pix(_Translator):
         self.g_optimizer.build(self.translator.trainable_variables)
 
     def _optimizer(self, optimizer, rate, name):
-        if optimizer is None:
-            optimizer = keras.optimizers.Adam(rate, beta_1=self.default_betas[0],
-                                              beta_2=self.default_betas[1], name=name)
-        else:
-            optimizer = keras.optimizers.get(optimizer)
-        mixed = any(net.dtype_policy.name == "mixed_float16"
-                    for net in (self.translator, self.discriminator))
-        if mixed and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-            optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_scaled")
-        return optimizer
+        return adversarial_optimizer(optimizer, rate, self.default_betas,
+                                     (self.translator, self.discriminator), name)
 
     def get_compile_config(self):
         if not self.compiled or self.d_optimizer is None:
@@ -271,10 +263,7 @@ class Pix2Pix(_Translator):
 
     def fit(self, *args, callbacks=None, **kwargs):
         """`keras.Model.fit`, plus a `DivergenceGuard` unless `callbacks` holds one."""
-        callbacks = list(callbacks or [])
-        if not any(isinstance(c, DivergenceGuard) for c in callbacks):
-            callbacks.append(DivergenceGuard())
-        return super().fit(*args, callbacks=callbacks, **kwargs)
+        return super().fit(*args, callbacks=with_divergence_guard(callbacks), **kwargs)
 
     # ------------------------------------------------------------------------ training
 
