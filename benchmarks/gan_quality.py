@@ -1,136 +1,165 @@
-"""Sample quality of a GAN after a fixed budget of training time on real MNIST.
+"""GAN sample quality per CPU minute on real MNIST, against calibration rows.
 
-    python benchmarks/gan_quality.py \
-        --model dcgan --dataset idx:../shared/data/mnist --minutes 10
-    python benchmarks/gan_quality.py --smoke    # seconds: bundled mnist10k, 3 s of training
+    python benchmarks/gan_quality.py                      # dcgan, MNIST, 10 min, FID at 1/3/10
+    python benchmarks/gan_quality.py --model wgan_gp --minutes 3 --at 1,3
+    python benchmarks/gan_quality.py --smoke              # seconds: bundled mnist10k
 
-Trains the registered model through `keras_aegan.runner.train` (the CLI's path, with the
-CLI's defaults: batch 64, latent 16, the model's default optimizers) until the time budget
-runs out, writes the run folder (`runs/<name>/images/*.png`, including `final.png` at the
-end), then generates 10,000 samples and reports the class coverage judged by a small
-MNIST classifier: the share of each digit (mode collapse shows as a missing digit; the
-target is every digit between 5% and 15%).
+One run of the registered model with the CLI's defaults (`keras_aegan.runner.train`, batch
+64, the model's own latent size and optimizers) for `--minutes` of training. At each time
+in `--at` (minutes of training; the measuring is not charged to the budget) it draws
+`--samples` samples (10,000) and scores them on the study's evaluator (a BN conv net,
+99.3% MNIST test accuracy; trained once and cached): FID against the 10,000 test
+images' features, and each digit's share of the samples as the evaluator reads them.
 
-The classifier (two conv layers, ~99% test accuracy after 2 epochs) is trained once and
-cached in `runs/_bench/mnist_classifier.keras`.
+Calibration rows, on the same evaluator and the same test features, so the figures mean
+something on any feature network (issue 13):
+  (a) real training images (as many as the samples);
+  (b) the same plus Gaussian noise of sigma 0.1, clipped to [0, 1];
+  (c) sigma 0.2.
+Targets (issue 13): FID <= (b) after 10 minutes, every digit within 5-15%; FID <= (c)
+after 3 minutes. The run folder keeps the grids (`<out>/<name>/images/`, and
+`at-<m>min.png` at each measuring time).
 """
 
 import argparse
 import os
 import sys
-import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, ROOT)
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from keras_aegan.callbacks import save_grid  # noqa: E402
+from keras_aegan import metrics  # noqa: E402
+from keras_aegan.callbacks import TimeBudget, save_grid  # noqa: E402
+from keras_aegan.cli import common  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
+from keras_aegan.evaluator import get_evaluator  # noqa: E402
 from keras_aegan.runner import RunConfig, train  # noqa: E402
 
+MNIST = "idx:" + os.path.join(os.path.dirname(ROOT), "shared", "data", "mnist")
+NOISE_ROWS = (("(b) real + noise sigma 0.1", 0.1), ("(c) real + noise sigma 0.2", 0.2))
 
-class TimeLimit(keras.callbacks.Callback):
-    """Stops `fit` after `seconds` of training (checked after every batch)."""
 
-    def __init__(self, seconds):
+def calibration(evaluator, x_train, real_features, n, seed=0):
+    """`[(row, FID)]` of the calibration rows (a)-(c) against `real_features`."""
+    rng = np.random.default_rng(seed)
+    images = x_train[rng.permutation(len(x_train))[:n]]
+    rows = [("(a) real training images", images)]
+    for name, sigma in NOISE_ROWS:
+        noisy = np.clip(images + rng.normal(0.0, sigma, images.shape), 0.0, 1.0)
+        rows.append((name, noisy.astype("float32")))
+    return [(name, metrics.fid(real_features, evaluator.features(x))) for name, x in rows]
+
+
+class QualityAt(keras.callbacks.Callback):
+    """Scores the model's samples at given training times (seconds of `budget`), and at
+    the end; the time spent scoring is excluded from the budget."""
+
+    def __init__(self, budget, times, evaluator, real_features, samples, images_dir):
         super().__init__()
-        self.seconds = seconds
-
-    def on_train_begin(self, logs=None):
-        self.start = time.perf_counter()
-        self.steps = 0
+        self.budget, self.times = budget, sorted(times)
+        self.evaluator, self.real = evaluator, real_features
+        self.samples, self.images_dir = samples, images_dir
+        self.rows, self.steps = [], 0
 
     def on_train_batch_end(self, batch, logs=None):
         self.steps += 1
-        if time.perf_counter() - self.start >= self.seconds:
-            self.model.stop_training = True
+        if self.times and self.budget.elapsed() >= self.times[0]:
+            self.times.pop(0)
+            self.measure()
 
+    def on_train_end(self, logs=None):
+        if not self.rows or self.rows[-1]["steps"] < self.steps:
+            self.measure()
 
-def mnist_classifier(source, path, epochs=2):
-    """A small CNN digit classifier on `source` (cached at `path`); returns (model, accuracy)."""
-    x_test, y_test = source.arrays("test")
-    if os.path.exists(path):
-        model = keras.models.load_model(path)
-    else:
-        keras.utils.set_random_seed(1)
-        model = keras.Sequential([
-            keras.Input((28, 28, 1)),
-            keras.layers.Conv2D(32, 3, activation="relu"),
-            keras.layers.MaxPooling2D(),
-            keras.layers.Conv2D(64, 3, activation="relu"),
-            keras.layers.MaxPooling2D(),
-            keras.layers.Flatten(),
-            keras.layers.Dropout(0.3),
-            keras.layers.Dense(10),
-        ], name="mnist_classifier")
-        model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                      metrics=["accuracy"])
-        model.fit(source.dataset("train", 128, seed=1), epochs=epochs, verbose=0)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        model.save(path)
-    accuracy = float(np.mean(np.argmax(model.predict(x_test, batch_size=1000, verbose=0), -1)
-                             == y_test))
-    return model, accuracy
-
-
-def class_coverage(model, classifier, n=10_000, seed=123, confidence=0.9):
-    """Shares of each predicted digit among `n` samples, and the share classified confidently."""
-    images = np.concatenate([model.sample(1000, seed=seed + i) for i in range(n // 1000)])
-    probs = keras.ops.convert_to_numpy(
-        keras.ops.softmax(classifier.predict(images, batch_size=1000, verbose=0)))
-    shares = np.bincount(np.argmax(probs, -1), minlength=10) / len(images)
-    return shares, float(np.mean(np.max(probs, -1) >= confidence))
+    def measure(self):
+        tick = time.perf_counter()
+        seconds = self.budget.elapsed()
+        images = np.concatenate([self.model.sample(1000, seed=10_000 + i)
+                                 for i in range(-(-self.samples // 1000))])[:self.samples]
+        fid = metrics.fid(self.real, self.evaluator.features(images))
+        shares = np.bincount(self.evaluator.predict_classes(images),
+                             minlength=self.evaluator.num_classes) / len(images)
+        os.makedirs(self.images_dir, exist_ok=True)
+        grid = save_grid(os.path.join(self.images_dir, f"at-{seconds / 60:.1f}min.png"),
+                         images[:100].reshape(10, 10, *images.shape[1:]))
+        self.rows.append({"seconds": seconds, "steps": self.steps, "fid": fid,
+                          "shares": shares, "grid": grid})
+        spent = time.perf_counter() - tick
+        self.budget.exclude(spent)
+        print(f"  at {seconds / 60:.2f} min ({self.steps} steps): FID {fid:.2f}, digit "
+              f"shares {shares.min():.1%}-{shares.max():.1%} (scored in {spent:.0f} s)",
+              flush=True)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="dcgan")
-    parser.add_argument("--dataset", default="idx:../shared/data/mnist")
-    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--dataset", default=MNIST)
+    parser.add_argument("--minutes", type=float, default=10.0, help="training budget")
+    parser.add_argument("--at", default="1,3,10",
+                        help="minutes of training at which to score (default: 1,3,10)")
+    parser.add_argument("--samples", type=int, default=10_000)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--latent-dim", type=int, default=16)
-    parser.add_argument("--learning-rate", type=float)
-    parser.add_argument("--name", default=None)
-    parser.add_argument("--run-dir", default="runs")
-    parser.add_argument("--classifier", default="runs/_bench/mnist_classifier.keras")
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        type=common.option,
+                        help="a model option (repeatable), e.g. ema_decay=0.999")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="runs/gan_quality")
     parser.add_argument("--smoke", action="store_true",
-                        help="seconds: bundled mnist10k, 3 s of training, a 1-epoch classifier "
-                             "in a temporary folder, 1,000 samples")
+                        help="seconds: bundled mnist10k, 6 s of training, 1,000 samples")
     args = parser.parse_args(argv)
-    samples, classifier_epochs = 10_000, 2
     if args.smoke:
-        args.dataset, args.minutes = "mnist10k", 0.05
-        args.run_dir = tempfile.mkdtemp(prefix="gan_quality_smoke_")
-        args.classifier = os.path.join(args.run_dir, "classifier.keras")
-        samples, classifier_epochs = 1000, 1
+        args.dataset, args.minutes, args.at, args.samples = "mnist10k", 0.1, "0.05", 1000
+        args.out = os.path.join(args.out, "smoke")
 
     source = open_source(args.dataset)
-    start = time.perf_counter()
-    classifier, accuracy = mnist_classifier(source, args.classifier, classifier_epochs)
-    print(f"classifier test accuracy {accuracy:.4f} ({time.perf_counter() - start:.0f}s)",
-          flush=True)
+    tick = time.perf_counter()
+    evaluator = get_evaluator(source, log=lambda m: print(m, flush=True))
+    x_test, _ = source.arrays("test", limit=args.samples)
+    real = evaluator.features(x_test)
+    x_train, _ = source.arrays("train")
+    print(f"evaluator: {evaluator.test_accuracy:.2%} test accuracy; {len(x_test):,} test "
+          f"images as the reference ({time.perf_counter() - tick:.0f} s)", flush=True)
+    rows = calibration(evaluator, x_train, real, args.samples)
 
-    limit = TimeLimit(args.minutes * 60)
-    config = RunConfig(model=args.model, dataset=args.dataset, epochs=10_000,
-                       batch_size=args.batch_size, latent_dim=args.latent_dim,
-                       learning_rate=args.learning_rate, run_dir=args.run_dir,
-                       name=args.name or f"bench-{args.model}-{args.minutes:g}min")
-    result = train(config, verbose=2, callbacks=[limit])
-    model = result.model
-    final = save_grid(os.path.join(result.path, "images", "final.png"), model.preview())
-    images = limit.steps * args.batch_size
-    print(f"{args.model}: {limit.steps} steps, {images} images in {result.seconds:.0f}s "
-          f"({images / result.seconds:.0f} images/s, {images / source.info.splits['train']:.1f} "
-          f"epochs); grid: {final}")
-    shares, confident = class_coverage(model, classifier, n=samples)
-    print(f"class coverage of {samples:,} samples: "
-          + "  ".join(f"{d}:{s:.1%}" for d, s in enumerate(shares)))
-    print(f"min {shares.min():.1%}, max {shares.max():.1%}; every digit within 5-15%: "
-          f"{bool(shares.min() >= 0.05 and shares.max() <= 0.15)}; classified with "
-          f"confidence >= 0.9: {confident:.1%}")
+    options = dict(args.option)
+    budget = TimeBudget(args.minutes * 60)
+    name = f"{args.model}-{args.minutes:g}min-seed{args.seed}"
+    times = [float(m) * 60 for m in args.at.split(",") if float(m) < args.minutes]
+    quality = QualityAt(budget, times, evaluator, real, args.samples,
+                        os.path.join(args.out, name, "images"))
+    config = RunConfig(model=args.model, dataset=args.dataset, epochs=100_000,
+                       batch_size=args.batch_size, seed=args.seed, run_dir=args.out,
+                       name=name, model_options=options)
+    result = train(config, verbose=0, restart=True, callbacks=[budget, quality],
+                   log=lambda m: print(f"  {m}", flush=True))
+    rate = quality.steps * args.batch_size / budget.elapsed()
+
+    print(f"\n{args.model} on {source.info.name} ({options or 'defaults'}), "
+          f"{args.samples:,} samples vs {len(x_test):,} test images, evaluator "
+          f"{evaluator.test_accuracy:.2%}:\n")
+    print("| row | training | FID | digit shares (min-max) |\n|---|---|---|---|")
+    for name_, fid in rows:
+        print(f"| {name_} | - | {fid:.2f} | - |")
+    for row in quality.rows:
+        print(f"| {args.model} ({rate:,.0f} images/s) | {row['seconds'] / 60:.2f} min | "
+              f"{row['fid']:.2f} | {row['shares'].min():.1%}-{row['shares'].max():.1%} |")
+    b, c = rows[1][1], rows[2][1]
+    for minutes, bar, label in ((3, c, "(c)"), (10, b, "(b)")):
+        row = next((r for r in quality.rows if r["seconds"] >= minutes * 60 - 1), None)
+        if row is None:
+            continue
+        fair = row["shares"].min() >= 0.05 and row["shares"].max() <= 0.15
+        print(f"target at {minutes} min: FID {row['fid']:.2f} <= {label} {bar:.2f}: "
+              f"{'met' if row['fid'] <= bar else 'not met'}"
+              + (f"; every digit within 5-15%: {'met' if fair else 'not met'}"
+                 if minutes == 10 else ""))
+    print(f"grids: {os.path.join(result.path, 'images')}")
 
 
 if __name__ == "__main__":

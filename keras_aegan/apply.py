@@ -399,7 +399,8 @@ def _translate(model, spec, part, request):
     if overlap >= min(th, tw):
         raise UserError(f"overlap must be below the tile side {min(th, tw)}, got {overlap}")
     # Check every file before writing anything.
-    sizes = [image_size(path) for path in request.inputs]
+    with concurrent.futures.ThreadPoolExecutor(IO_THREADS) as pool:
+        sizes = list(pool.map(image_size, request.inputs))
     for path, (h, w) in zip(request.inputs, sizes):
         if h < th or w < tw:
             raise UserError(f"{path} is {h}x{w}; this model takes images of at least "
@@ -419,16 +420,28 @@ def _translate(model, spec, part, request):
     compute = 0.0
     tiles = 0
     exact = [i for i, size in enumerate(sizes) if size == (th, tw)]
-    # Pillow decodes and encodes with the GIL released: threads overlap the files' I/O.
+    chunks = [exact[i:i + request.batch_size] for i in range(0, len(exact), request.batch_size)]
+    # Pillow decodes and encodes with the GIL released: threads read the next batch and
+    # write the last one while the model runs on this one.
     with concurrent.futures.ThreadPoolExecutor(IO_THREADS) as pool:
-        for first in range(0, len(exact), request.batch_size):
-            chunk = exact[first:first + request.batch_size]
-            feeds = [np.stack(list(pool.map(lambda i, p=port: _read_port(request, p, i),
-                                            chunk))) for port in part.inputs]
+
+        def read(chunk):
+            return [[pool.submit(_read_port, request, port, i) for i in chunk]
+                    for port in part.inputs]
+
+        writes = []
+        reading = read(chunks[0]) if chunks else None
+        for k, chunk in enumerate(chunks):
+            feeds = [np.stack([f.result() for f in port]) for port in reading]
+            if k + 1 < len(chunks):
+                reading = read(chunks[k + 1])
             tick = time.perf_counter()
             results = call_padded(fn, feeds, request.batch_size)
             compute += time.perf_counter() - tick
-            list(pool.map(write_png, [request.outputs[i] for i in chunk], results))
+            writes += [pool.submit(write_png, request.outputs[i], result)
+                       for i, result in zip(chunk, results)]
+        for write in writes:
+            write.result()
     for i in (i for i, size in enumerate(sizes) if size != (th, tw)):
         arrays = [_read_port(request, port, i) for port in part.inputs]
         tick = time.perf_counter()
