@@ -159,6 +159,8 @@ def main(argv=None):
               f"{'met' if row['fid'] <= bar else 'not met'}"
               + (f"; every digit within 5-15%: {'met' if fair else 'not met'}"
                  if minutes == 10 else ""))
+    last = quality.rows[-1]["shares"]
+    print("digit shares at the end: " + "  ".join(f"{d}:{v:.1%}" for d, v in enumerate(last)))
     print(f"grids: {os.path.join(result.path, 'images')}")
 
 
