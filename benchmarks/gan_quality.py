@@ -138,7 +138,8 @@ def main(argv=None):
                        name=name, model_options=options)
     result = train(config, verbose=0, restart=True, callbacks=[budget, quality],
                    log=lambda m: print(f"  {m}", flush=True))
-    rate = quality.steps * args.batch_size / budget.elapsed()
+    end = quality.rows[-1]  # the training time of the last step, not the save after it
+    rate = end["steps"] * args.batch_size / end["seconds"]
 
     print(f"\n{args.model} on {source.info.name} ({options or 'defaults'}), "
           f"{args.samples:,} samples vs {len(x_test):,} test images, evaluator "
@@ -159,8 +160,8 @@ def main(argv=None):
               f"{'met' if row['fid'] <= bar else 'not met'}"
               + (f"; every digit within 5-15%: {'met' if fair else 'not met'}"
                  if minutes == 10 else ""))
-    last = quality.rows[-1]["shares"]
-    print("digit shares at the end: " + "  ".join(f"{d}:{v:.1%}" for d, v in enumerate(last)))
+    print("digit shares at the end: "
+          + "  ".join(f"{d}:{v:.1%}" for d, v in enumerate(end["shares"])))
     print(f"grids: {os.path.join(result.path, 'images')}")
 
 
