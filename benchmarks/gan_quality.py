@@ -25,20 +25,21 @@ import argparse
 import os
 import sys
 import time
+from types import SimpleNamespace
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from keras_aegan import metrics  # noqa: E402
-from keras_aegan.callbacks import TimeBudget, save_grid  # noqa: E402
+from keras_aegan.callbacks import TimeBudget  # noqa: E402
 from keras_aegan.cli import common  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
 from keras_aegan.evaluator import get_evaluator  # noqa: E402
 from keras_aegan.runner import RunConfig, train  # noqa: E402
+from keras_aegan.study.timeline import QualityTimeline  # noqa: E402
 
 MNIST = "idx:" + os.path.join(os.path.dirname(ROOT), "shared", "data", "mnist")
 NOISE_ROWS = (("(b) real + noise sigma 0.1", 0.1), ("(c) real + noise sigma 0.2", 0.2))
@@ -53,47 +54,6 @@ def calibration(evaluator, x_train, real_features, n, seed=0):
         noisy = np.clip(images + rng.normal(0.0, sigma, images.shape), 0.0, 1.0)
         rows.append((name, noisy.astype("float32")))
     return [(name, metrics.fid(real_features, evaluator.features(x))) for name, x in rows]
-
-
-class QualityAt(keras.callbacks.Callback):
-    """Scores the model's samples at given training times (seconds of `budget`), and at
-    the end; the time spent scoring is excluded from the budget."""
-
-    def __init__(self, budget, times, evaluator, real_features, samples, images_dir):
-        super().__init__()
-        self.budget, self.times = budget, sorted(times)
-        self.evaluator, self.real = evaluator, real_features
-        self.samples, self.images_dir = samples, images_dir
-        self.rows, self.steps = [], 0
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.steps += 1
-        if self.times and self.budget.elapsed() >= self.times[0]:
-            self.times.pop(0)
-            self.measure()
-
-    def on_train_end(self, logs=None):
-        if not self.rows or self.rows[-1]["steps"] < self.steps:
-            self.measure()
-
-    def measure(self):
-        tick = time.perf_counter()
-        seconds = self.budget.elapsed()
-        images = np.concatenate([self.model.sample(1000, seed=10_000 + i)
-                                 for i in range(-(-self.samples // 1000))])[:self.samples]
-        fid = metrics.fid(self.real, self.evaluator.features(images))
-        shares = np.bincount(self.evaluator.predict_classes(images),
-                             minlength=self.evaluator.num_classes) / len(images)
-        os.makedirs(self.images_dir, exist_ok=True)
-        grid = save_grid(os.path.join(self.images_dir, f"at-{seconds / 60:.1f}min.png"),
-                         images[:100].reshape(10, 10, *images.shape[1:]))
-        self.rows.append({"seconds": seconds, "steps": self.steps, "fid": fid,
-                          "shares": shares, "grid": grid})
-        spent = time.perf_counter() - tick
-        self.budget.exclude(spent)
-        print(f"  at {seconds / 60:.2f} min ({self.steps} steps): FID {fid:.2f}, digit "
-              f"shares {shares.min():.1%}-{shares.max():.1%} (scored in {spent:.0f} s)",
-              flush=True)
 
 
 def main(argv=None):
@@ -131,14 +91,17 @@ def main(argv=None):
     budget = TimeBudget(args.minutes * 60)
     name = f"{args.model}-{args.minutes:g}min-seed{args.seed}"
     times = [float(m) * 60 for m in args.at.split(",") if float(m) < args.minutes]
-    quality = QualityAt(budget, times, evaluator, real, args.samples,
-                        os.path.join(args.out, name, "images"))
+    data = SimpleNamespace(evaluator=evaluator, train_x=x_train, test_x=x_test)
+    quality = QualityTimeline(args.model, data, budget=budget, times=times,
+                              samples=args.samples, images_dir=os.path.join(args.out, name,
+                                                                            "images"),
+                              log=lambda m: print(f"  {m}", flush=True))
     config = RunConfig(model=args.model, dataset=args.dataset, epochs=100_000,
                        batch_size=args.batch_size, seed=args.seed, run_dir=args.out,
                        name=name, model_options=options)
     result = train(config, verbose=0, restart=True, callbacks=[budget, quality],
                    log=lambda m: print(f"  {m}", flush=True))
-    end = quality.rows[-1]  # the training time of the last step, not the save after it
+    end = quality.measurements[-1]  # the training time of the last step, not the save after it
     rate = end["steps"] * args.batch_size / end["seconds"]
 
     print(f"\n{args.model} on {source.info.name} ({options or 'defaults'}), "
@@ -147,15 +110,15 @@ def main(argv=None):
     print("| row | training | FID | digit shares (min-max) |\n|---|---|---|---|")
     for name_, fid in rows:
         print(f"| {name_} | - | {fid:.2f} | - |")
-    for row in quality.rows:
+    for row in quality.measurements:
         print(f"| {args.model} ({rate:,.0f} images/s) | {row['seconds'] / 60:.2f} min | "
-              f"{row['fid']:.2f} | {row['shares'].min():.1%}-{row['shares'].max():.1%} |")
+              f"{row['fid']:.2f} | {min(row['shares']):.1%}-{max(row['shares']):.1%} |")
     b, c = rows[1][1], rows[2][1]
     for minutes, bar, label in ((3, c, "(c)"), (10, b, "(b)")):
-        row = next((r for r in quality.rows if r["seconds"] >= minutes * 60 - 1), None)
+        row = next((r for r in quality.measurements if r["seconds"] >= minutes * 60 - 1), None)
         if row is None:
             continue
-        fair = row["shares"].min() >= 0.05 and row["shares"].max() <= 0.15
+        fair = min(row["shares"]) >= 0.05 and max(row["shares"]) <= 0.15
         print(f"target at {minutes} min: FID {row['fid']:.2f} <= {label} {bar:.2f}: "
               f"{'met' if row['fid'] <= bar else 'not met'}"
               + (f"; every digit within 5-15%: {'met' if fair else 'not met'}"

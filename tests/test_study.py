@@ -198,3 +198,41 @@ def test_html_report_in_a_real_browser(tiny_study, tmp_path):
                     f"--screenshot={shot}", f"file://{os.path.join(config.path, 'report.html')}"],
                    capture_output=True, timeout=120, check=True)
     assert os.path.getsize(shot) > 50_000  # a rendered page, not a blank one
+
+
+def test_quality_timeline_measures_at_given_training_times(tmp_path, digits_source):
+    # The study's timeline, at explicit times (as benchmarks/gan_quality.py uses it): FID
+    # and class shares of the samples, a grid per point, measuring not charged to training.
+    import time
+    from types import SimpleNamespace
+
+    import tensorflow as tf
+
+    from keras_aegan import metrics
+    from keras_aegan.callbacks import TimeBudget
+    from keras_aegan.registry import get_model_entry
+    from keras_aegan.study.timeline import QualityTimeline
+
+    evaluator = metrics.get_evaluator(digits_source, cache_dir=tmp_path, epochs=1)
+    x, _ = digits_source.arrays("train")
+    test_x, _ = digits_source.arrays("test")
+    data = SimpleNamespace(evaluator=evaluator, train_x=x, test_x=test_x)
+    budget, lines = TimeBudget(3.0), []
+    watch = QualityTimeline("dcgan", data, budget=budget, times=[1.0, 2.0], samples=150,
+                            images_dir=str(tmp_path / "grids"), log=lines.append)
+    model = get_model_entry("dcgan").builder(x.shape[1:], latent_dim=8)
+    model.compile()
+    started = time.perf_counter()
+    model.fit(tf.data.Dataset.from_tensor_slices(x).batch(32).repeat(), steps_per_epoch=10,
+              epochs=10_000, verbose=0, shuffle=False, callbacks=[budget, watch])
+    wall = time.perf_counter() - started
+    points = watch.measurements
+    # Two points when due, one at the end of the budget.
+    assert len(points) == 3 and len(lines) == 3
+    assert 1.0 <= points[0]["seconds"] < 2.0 <= points[1]["seconds"] < 3.0 <= points[2]["seconds"]
+    assert 0 < points[0]["steps"] < points[1]["steps"] < points[2]["steps"]
+    for point in points:
+        assert np.isfinite(point["fid"]) and os.path.exists(point["grid"])
+        assert len(point["shares"]) == 10 and abs(sum(point["shares"]) - 1) < 1e-9
+    # Measuring (three FIDs of 150 samples) was excluded from the 3 s of training.
+    assert watch.spent > 0 and wall >= 3.0 + watch.spent - 0.5
