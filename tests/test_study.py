@@ -39,8 +39,11 @@ def test_tiny_study_writes_the_report(tiny_study):
                     "images_per_second"):
             assert np.isfinite(row[key]), (model, key)
         assert 0 <= row["linear_probe"] <= 1 and row["classes_seen"] <= 10
+        # Unconditional models: CAS with the evaluator's labels, marked as such.
+        assert 0 <= row["cas_evaluator_labels"] <= 1 and "cas" not in row, model
     assert rows["pca"]["family"] == "baseline" and rows["dcgan"]["family"] == "gan"
     report = open(os.path.join(path, "report.md")).read()
+    assert "CAS (evaluator labels)" in report
     assert "| conv_ae | autoencoder |" in report and "| dcgan | gan |" in report
     assert "![samples](samples.png)" in report and "Who won what" in report
     assert "Samples (rows, top to bottom: conv_ae, dcgan, pca)" in report
@@ -236,3 +239,22 @@ def test_quality_timeline_measures_at_given_training_times(tmp_path, digits_sour
         assert len(point["shares"]) == 10 and abs(sum(point["shares"]) - 1) < 1e-9
     # Measuring (three FIDs of 150 samples) was excluded from the 3 s of training.
     assert watch.spent > 0 and wall >= 3.0 + watch.spent - 0.5
+
+
+def test_cas_column_of_a_conditional_model(tmp_path, digits_source):
+    # A conditional model's CAS uses its own class-balanced samples: the plain column.
+    from types import SimpleNamespace
+
+    from keras_aegan import metrics
+    from keras_aegan.registry import get_model_entry
+    from keras_aegan.study.run import _classification_accuracy_score
+    from keras_aegan.study.subjects import Subject
+
+    evaluator = metrics.get_evaluator(digits_source, cache_dir=tmp_path, epochs=1)
+    x, _ = digits_source.arrays("train")
+    test_x, test_y = digits_source.arrays("test")
+    cgan = get_model_entry("cgan").builder(x.shape[1:], latent_dim=8, num_classes=10)
+    subject = Subject("cgan", cgan, x)
+    data = SimpleNamespace(evaluator=evaluator, test_x=test_x, test_y=test_y)
+    scores = _classification_accuracy_score(subject, data, subject.sample(64), seed=0)
+    assert set(scores) == {"cas", "cas_se"} and 0 <= scores["cas"] <= 1

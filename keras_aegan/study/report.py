@@ -62,6 +62,15 @@ COLUMNS = {
     "memorisation_ratio": Column("memorisation", None, "{:.2f}", "distance of samples to "
                                  "their nearest training image over that of fresh real "
                                  "images: about 1 is healthy, well below 1 means copying."),
+    "cas": Column("CAS", "high", "{:.3f}", "Classification Accuracy Score: real test "
+                  "accuracy of a classifier trained only on the model's class-balanced "
+                  "samples, labelled by the classes they were drawn for (conditional "
+                  "models)."),
+    "cas_evaluator_labels": Column("CAS (evaluator labels)", "high", "{:.3f}", "the same "
+                                   "for an unconditional model, its samples labelled by "
+                                   "the evaluator: it says whether the samples carry "
+                                   "their class well enough to learn from, not whether "
+                                   "the model knows the classes."),
     "mse": Column("recon MSE", "low", "{:.4f}", "mean squared error per pixel of test "
                   "images' reconstructions."),
     "psnr": Column("recon PSNR", "high", "{:.2f}", "peak signal-to-noise ratio of the "
@@ -85,7 +94,7 @@ COLUMNS = {
 QUESTIONS = (
     ("samples", "Who samples best?", "fid",
      ("fid", "kid", "precision", "recall", "density", "coverage", "classes_seen",
-      "min_class_share", "sharpness", "memorisation_ratio"),
+      "min_class_share", "sharpness", "memorisation_ratio", "cas", "cas_evaluator_labels"),
      "Generated images against real test images, on the features of the study's "
      "evaluator (a small classifier trained on this dataset's training images). FID here "
      "is not comparable with published Inception FIDs: other features, other data."),

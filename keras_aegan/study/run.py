@@ -7,12 +7,13 @@ dataset, splits, seed and budget), evaluates all of them with the same metrics (
 """
 
 import dataclasses
+import math
 import os
 import time
 
 import numpy as np
 
-from keras_aegan import files, metrics, runner
+from keras_aegan import augment, files, metrics, runner
 from keras_aegan.callbacks import TimeBudget
 from keras_aegan.errors import UserError, one_line
 from keras_aegan import registry
@@ -163,6 +164,8 @@ def _evaluate(subject, config, data, seed):
                                     data.evaluator.features(data.train_x[:5000]),
                                     data.evaluator.features(data.test_x[-500:]))
         scores["memorisation_ratio"] = memo["ratio"]
+        if data.test_y is not None and data.evaluator.has_classes:
+            scores.update(_classification_accuracy_score(subject, data, samples, seed))
     images = data.test_x[:config.reconstruct_images]
     recon = subject.reconstruct(images)
     if recon is not None:
@@ -179,6 +182,23 @@ def _evaluate(subject, config, data, seed):
             scores.update({f"{k}_se": metrics.accuracy_standard_error(v, len(test_codes))
                            for k, v in probes.items()})
     return {k: float(v) for k, v in scores.items()}
+
+
+# The CAS classifier trains for 10 passes over the samples, at most this many steps.
+CAS_STEPS = 1500
+
+
+def _classification_accuracy_score(subject, data, samples, seed):
+    """The CAS column (Ravuri & Vinyals 2019): the real test accuracy of a classifier
+    trained only on the model's samples. A conditional model draws its own class-balanced
+    samples (`cas`); an unconditional one's samples are labelled by the evaluator
+    (`cas_evaluator_labels`, a separate column: the labels are not the model's)."""
+    n = len(samples)
+    steps = min(CAS_STEPS, math.ceil(10 * n / 64))
+    score = augment.cas_for_model(subject.model, data.test_x, data.test_y, samples=samples,
+                                  label_by=data.evaluator, n=n, steps=steps, seed=seed)
+    (key, value), = score.items()
+    return {key: value, f"{key}_se": metrics.accuracy_standard_error(value, len(data.test_x))}
 
 
 def _export(config, model, seed, trained, data):
