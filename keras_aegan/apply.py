@@ -398,50 +398,29 @@ def _translate(model, spec, part, request):
     overlap = max(1, min(th, tw) // 4) if request.overlap is None else request.overlap
     if overlap >= min(th, tw):
         raise UserError(f"overlap must be below the tile side {min(th, tw)}, got {overlap}")
-    # Check every file before writing anything.
-    with concurrent.futures.ThreadPoolExecutor(IO_THREADS) as pool:
-        sizes = list(pool.map(image_size, request.inputs))
-    for path, (h, w) in zip(request.inputs, sizes):
-        if h < th or w < tw:
-            raise UserError(f"{path} is {h}x{w}; this model takes images of at least "
-                            f"{th}x{tw} ({part.about})")
-    for port in extras:
-        for path, companion, size in zip(request.inputs, request.extra[port.kind], sizes):
-            other = image_size(companion)
-            if other != size:
-                raise UserError(f"the {port.kind} {companion} is {other[0]}x{other[1]} but "
-                                f"the image {path} is {size[0]}x{size[1]}")
     copy_when = None
     if "mask" in [p.kind for p in part.inputs] and main.kind == "images" \
             and channels == out_channels and scale == 1:
         copy_when = ([p.kind for p in part.inputs].index("mask"), 0)
     fn = tf.function(part.fn, reduce_retracing=True)
     start = time.perf_counter()
-    compute = 0.0
-    tiles = 0
-    exact = [i for i, size in enumerate(sizes) if size == (th, tw)]
-    chunks = [exact[i:i + request.batch_size] for i in range(0, len(exact), request.batch_size)]
-    # Pillow decodes and encodes with the GIL released: threads read the next batch and
-    # write the last one while the model runs on this one.
     with concurrent.futures.ThreadPoolExecutor(IO_THREADS) as pool:
-
-        def read(chunk):
-            return [[pool.submit(_read_port, request, port, i) for i in chunk]
-                    for port in part.inputs]
-
-        writes = []
-        reading = read(chunks[0]) if chunks else None
-        for k, chunk in enumerate(chunks):
-            feeds = [np.stack([f.result() for f in port]) for port in reading]
-            if k + 1 < len(chunks):
-                reading = read(chunks[k + 1])
-            tick = time.perf_counter()
-            results = call_padded(fn, feeds, request.batch_size)
-            compute += time.perf_counter() - tick
-            writes += [pool.submit(write_png, request.outputs[i], result)
-                       for i, result in zip(chunk, results)]
-        for write in writes:
-            write.result()
+        # Check every file before writing anything.
+        sizes = list(pool.map(image_size, request.inputs))
+        for path, (h, w) in zip(request.inputs, sizes):
+            if h < th or w < tw:
+                raise UserError(f"{path} is {h}x{w}; this model takes images of at least "
+                                f"{th}x{tw} ({part.about})")
+        for port in extras:
+            companions = request.extra[port.kind]
+            for path, companion, size, other in zip(request.inputs, companions, sizes,
+                                                    pool.map(image_size, companions)):
+                if other != size:
+                    raise UserError(f"the {port.kind} {companion} is {other[0]}x{other[1]} "
+                                    f"but the image {path} is {size[0]}x{size[1]}")
+        exact = [i for i, size in enumerate(sizes) if size == (th, tw)]
+        compute = _translate_batches(pool, fn, request, part, exact)
+    tiles = 0
     for i in (i for i, size in enumerate(sizes) if size != (th, tw)):
         arrays = [_read_port(request, port, i) for port in part.inputs]
         tick = time.perf_counter()
@@ -452,6 +431,34 @@ def _translate(model, spec, part, request):
         write_png(request.outputs[i], result)
     return ApplyResult(list(request.outputs), len(sizes), tiles,
                        time.perf_counter() - start, compute)
+
+
+def _translate_batches(pool, fn, request, part, indices):
+    """Translate the images at `indices` (each the model's exact size) in batches; the
+    pool's threads read the next batch and write the last one while the model runs on
+    this one (Pillow decodes and encodes with the GIL released). Returns the model's
+    seconds."""
+    chunks = [indices[i:i + request.batch_size]
+              for i in range(0, len(indices), request.batch_size)]
+
+    def read(chunk):
+        return [[pool.submit(_read_port, request, port, i) for i in chunk]
+                for port in part.inputs]
+
+    compute, writes = 0.0, []
+    reading = read(chunks[0]) if chunks else None
+    for k, chunk in enumerate(chunks):
+        feeds = [np.stack([f.result() for f in port]) for port in reading]
+        if k + 1 < len(chunks):
+            reading = read(chunks[k + 1])
+        tick = time.perf_counter()
+        results = call_padded(fn, feeds, request.batch_size)
+        compute += time.perf_counter() - tick
+        writes += [pool.submit(write_png, request.outputs[i], result)
+                   for i, result in zip(chunk, results)]
+    for write in writes:
+        write.result()
+    return compute
 
 
 def _read_port(request, port, index):
