@@ -70,28 +70,34 @@ def compile_on_load(model, config):
         optimizer.build(model.trainable_variables)
 
 
-class SeedStateStore:
-    """Saves a `keras.random.SeedGenerator`'s state with the model's own variables.
+class SavesSeedState:
+    """Mixin for a `keras.Model`: saves the state of its `keras.random.SeedGenerator`
+    (the attribute named `seed_attribute`) with the model's own variables, under
+    `seed_state_key`.
 
     Keras 3.15 saves a `SeedGenerator`'s initial seed in its config but not its state
     variable (layers save `_trainable_variables` and `_non_trainable_variables` only), so
     a reloaded model would redraw the noise it already trained on instead of continuing
-    the sequence. No upstream report found; the state is stored under `key`.
+    the sequence. No upstream report found.
+
+    Example:
+        >>> class GAN(SavesSeedState, keras.Model):
+        ...     seed_attribute, seed_state_key = "seed_generator", "noise_seed_state"
     """
 
-    def __init__(self, key):
-        self.key = key
+    seed_attribute = "seed_generator"
+    seed_state_key = "noise_seed_state"
 
-    def save(self, store, generator):
-        store[self.key] = keras.ops.convert_to_numpy(generator.state.value)
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        generator = getattr(self, self.seed_attribute)
+        store[self.seed_state_key] = keras.ops.convert_to_numpy(generator.state.value)
 
-    def without(self, store):
-        """The store minus our entry, for `Layer.load_own_variables`."""
-        return {k: store[k] for k in store.keys() if k != self.key}
-
-    def load(self, store, generator):
-        if self.key in store.keys():
-            generator.state.assign(np.asarray(store[self.key]))
+    def load_own_variables(self, store):
+        key = self.seed_state_key
+        super().load_own_variables({k: store[k] for k in store.keys() if k != key})
+        if key in store.keys():
+            getattr(self, self.seed_attribute).state.assign(np.asarray(store[key]))
 
 
 @contextlib.contextmanager

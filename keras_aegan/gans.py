@@ -54,7 +54,7 @@ def _replica_info():
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
-class GAN(keras.Model):
+class GAN(compat.SavesSeedState, keras.Model):
     """A generator and a discriminator trained against each other by `fit`.
 
     Args:
@@ -227,16 +227,6 @@ class GAN(keras.Model):
         config["generator"] = keras.layers.deserialize(config["generator"])
         config["discriminator"] = keras.layers.deserialize(config["discriminator"])
         return cls(**config)
-
-    _seed_state = compat.SeedStateStore("noise_seed_state")
-
-    def save_own_variables(self, store):
-        super().save_own_variables(store)
-        self._seed_state.save(store, self.seed_generator)
-
-    def load_own_variables(self, store):
-        super().load_own_variables(self._seed_state.without(store))
-        self._seed_state.load(store, self.seed_generator)
 
     def fit(self, *args, callbacks=None, **kwargs):
         """`keras.Model.fit`, plus a `DivergenceGuard` (a NaN stops training, naming the

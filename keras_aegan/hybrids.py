@@ -92,7 +92,7 @@ def conditional_conv_decoder(image_shape, latent_dim, num_classes, filters=(64, 
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
-class AdversarialAutoencoder(Autoencoder):
+class AdversarialAutoencoder(compat.SavesSeedState, Autoencoder):
     """An autoencoder whose codes are matched to `N(0, I)` by a code discriminator.
 
     Args:
@@ -109,6 +109,8 @@ class AdversarialAutoencoder(Autoencoder):
         >>> aae.fit(images, epochs=1)
         >>> samples = aae.sample(16)
     """
+
+    seed_attribute, seed_state_key = "prior_seed", "prior_seed_state"
 
     sampler = protocol.SAMPLES_OWN
     # The default adversarial learning rate, as a share of the reconstruction's: the
@@ -233,16 +235,6 @@ class AdversarialAutoencoder(Autoencoder):
         for key in ("encoder", "decoder", "discriminator"):
             config[key] = keras.layers.deserialize(config[key])
         return cls(**config)
-
-    _seed_state = compat.SeedStateStore("prior_seed_state")
-
-    def save_own_variables(self, store):
-        super().save_own_variables(store)
-        self._seed_state.save(store, self.prior_seed)
-
-    def load_own_variables(self, store):
-        super().load_own_variables(self._seed_state.without(store))
-        self._seed_state.load(store, self.prior_seed)
 
     def fit(self, *args, callbacks=None, **kwargs):
         """`keras.Model.fit`, plus a `DivergenceGuard` unless `callbacks` holds one."""

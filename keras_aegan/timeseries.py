@@ -113,7 +113,7 @@ def _split(stacked, batch, parts=2):
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
-class TimeGAN(keras.Model):
+class TimeGAN(compat.SavesSeedState, keras.Model):
     """TimeGAN: a GAN in a learned embedding of the series, with a supervised loss.
 
     Args:
@@ -246,16 +246,6 @@ class TimeGAN(keras.Model):
         for name in ("embedder", "recovery", "generator", "supervisor", "discriminator"):
             config[name] = keras.layers.deserialize(config[name])
         return cls(**config)
-
-    _seed_state = compat.SeedStateStore("noise_seed_state")
-
-    def save_own_variables(self, store):
-        super().save_own_variables(store)
-        self._seed_state.save(store, self.seed_generator)
-
-    def load_own_variables(self, store):
-        super().load_own_variables(self._seed_state.without(store))
-        self._seed_state.load(store, self.seed_generator)
 
     def fit(self, *args, callbacks=None, **kwargs):
         """`keras.Model.fit`, plus a `DivergenceGuard` unless `callbacks` holds one."""
