@@ -152,6 +152,8 @@ def test_bad_arguments_exit_2_with_one_line(argv, message, capsys):
                                            "a conditional generator"),
     (["augment", "--generators", "cgan,vae"], "vae is an unconditional autoencoder"),
     (["robust", "--train-steps", "3"], "--train-steps is for --train-attack pgd"),
+    (["robust", "--dataset", "sines"], "sines has no labels: a classifier needs them"),
+    (["augment", "--dataset", "sines"], "sines has no labels: augmentation needs them"),
 ])
 def test_bad_choices_exit_2_with_one_line(argv, message, capsys):
     assert cli.main(argv) == 2

@@ -81,21 +81,10 @@ def check_generators(names):
 
 def run(args):
     generators = check_generators(args.generators)  # before TensorFlow starts
-    import numpy as np
-
     from keras_aegan import augment
-    from keras_aegan.config import DataOptions
 
-    source = DataOptions(**common.data_options(args)).open_data()
-    if not source.info.labeled:
-        raise UserError(f"{source.info.name} has no labels: augmentation needs them")
-    # The whole labelled training pool: the train split and the validation carved from it.
-    parts = [source.arrays("train")]
-    if source.info.splits.get("validation"):
-        parts.append(source.arrays("validation"))
-    x_train = np.concatenate([p[0] for p in parts])
-    y_train = np.concatenate([p[1] for p in parts])
-    x_test, y_test = source.arrays("test", limit=args.test_images)
+    source, x_train, y_train, x_test, y_test = common.labelled_data(
+        args, "augmentation needs them")
     print(f"{source.info.name}: {len(x_train)} training images, {len(x_test)} test images; "
           f"fractions {', '.join(f'{f:g}' for f in args.fractions)}, seeds "
           f"{', '.join(map(str, args.seeds))} -> {args.out}", flush=True)

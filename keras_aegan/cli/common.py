@@ -138,3 +138,30 @@ def add_data_arguments(parser, config_class=DataOptions):
 def data_options(args):
     """The `DataOptions` fields of parsed arguments, as keyword arguments."""
     return {f.name: getattr(args, f.name) for f in dataclasses.fields(DataOptions)}
+
+
+def labelled_data(args, purpose):
+    """The data arguments' source with its whole labelled training pool (the train split
+    and the validation carved from it) and its test split (the first `args.test_images`).
+
+    Args:
+        args: parsed arguments with the data options and `test_images`.
+        purpose: what needs the labels, for the error ("augmentation needs them").
+
+    Returns:
+        `(source, x_train, y_train, x_test, y_test)`.
+
+    Raises:
+        UserError: the source has no labels.
+    """
+    import numpy as np
+
+    source = DataOptions(**data_options(args)).open_data()
+    if not source.info.labeled:
+        raise UserError(f"{source.info.name} has no labels: {purpose}")
+    parts = [source.arrays("train")]
+    if source.info.splits.get("validation"):
+        parts.append(source.arrays("validation"))
+    x_test, y_test = source.arrays("test", limit=args.test_images)
+    return (source, np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]), x_test, y_test)

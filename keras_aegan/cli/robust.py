@@ -71,23 +71,13 @@ def add_parser(subparsers):
 
 
 def run(args):
-    import numpy as np
-
     from keras_aegan import attacks, robust
-    from keras_aegan.config import DataOptions
     from keras_aegan.errors import UserError
 
     if args.train_attack == "fgsm" and args.train_steps != 1:
         raise UserError("--train-steps is for --train-attack pgd (FGSM takes one step)")
-    source = DataOptions(**common.data_options(args)).open_data()
-    if not source.info.labeled:
-        raise UserError(f"{source.info.name} has no labels: a classifier needs them")
-    parts = [source.arrays("train")]
-    if source.info.splits.get("validation"):
-        parts.append(source.arrays("validation"))
-    x_train = np.concatenate([p[0] for p in parts])
-    y_train = np.concatenate([p[1] for p in parts])
-    x_test, y_test = source.arrays("test", limit=args.test_images)
+    source, x_train, y_train, x_test, y_test = common.labelled_data(
+        args, "a classifier needs them")
     evaluator = attacks.evaluator_classifier(source) if args.attack_evaluator else None
     results = robust.run_robustness(
         x_train, y_train, x_test, y_test, args.out, epsilon=args.epsilon,
