@@ -1,11 +1,15 @@
 """Adversarial robustness on real MNIST: the evaluator's accuracy under FGSM and PGD at
-epsilon 0.1, 0.2, 0.3, and a small CNN before and after adversarial training (FGSM from a
-random start, Wong et al. 2020, with the budget warmed up over the first epochs),
+epsilon 0.1, 0.2, 0.3, and a small CNN before and after adversarial training (PGD-10 from a
+random start, Madry et al. 2018, with the budget warmed up over the first epochs),
 evaluated with a 40-step PGD (step 0.01, random start): stronger than the training attack.
 
-    python benchmarks/robustness.py                       # 10 epochs, 10,000 test images
-    python benchmarks/robustness.py --epochs 10 --budget-seconds 1800 --restarts 1 \
-        --out runs/robustness_mnist
+    python benchmarks/robustness.py                       # 12 epochs, 10,000 test images
+    python benchmarks/robustness.py --no-evaluator        # skip the evaluator (6 minutes)
+    python benchmarks/robustness.py --train-attack fgsm --train-steps 1 --epochs 10
+
+FGSM from a random start (Wong et al. 2020) is 5x cheaper a step but, at epsilon 0.3 on
+MNIST, overfits to its own attack here (74% under PGD-40; its FGSM accuracy exceeds its
+clean accuracy): PGD-10 training is the default.
     python benchmarks/robustness.py --smoke               # seconds, bundled digits
 
 Target (issue 15): >= 85% under PGD-40 at epsilon 0.3 with >= 98% clean accuracy, trained
@@ -36,9 +40,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", default=MNIST)
     parser.add_argument("--epsilon", type=float, default=0.3, help="training budget")
-    parser.add_argument("--train-attack", default="fgsm", choices=("fgsm", "pgd"))
-    parser.add_argument("--train-steps", type=int, default=1, help="PGD training steps")
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--train-attack", default="pgd", choices=("fgsm", "pgd"))
+    parser.add_argument("--train-steps", type=int, default=10, help="PGD training steps")
+    parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--warmup-epochs", type=int, default=2)
     parser.add_argument("--budget-seconds", type=float, default=1800,
                         help="cap on each training (default: 30 minutes)")
@@ -56,6 +60,7 @@ def main():
     args = parser.parse_args()
     if args.smoke:
         args.data, args.epochs, args.warmup_epochs, args.epsilon = "digits", 2, 1, 0.1
+        args.train_steps = 2
         args.eval_epsilons, args.eval_steps, args.test_images = (0.1,), 5, 100
         args.evaluator = False  # training the evaluator would take most of the smoke's time
 

@@ -216,11 +216,18 @@ def get_study_task(name):
     return STUDY_TASKS[name]
 
 
+# Modules whose saveable models are made by their own functions, not by a registered
+# builder (the adversarially trained classifiers of `robust`).
+UNREGISTERED_MODEL_MODULES = ("keras_aegan.robust",)
+
+
 def import_model_classes():
-    """Import every registered builder's module, so that Keras can deserialize (load) the
-    classes they define."""
+    """Import every registered builder's module, and `UNREGISTERED_MODEL_MODULES`, so
+    that Keras can deserialize (load) the classes they define."""
     for entry in MODELS.values():
         entry.builder  # noqa: B018  (the import is the point)
+    for module in UNREGISTERED_MODEL_MODULES:
+        importlib.import_module(module)
 
 
 _AE = "keras_aegan.autoencoders"

@@ -151,7 +151,8 @@ def test_bad_arguments_exit_2_with_one_line(argv, message, capsys):
     (["augment", "--generators", "dcgan"], "dcgan is an unconditional gan: augmentation needs "
                                            "a conditional generator"),
     (["augment", "--generators", "cgan,vae"], "vae is an unconditional autoencoder"),
-    (["robust", "--train-steps", "3"], "--train-steps is for --train-attack pgd"),
+    (["robust", "--train-attack", "fgsm", "--train-steps", "3"],
+     "--train-steps is for --train-attack pgd"),
     (["robust", "--dataset", "sines"], "sines has no labels: a classifier needs them"),
     (["augment", "--dataset", "sines"], "sines has no labels: augmentation needs them"),
 ])

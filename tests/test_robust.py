@@ -1,6 +1,10 @@
 """Adversarial training: a real step trains on attacks crafted on the fly, the classifier
 declares itself, round-trips, and a short run is more robust than plain training."""
 
+import os
+import subprocess
+import sys
+
 import keras
 import numpy as np
 import pytest
@@ -10,6 +14,7 @@ from keras_aegan import attacks, protocol, robust
 from keras_aegan.errors import UserError
 
 SHAPE = (8, 8, 1)
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def build(attack="fgsm", epsilon=0.2, **options):
@@ -105,3 +110,19 @@ def test_bad_options_are_user_errors(options, message):
         build(**options)
     with pytest.raises(UserError, match="needs class labels"):
         robust.build_adversarial_classifier(SHAPE, num_classes=None)
+
+
+def test_a_fresh_process_loads_a_saved_classifier(digits_images, tmp_path):
+    # runner.load_model in a process that never imported keras_aegan.robust (the CLI's
+    # `robust` command writes these files; users load them later).
+    model = build()
+    model.fit(digits_images[0][:32], digits_images[1][:32], batch_size=32, epochs=1,
+              verbose=0)
+    path = tmp_path / "robust.keras"
+    model.save(path)
+    code = ("import sys; from keras_aegan import runner; "
+            "m = runner.load_model(sys.argv[1]); print(type(m).__name__, m.attack)")
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
+                          text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-2:] == ["AdversarialClassifier", "fgsm"]
