@@ -248,6 +248,15 @@ def _legend(summary, keys):
 # -------------------------------------------------------------------------------- report
 
 
+def model_done(name, seed, row, seconds):
+    """The start of a task study's progress line for one finished model: its status, its
+    training seconds when it trained, and the seconds spent on it in all (training,
+    scoring, export)."""
+    trained = (f" ({row['train_seconds']:.0f} s of training)"
+               if row.get("status") == "trained" and row.get("train_seconds") else "")
+    return f"{name} seed {seed}: {row['status']}{trained}, {seconds:.0f} s in all; "
+
+
 def write_report(config, results):
     """Write `report.md` and `report.html` from a study's results."""
     summary, seeds = results["summary"], len(results["seeds"])

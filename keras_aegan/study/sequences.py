@@ -226,8 +226,8 @@ def run_next_frame(config, log=print):
             rows.append(row)
             if seed == config.seeds[0]:
                 shown[name] = predicted[:8]
-            log(f"{name} seed {seed}: {row['status']} in {time.perf_counter() - tick:.0f}s; "
-                f"MSE/frame {row['mse_per_frame']:.1f}, SSIM {row['ssim']:.3f}")
+            log(report.model_done(name, seed, row, time.perf_counter() - tick)
+                + f"MSE/frame {row['mse_per_frame']:.1f}, SSIM {row['ssim']:.3f}")
     summary = _summarise(rows, config.models, VIDEO_COLUMNS)
     _video_pictures(config, observed[:8], future[:8], shown, summary)
     results = {"study": config.study_name, "task": "next_frame", "dataset": info.name,
@@ -385,8 +385,8 @@ def run_timeseries(config, log=print):
             rows.append(row)
             if seed == config.seeds[0]:
                 shown[name] = windows
-            log(f"{name} seed {seed}: {row['status']} in {time.perf_counter() - tick:.0f}s; "
-                f"discriminative {row['discriminative']:.3f} ± {row['discriminative_std']:.3f}, "
+            log(report.model_done(name, seed, row, time.perf_counter() - tick)
+                + f"discriminative {row['discriminative']:.3f} ± {row['discriminative_std']:.3f}, "
                 f"predictive {row['predictive']:.3f} ± {row['predictive_std']:.3f}")
     summary = _summarise(rows, config.models, SERIES_COLUMNS)
     for entry in summary:  # one seed: the spread over the scores' repeats

@@ -126,7 +126,7 @@ def run(config, log=print):
             rows.append(row)
             if seed == config.seeds[0]:
                 grid[name] = answers[:GRID_IMAGES]
-            log(f"{name} seed {seed}: {row['status']} in {time.perf_counter() - tick:.1f}s; "
+            log(report.model_done(name, seed, row, time.perf_counter() - tick)
                 + ", ".join(f"{COLUMNS[k][0]} {COLUMNS[k][2].format(row[k])}"
                             for k in ("psnr", "ssim", "fid", "accuracy") if k in row))
     truth_row = {"model": "truth", "family": "reference",
