@@ -59,7 +59,7 @@ def main():
         x_train, y_train, x_test, y_test, args.k,
         models=[m for m in args.models.split(",") if m], epochs=args.epochs,
         batch_size=args.batch_size, lle=not args.no_lle, lle_max_train=args.lle_train,
-        seed=args.seed)
+        seed=args.seed, log=lambda line: print(line, flush=True))
     print(reduction.format_table(rows, ["method", "k", "error", "knn", "logistic", "seconds",
                                         "note"]))
     print(f"(total {time.perf_counter() - start:.0f}s)", flush=True)

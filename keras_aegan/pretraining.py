@@ -189,11 +189,12 @@ def format_summary(summary, keys=("scratch", "frozen", "finetuned", "knn", "gain
 
 def reduction_tables(x_train, y_train, x_test, y_test, ks=(2, 10, 30), *,
                      models=("linear_ae", "dense_ae", "conv_ae", "aae"), epochs=20, seed=0,
-                     lle_max_train=2000, verbose=0):
+                     lle_max_train=2000, verbose=0, log=None):
     """`reduction.reduction_table` at each code size `k`; one list of rows."""
     rows = []
     for k in ks:
         rows.extend(reduction.reduction_table(x_train, y_train, x_test, y_test, k,
                                               models=models, epochs=epochs, seed=seed,
-                                              lle_max_train=lle_max_train, verbose=verbose))
+                                              lle_max_train=lle_max_train, verbose=verbose,
+                                              log=log))
     return rows

@@ -126,7 +126,7 @@ def train_autoencoder(name, x_train, latent_dim, *, epochs=10, batch_size=128,
 
 def reduction_table(x_train, y_train, x_test, y_test, k, *, models=("linear_ae", "dense_ae"),
                     epochs=20, batch_size=128, lle=True, lle_max_train=2000, seed=0,
-                    model_options=None, verbose=0):
+                    model_options=None, verbose=0, log=None):
     """Autoencoders vs PCA vs LLE at code size `k`, side by side.
 
     Args:
@@ -138,6 +138,7 @@ def reduction_table(x_train, y_train, x_test, y_test, k, *, models=("linear_ae",
         seed: seeds every method.
         model_options: `{name: {builder option: value}}`.
         verbose: Keras verbosity.
+        log: optional callable given a progress line as each method's row is done.
 
     Returns:
         A list of rows, one per method: `method`, `k`, `error` (squared error summed over
@@ -146,17 +147,24 @@ def reduction_table(x_train, y_train, x_test, y_test, k, *, models=("linear_ae",
     """
     model_options = model_options or {}
     rows = []
+
+    def add(**row):
+        rows.append(row)
+        if log:
+            log(f"  k={k} {row['method']}: error {row['error']:.2f}, k-NN {row['knn']:.4f}, "
+                f"logistic {row['logistic']:.4f} ({row['seconds']:.0f}s)")
+
     tr, te, recon, seconds = pca_codes(x_train, x_test, k, seed)
     knn, logistic = code_accuracy(tr, y_train, te, y_test, seed=seed)
-    rows.append(dict(method="PCA", k=k, error=metrics.mse(x_test, recon, per_image=True),
-                     knn=knn, logistic=logistic, seconds=seconds, note=""))
+    add(method="PCA", k=k, error=metrics.mse(x_test, recon, per_image=True), knn=knn,
+        logistic=logistic, seconds=seconds, note="")
     if lle:
         tr, te, recon, seconds, index = lle_codes(x_train, x_test, k, max_train=lle_max_train,
                                                   seed=seed)
         knn, logistic = code_accuracy(tr, y_train[index], te, y_test, seed=seed)
-        rows.append(dict(method="LLE", k=k, error=metrics.mse(x_test, recon, per_image=True),
-                         knn=knn, logistic=logistic, seconds=seconds,
-                         note=f"fit on {len(index)} train images; error of a k-NN pre-image"))
+        add(method="LLE", k=k, error=metrics.mse(x_test, recon, per_image=True), knn=knn,
+            logistic=logistic, seconds=seconds,
+            note=f"fit on {len(index)} train images; error of a k-NN pre-image")
     for name in models:
         model, seconds = train_autoencoder(name, x_train, k, epochs=epochs,
                                            batch_size=batch_size, seed=seed, verbose=verbose,
@@ -164,9 +172,9 @@ def reduction_table(x_train, y_train, x_test, y_test, k, *, models=("linear_ae",
         tr, te = predict(model.encode, x_train), predict(model.encode, x_test)
         recon = predict(lambda x: model(x, training=False), x_test)
         knn, logistic = code_accuracy(tr, y_train, te, y_test, seed=seed)
-        rows.append(dict(method=name, k=k, error=metrics.mse(x_test, recon, per_image=True),
-                         knn=knn, logistic=logistic, seconds=seconds,
-                         note=f"{epochs} epochs, {model.count_params():,} params"))
+        add(method=name, k=k, error=metrics.mse(x_test, recon, per_image=True), knn=knn,
+            logistic=logistic, seconds=seconds,
+            note=f"{epochs} epochs, {model.count_params():,} params")
     return rows
 
 

@@ -27,9 +27,14 @@ def test_pca_error_falls_with_k_and_matches_sklearn(digits):
 
 def test_reduction_table_rows(digits):
     x_train, y_train, x_test, y_test = digits
+    lines = []
     rows = reduction.reduction_table(x_train, y_train, x_test, y_test, 8,
-                                     models=("dense_ae",), epochs=2, lle_max_train=400)
+                                     models=("dense_ae",), epochs=2, lle_max_train=400,
+                                     log=lines.append)
     assert [r["method"] for r in rows] == ["PCA", "LLE", "dense_ae"]
+    # One progress line per method, as its row is done.
+    assert [line.split(":")[0].split()[-1] for line in lines] == ["PCA", "LLE", "dense_ae"]
+    assert all(line.startswith("  k=8 ") for line in lines)
     pca = rows[0]
     # PCA at k=8 on digits classifies far above chance (0.1) and reconstructs well.
     assert pca["knn"] > 0.85 and pca["logistic"] > 0.8
