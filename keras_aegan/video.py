@@ -143,7 +143,7 @@ def predictor_network(frame_shape, observed=OBSERVED, predicted=PREDICTED, patch
 
     Returns:
         A functional `keras.Model` `(batch, observed, H, W, C) -> (batch, predicted, H, W,
-        C)`; its last layer before the sigmoid is `logits`.
+        C)`: the convolution `logits`, depth-to-space, then the sigmoid `pixels`.
     """
     frame_shape = _check_frames(frame_shape, patch)
     observed, predicted = check_int("observed", observed), check_int("predicted", predicted)
@@ -168,8 +168,12 @@ def predictor_network(frame_shape, observed=OBSERVED, predicted=PREDICTED, patch
     x = layers.Concatenate(name="skip")([x, top])
     x = conv(x, width, "out")
     x = layers.Conv2D(predicted * patch * patch * channels, 1, name="logits")(x)
-    x = layers.Activation("sigmoid", name="pixels")(x)
-    future = ChannelsToFrames(predicted, patch, name="to_frames")(x)
+    x = ChannelsToFrames(predicted, patch, name="to_frames")(x)
+    # The sigmoid comes last, after the reshapes: Keras' cross-entropy then finds the
+    # logits under it and never clips the probabilities. Clipped, a predictor pushed to
+    # saturated pixels (the adversarial term can do it) gets no gradient back and stays
+    # black for good.
+    future = layers.Activation("sigmoid", name="pixels")(x)
     return keras.Model(frames, future, name=name)
 
 

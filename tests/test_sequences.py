@@ -201,6 +201,30 @@ def test_frame_predictor_rejects_images_and_wrong_frames():
         model.predict_next(np.zeros((1, 2, *FRAMES), "float32"))
 
 
+def test_saturated_predictor_still_gets_a_gradient_from_the_pixel_loss():
+    # A predictor pushed to black frames (all logits -30) must still learn from the
+    # cross-entropy: Keras computes it from the logits only when the sigmoid is the last op.
+    import keras
+    import tensorflow as tf
+
+    from keras_aegan.video import predictor_network
+
+    net = predictor_network(FRAMES, OBSERVED, PREDICTED, patch=2, width=4, blocks=1)
+    bias = net.get_layer("logits").bias
+    bias.assign(np.full(bias.shape, -30.0, "float32"))
+    observed = np.random.default_rng(0).random((2, OBSERVED, *FRAMES)).astype("float32")
+    future = np.ones((2, PREDICTED, *FRAMES), "float32")
+    loss = keras.losses.get("binary_crossentropy")
+
+    @tf.function
+    def gradient():
+        with tf.GradientTape() as tape:
+            value = tf.reduce_mean(loss(future, net(observed, training=True)))
+        return tape.gradient(value, bias)
+
+    assert float(tf.reduce_max(tf.abs(gradient()))) > 1e-3
+
+
 def _series_model(name):
     from keras_aegan.registry import get_model_entry
 
