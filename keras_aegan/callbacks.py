@@ -434,7 +434,9 @@ class CollapseWatch(keras.callbacks.Callback):
     """Warns, with the epoch, when a GAN shows signs of mode collapse or a lost game.
 
     - the discriminator's accuracy (`d_accuracy`) stays at or above `accuracy` for
-      `patience` epochs: the generator no longer fools it at all;
+      `patience` epochs: the generator no longer fools it at all (said once per such
+      streak; for a translator or predictor, whose pixel loss keeps training it, the
+      message says so instead of suspecting collapse);
     - the classes of samples from a fixed noise seed, judged by `classify`, cover fewer
       classes than they did at best: modes are being dropped (for models that declare
       their own, unconditional sampler).
@@ -466,14 +468,17 @@ class CollapseWatch(keras.callbacks.Callback):
         self.log(f"warning: {message}")
 
     def on_epoch_end(self, epoch, logs=None):
+        spec = protocol.describe(self.model)
         accuracy = (logs or {}).get("d_accuracy")
         if accuracy is not None:
             self.high_epochs = self.high_epochs + 1 if float(accuracy) >= self.accuracy else 0
-            if self.high_epochs >= self.patience:
+            if self.high_epochs == self.patience:  # once per streak, not every epoch
+                meaning = ("the generator may have collapsed (look at the sample grid)"
+                           if spec.sampler == protocol.SAMPLES_OWN else
+                           "it tells every output from the real ones, so only the pixel "
+                           "loss still guides the generator (look at the outputs)")
                 self._warn(f"epoch {epoch + 1}: the discriminator's accuracy has been "
-                           f"{float(accuracy):.3f} for {self.high_epochs} epochs; the "
-                           "generator may have collapsed (look at the sample grid)")
-        spec = protocol.describe(self.model)
+                           f"{float(accuracy):.3f} for {self.high_epochs} epochs; {meaning}")
         if self.classify is None or spec.sampler != protocol.SAMPLES_OWN or spec.conditional:
             return
         samples = self.model.sample(self.samples, seed=self.seed)

@@ -74,6 +74,24 @@ class FakeGAN:
         return np.floor(np.abs(z[:, :1]) * 10) % self.classes
 
 
+class FakeTranslator:
+    """Declares itself a GAN-trained translator: no sampler of its own."""
+
+    def describe(self):
+        return protocol.ModelSpec(family="gan", image_shape=(1,))
+
+
+def test_collapse_watch_warns_once_per_streak_and_names_a_translator_lost_game():
+    messages = []
+    watch = CollapseWatch(patience=2, log=messages.append)
+    watch.set_model(FakeTranslator())
+    for epoch, accuracy in enumerate([1.0, 1.0, 1.0, 1.0, 0.7, 1.0, 1.0]):
+        watch.on_epoch_end(epoch, {"d_accuracy": accuracy})
+    assert [m.split(":")[1] for m in messages] == [" epoch 2", " epoch 7"], messages
+    assert all("only the pixel loss still guides the generator" in m for m in messages)
+    assert not any("collapsed" in m for m in messages)
+
+
 def test_collapse_watch_warns_with_the_epoch():
     messages = []
     watch = CollapseWatch(classify=lambda images: images[:, 0].astype(int), num_classes=10,
