@@ -117,7 +117,7 @@ def main():
             f"steps on the head; fine-tuned: then {args.finetune_steps} steps of everything "
             f"at a tenth of the rate; scratch: the same architecture, fresh weights, "
             f"{args.head_steps + args.finetune_steps} steps. 1-NN: nearest neighbour on the "
-            "pre-trained features. gain: the better of frozen and fine-tuned minus scratch. "
+            "pre-trained features. gain: fine-tuned minus scratch. "
             f"Test accuracy (%) on {len(x_test)} test images, mean ± std over seeds "
             f"{', '.join(map(str, args.seeds))}.", "", table, ""]
         files.write_json(os.path.join(args.out, "pretraining.json"),
