@@ -435,8 +435,8 @@ class CollapseWatch(keras.callbacks.Callback):
 
     - the discriminator's accuracy (`d_accuracy`) stays at or above `accuracy` for
       `patience` epochs: the generator no longer fools it at all (said once per such
-      streak; for a translator or predictor, whose pixel loss keeps training it, the
-      message says so instead of suspecting collapse);
+      streak; for a translator or predictor, which has a pixel loss too, the message
+      points at its outputs and pixel loss instead of a sample grid);
     - the classes of samples from a fixed noise seed, judged by `classify`, cover fewer
       classes than they did at best: modes are being dropped (for models that declare
       their own, unconditional sampler).
@@ -475,8 +475,9 @@ class CollapseWatch(keras.callbacks.Callback):
             if self.high_epochs == self.patience:  # once per streak, not every epoch
                 meaning = ("the generator may have collapsed (look at the sample grid)"
                            if spec.sampler == protocol.SAMPLES_OWN else
-                           "it tells every output from the real ones, so only the pixel "
-                           "loss still guides the generator (look at the outputs)")
+                           "it tells every output from the real ones, so the adversarial "
+                           "term no longer helps and may be pushing the outputs to "
+                           "extremes (look at the outputs and the pixel loss)")
                 self._warn(f"epoch {epoch + 1}: the discriminator's accuracy has been "
                            f"{float(accuracy):.3f} for {self.high_epochs} epochs; {meaning}")
         if self.classify is None or spec.sampler != protocol.SAMPLES_OWN or spec.conditional:

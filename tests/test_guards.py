@@ -88,7 +88,7 @@ def test_collapse_watch_warns_once_per_streak_and_names_a_translator_lost_game()
     for epoch, accuracy in enumerate([1.0, 1.0, 1.0, 1.0, 0.7, 1.0, 1.0]):
         watch.on_epoch_end(epoch, {"d_accuracy": accuracy})
     assert [m.split(":")[1] for m in messages] == [" epoch 2", " epoch 7"], messages
-    assert all("only the pixel loss still guides the generator" in m for m in messages)
+    assert all("look at the outputs and the pixel loss" in m for m in messages)
     assert not any("collapsed" in m for m in messages)
 
 
