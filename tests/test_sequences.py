@@ -225,6 +225,30 @@ def test_saturated_predictor_still_gets_a_gradient_from_the_pixel_loss():
     assert float(tf.reduce_max(tf.abs(gradient()))) > 1e-3
 
 
+def test_adversarial_predictor_clips_its_gradient_and_slows_its_discriminator(tmp_path):
+    # Both keep the game from blowing up (see AdversarialFramePredictor.compile); they must
+    # survive saving, and bad values are the user's error.
+    import keras
+
+    from keras_aegan.errors import UserError
+
+    model = _video_model("adversarial_predictor")
+    model.compile(learning_rate=5e-4)
+    assert model.optimizer.global_clipnorm == 1.0
+    assert float(model.d_optimizer.learning_rate) == pytest.approx(1e-4)
+    model.compile(learning_rate=5e-4, d_learning_rate=3e-4, clipnorm=None)
+    assert model.optimizer.global_clipnorm is None
+    assert float(model.d_optimizer.learning_rate) == pytest.approx(3e-4)
+    model.compile(clipnorm=0.5)
+    model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    assert loaded.optimizer.global_clipnorm == 0.5
+    assert float(loaded.d_optimizer.learning_rate) == pytest.approx(2e-4)
+    for bad in ({"clipnorm": 0}, {"d_learning_rate": -1.0}):
+        with pytest.raises(UserError):
+            model.compile(**bad)
+
+
 def _series_model(name):
     from keras_aegan.registry import get_model_entry
 
