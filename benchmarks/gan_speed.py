@@ -19,6 +19,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import keras  # noqa: E402
 
+from keras_aegan.cli import common  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
 from keras_aegan.protocol import describe  # noqa: E402
 from keras_aegan.registry import get_model_entry  # noqa: E402
@@ -49,6 +50,9 @@ def main(argv=None):
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--latent-dim", type=int, default=16)
     parser.add_argument("--width", type=int, help="width option of the conv models")
+    parser.add_argument("--option", action="append", default=[], type=common.option,
+                        metavar="KEY=VALUE",
+                        help="a builder option for every model, e.g. d_steps=1 (repeatable)")
     parser.add_argument("--mixed-precision", action="store_true")
     parser.add_argument("--jit-compile", action="store_true")
     parser.add_argument("--smoke", action="store_true",
@@ -64,9 +68,10 @@ def main(argv=None):
           f"mixed_precision={args.mixed_precision}, jit_compile={args.jit_compile}")
     for name in args.models:
         options = {"width": args.width} if args.width and name != "gan" else {}
+        options.update(args.option)
         rate, params, logs = measure(name, source, args.batch_size, args.steps, args.warmup,
                                      args.latent_dim, args.jit_compile, options)
-        print(f"{name:<8} {rate:8.0f} images/s  {params:>9,} parameters  {logs}", flush=True)
+        print(f"{name:<8} {options} {rate:8.0f} images/s  {params:>9,} parameters  {logs}", flush=True)
 
 
 if __name__ == "__main__":

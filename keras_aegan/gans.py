@@ -641,9 +641,15 @@ def build_dcgan(image_shape, latent_dim=16, num_classes=None, width=32, loss=Non
                ema_decay=ema_decay, name="dcgan")
 
 
-def build_wgan_gp(image_shape, latent_dim=16, num_classes=None, width=64, d_steps=3,
+def build_wgan_gp(image_shape, latent_dim=16, num_classes=None, width=32, d_steps=3,
                   gp_weight=10.0, seed=None, ema_decay=None):
-    """WGAN-GP (Gulrajani et al. 2017): a layer-normalized critic with a gradient penalty."""
+    """WGAN-GP (Gulrajani et al. 2017): a layer-normalized critic with a gradient penalty.
+
+    `width` 32, as the DCGAN's: on full MNIST (2 CPU cores, batch 64) a step costs 3 critic
+    updates with the penalty (23 ms each, 13 ms without it) and a generator update (15 ms),
+    ~3.5x a DCGAN step of the same width; width 64 costs another ~4x and had FID 108 after
+    3 minutes against 55 at width 32.
+    """
     del num_classes  # unconditional
     return WGANGP(networks.dcgan_generator(image_shape, latent_dim, width),
                   networks.dcgan_discriminator(image_shape, width, normalization="layer",
