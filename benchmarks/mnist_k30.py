@@ -133,7 +133,7 @@ def main():
     recon = reduction.predict(lambda x: model(x, training=False), x_test, 1000)
     error = metrics.mse(x_test, recon, per_image=True)
     print(f"\nMNIST k={args.latent_dim}: squared error per test image (sum over 784 pixels)")
-    print(f"| method | test error | training time |\n|---|---|---|")
+    print("| method | test error | training time |\n|---|---|---|")
     print(f"| PCA | {pca_error:.2f} | {pca_seconds:.1f}s |")
     print("| Hinton & Salakhutdinov 2006 deep AE | 3.00 | (published) |")
     epochs = int(model.optimizer.iterations) / math.ceil(len(x_train) / args.batch_size)
