@@ -71,7 +71,8 @@ def main(argv=None):
         options.update(args.option)
         rate, params, logs = measure(name, source, args.batch_size, args.steps, args.warmup,
                                      args.latent_dim, args.jit_compile, options)
-        print(f"{name:<8} {options} {rate:8.0f} images/s  {params:>9,} parameters  {logs}", flush=True)
+        print(f"{name:<8} {options} {rate:8.0f} images/s  {params:>9,} parameters  {logs}",
+              flush=True)
 
 
 if __name__ == "__main__":

@@ -647,7 +647,7 @@ def build_wgan_gp(image_shape, latent_dim=16, num_classes=None, width=32, d_step
 
     `width` 32, as the DCGAN's: on full MNIST (2 CPU cores, batch 64) a step costs 3 critic
     updates with the penalty (23 ms each, 13 ms without it) and a generator update (15 ms),
-    ~3.5x a DCGAN step of the same width; width 64 costs another ~4x and had FID 108 after
+    ~3.5x a DCGAN step of the same width; width 64 costs another ~4.6x and had FID 108 after
     3 minutes against 55 at width 32.
     """
     del num_classes  # unconditional
