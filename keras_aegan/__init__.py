@@ -26,7 +26,7 @@ _EXPORTS = {
     "DataInfo": "data", "Source": "data", "load": "data", "open_source": "data",
     "DataError": "errors", "UserError": "errors",
     "ExportError": "export", "export_model": "export",
-    "GAN": "gans", "WGANGP": "gans", "ConditionalGAN": "gans",
+    "GAN": "gans", "WGANGP": "gan_variants", "ConditionalGAN": "gan_variants",
     "ModelSpec": "protocol", "Part": "protocol", "Port": "protocol", "describe": "protocol",
     "get_model_entry": "registry", "model_names": "registry", "register_model": "registry",
     "RunResult": "runner", "export_run": "runner", "load_model": "runner", "train": "runner",

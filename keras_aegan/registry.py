@@ -257,10 +257,10 @@ for _name, _builder, _family, _description, _options in (
     ("dcgan", f"{_GAN}:build_dcgan", "gan",
      "DCGAN (Radford et al. 2015): strided convolutions with batch norm, sized to the "
      "images.", {"validated": False}),
-    ("wgan_gp", f"{_GAN}:build_wgan_gp", "gan",
+    ("wgan_gp", "keras_aegan.gan_variants:build_wgan_gp", "gan",
      "WGAN-GP (Gulrajani et al. 2017): a layer-normalized critic with a gradient penalty.",
      {"validated": False}),
-    ("cgan", f"{_GAN}:build_cgan", "gan",
+    ("cgan", "keras_aegan.gan_variants:build_cgan", "gan",
      "Conditional DCGAN: the label embedded into the generator, projected in the "
      "discriminator.", {"consumes": "labeled_images"}),
 ):

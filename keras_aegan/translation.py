@@ -38,17 +38,10 @@ from keras_aegan import translation_networks as nets
 from keras_aegan.callbacks import with_divergence_guard
 from keras_aegan.data import tasks
 from keras_aegan.errors import UserError, check_number
-from keras_aegan.gans import adversarial_optimizer, check_learning_rate
+from keras_aegan.gans import adversarial_optimizer, check_learning_rate, replica_info
 
 DEFAULT_L1_WEIGHT = 100.0
 PIXEL_LOSSES = ("mae", "mse")
-
-
-def _replica_info():
-    ctx = tf.distribute.get_replica_context()
-    if ctx is None:  # cross-replica context: one logical batch
-        return 1
-    return ctx.num_replicas_in_sync
 
 
 class _Translator(keras.Model):
@@ -289,7 +282,7 @@ class Pix2Pix(_Translator):
 
     def train_step(self, data):
         inputs, target = self._unpack(data)
-        replicas = _replica_info()
+        replicas, _ = replica_info()
         with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
             d_loss, g_loss, l1, adversarial, real_logits, fake_logits = self._objectives(
                 inputs, target, training=True)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from conftest import ROOT, weights_changed
-from keras_aegan import gans, networks
+from keras_aegan import gan_variants, networks
 from keras_aegan.callbacks import DivergenceGuard, TrainingDiverged
 from keras_aegan.errors import UserError
 from keras_aegan.registry import get_model_entry, model_names
@@ -178,7 +178,7 @@ def test_conditional_gan_needs_labels(digits_images):
     with pytest.raises(UserError, match=r"\(images, labels\)"):
         model.fit(digits_images[0][:16], batch_size=16, verbose=0)
     with pytest.raises(UserError, match="needs class labels"):
-        gans.build_cgan(SHAPE, latent_dim=LATENT, num_classes=None)
+        gan_variants.build_cgan(SHAPE, latent_dim=LATENT, num_classes=None)
 
 
 def test_images_of_the_wrong_shape_are_refused():
@@ -293,7 +293,8 @@ def test_two_seeded_runs_give_identical_weights():
         import json
         import keras, numpy as np, tensorflow as tf
         from keras_aegan.data import open_source
-        from keras_aegan.gans import build_dcgan, build_wgan_gp
+        from keras_aegan.gan_variants import build_wgan_gp
+        from keras_aegan.gans import build_dcgan
 
         tf.config.experimental.enable_op_determinism()
         source = open_source("digits")
@@ -331,7 +332,8 @@ def test_one_and_two_replicas_train_alike():
         import keras, numpy as np
         from keras_aegan import compat
         from keras_aegan.data import open_source
-        from keras_aegan.gans import build_dcgan, build_wgan_gp
+        from keras_aegan.gan_variants import build_wgan_gp
+        from keras_aegan.gans import build_dcgan
 
         x, _ = open_source("digits").arrays("train", limit=48)
 
