@@ -99,7 +99,7 @@ def main(argv=None):
     config = RunConfig(model=args.model, dataset=args.dataset, epochs=100_000,
                        batch_size=args.batch_size, seed=args.seed, run_dir=args.out,
                        name=name, model_options=options)
-    result = train(config, verbose=0, restart=True, callbacks=[budget, quality],
+    result = train(config, verbose=0, restart=True, callbacks=[quality], budget=budget,
                    log=lambda m: print(f"  {m}", flush=True))
     end = quality.measurements[-1]  # the training time of the last step, not the save after it
     rate = end["steps"] * args.batch_size / end["seconds"]

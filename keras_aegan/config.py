@@ -101,10 +101,15 @@ class RunConfig(DataOptions):
         epochs: passes over the training split (with `budget_seconds`, at most).
         budget_seconds: stop after this many seconds of training (a resumed run counts
             the seconds it had spent); `None`: train for `epochs`.
-        batch_size: images per training step.
+        batch_size: images per training step; `None`: the model's own (its registry
+            entry's `batch_size`).
         latent_dim: size of the code / latent noise.
         seed: seeds Python, NumPy, TensorFlow and Keras, and the shuffling.
         learning_rate: optimizer learning rate; `None` keeps the model's default.
+        anneal: cosine-anneal the learning rate(s) to 0 over the run (its `epochs`, or its
+            `budget_seconds` when that ends it first; see `schedules.CosineAnneal`); `None`:
+            the family's default: on for autoencoders, off for GANs (their adversarial
+            balance is tuned at constant rates).
         steps_per_epoch: cap the steps of each epoch (`None`: the whole split).
         run_dir: parent folder of run folders.
         name: run folder name; defaults to `<model>-<dataset>`.
@@ -123,10 +128,11 @@ class RunConfig(DataOptions):
     model: str = "conv_ae"
     epochs: int = 10
     budget_seconds: float | None = None
-    batch_size: int = 64
+    batch_size: int | None = None
     latent_dim: int = 16
     seed: int = 0
     learning_rate: float | None = None
+    anneal: bool | None = None
     steps_per_epoch: int | None = None
     run_dir: str = "runs"
     name: str | None = None
@@ -138,6 +144,9 @@ class RunConfig(DataOptions):
 
     def __post_init__(self):
         super().__post_init__()
+        if self.batch_size is None:  # frozen: set once, here
+            own = registry.get_model_entry(self.model).batch_size
+            object.__setattr__(self, "batch_size", own)
         for field in ("epochs", "batch_size", "latent_dim", "checkpoint_every"):
             check_int(field, getattr(self, field), minimum=1)
         check_int("seed", self.seed, minimum=0)
@@ -146,6 +155,8 @@ class RunConfig(DataOptions):
         if self.learning_rate is not None:
             check_number("learning_rate", self.learning_rate, 0, 10, low_open=True,
                          high_open=True)
+        if self.anneal not in (None, True, False):
+            raise UserError(f"anneal must be true, false or null, got {self.anneal!r}")
         if self.grid_seconds is not None:
             check_number("grid_seconds", self.grid_seconds, 0)
         if self.budget_seconds is not None:
@@ -199,7 +210,9 @@ class StudyConfig(DataOptions):
         budget_seconds: budget in wall-clock training seconds per model. Give one budget;
             with neither, `DEFAULT_BUDGET_SECONDS`.
         seeds: each model is trained and evaluated once per seed; tables give mean ± std.
-        batch_size, latent_dim: shared by every model.
+        batch_size: images per step, for every model; `None`: each model's own (see
+            `RunConfig.batch_size`).
+        latent_dim: shared by every model.
         eval_samples: generated and real test images compared per model.
         train_images: training images loaded for the evaluation (code Gaussians, probes,
             memorisation).
@@ -221,7 +234,7 @@ class StudyConfig(DataOptions):
     epochs: int | None = None
     budget_seconds: float | None = None
     seeds: tuple = (0,)
-    batch_size: int = 64
+    batch_size: int | None = None
     latent_dim: int = 16
     eval_samples: int = 1000
     train_images: int = 20000
@@ -269,8 +282,10 @@ class StudyConfig(DataOptions):
         if not self.seeds or len(set(self.seeds)) != len(self.seeds):
             raise UserError(f"seeds must be distinct, got {self.seeds}")
         check_int("eval_samples", self.eval_samples, minimum=10)
-        for field in ("batch_size", "latent_dim", "train_images", "probe_train",
-                      "probe_test", "reconstruct_images", "timeline_points"):
+        if self.batch_size is not None:
+            check_int("batch_size", self.batch_size)
+        for field in ("latent_dim", "train_images", "probe_train", "probe_test",
+                      "reconstruct_images", "timeline_points"):
             check_int(field, getattr(self, field))
         check_name(self.name)
 
@@ -291,7 +306,7 @@ class StudyConfig(DataOptions):
         """The `RunConfig` of one model of the study."""
         return RunConfig(
             **dataclasses.asdict(self.data_options()), model=model,
-            epochs=self.epochs or MAX_EPOCHS, batch_size=self.batch_size,
-            latent_dim=self.latent_dim, seed=seed,
+            epochs=self.epochs or MAX_EPOCHS, budget_seconds=self.budget_seconds,
+            batch_size=self.batch_size, latent_dim=self.latent_dim, seed=seed,
             grid_seconds=RunConfig.grid_seconds if self.member_grids else None,
             run_dir=os.path.join(self.path, "models"), name=f"{model}-seed{seed}")

@@ -223,6 +223,9 @@ class AdversarialAutoencoder(compat.SavesSeedState, Autoencoder):
         self.compile(**{name: keras.optimizers.deserialize(value)
                         for name, value in config.items()})
 
+    def compile_defaults(self):
+        return {}  # its own `compile()`, and `reconstruction_loss` below
+
     def get_config(self):
         config = super().get_config()
         config.update(discriminator=keras.layers.serialize(self.discriminator),

@@ -151,7 +151,24 @@ def _recurrent_layer(cell):
     return layers[cell]
 
 
-def conv_encoder(image_shape, latent_dim, filters=(32, 64), name="encoder", outputs=1):
+def residual_blocks(x, blocks, prefix):
+    """`blocks` residual blocks at `x`'s resolution and width: `relu(x + conv(relu(conv(x))))`.
+
+    Capacity where the feature map is smallest, so it costs least; the skip connection (He
+    et al. 2016) keeps the gradient flowing past the added depth.
+    """
+    width = x.shape[-1]
+    for i in range(blocks):
+        r = keras.layers.Conv2D(width, 3, padding="same", activation="relu",
+                                name=f"{prefix}{i}_conv0")(x)
+        r = keras.layers.Conv2D(width, 3, padding="same", name=f"{prefix}{i}_conv1")(r)
+        x = keras.layers.ReLU(name=f"{prefix}{i}_relu")(
+            keras.layers.Add(name=f"{prefix}{i}_add")([x, r]))
+    return x
+
+
+def conv_encoder(image_shape, latent_dim, filters=(32, 64), name="encoder", outputs=1,
+                 residual=0):
     """Strided-convolution encoder: images in [0, 1] -> `outputs` dense heads of `latent_dim`.
 
     Args:
@@ -160,6 +177,7 @@ def conv_encoder(image_shape, latent_dim, filters=(32, 64), name="encoder", outp
         filters: channels of each stride-2 convolution (each halves the side, rounding up).
         name: model name.
         outputs: number of dense heads (2 for a VAE's mean and log-variance).
+        residual: residual blocks after the last convolution (see `residual_blocks`).
 
     Returns:
         A functional `keras.Model`.
@@ -171,18 +189,20 @@ def conv_encoder(image_shape, latent_dim, filters=(32, 64), name="encoder", outp
     for i, f in enumerate(filters):
         x = keras.layers.Conv2D(f, 3, strides=2, padding="same", activation="relu",
                                 name=f"conv{i}")(x)
+    x = residual_blocks(x, check_int("residual", residual, 0), "encode_res")
     x = keras.layers.Flatten()(x)
     heads = [keras.layers.Dense(latent_dim, name=head)(x)
              for head in (("code",) if outputs == 1 else ("z_mean", "z_log_var"))]
     return keras.Model(inputs, heads[0] if outputs == 1 else heads, name=name)
 
 
-def conv_decoder(image_shape, latent_dim, filters=(64, 32), name="decoder"):
+def conv_decoder(image_shape, latent_dim, filters=(64, 32), name="decoder", residual=0):
     """Transposed-convolution decoder: code -> images in [0, 1] of `image_shape`.
 
     The code is projected to a grid `2**len(filters)` times smaller than the image
-    (rounded up), upsampled by stride-2 transposed convolutions, and center-cropped when
-    the image side is not a multiple of that factor.
+    (rounded up), refined by `residual` residual blocks (see `residual_blocks`), upsampled
+    by stride-2 transposed convolutions, and center-cropped when the image side is not a
+    multiple of that factor.
     """
     height, width, channels = check_image_shape(image_shape)
     check_latent_dim(latent_dim)
@@ -191,6 +211,7 @@ def conv_decoder(image_shape, latent_dim, filters=(64, 32), name="decoder"):
     inputs = keras.Input((latent_dim,), name="code")
     x = keras.layers.Dense(h0 * w0 * filters[0], activation="relu", name="project")(inputs)
     x = keras.layers.Reshape((h0, w0, filters[0]))(x)
+    x = residual_blocks(x, check_int("residual", residual, 0), "decode_res")
     for i, f in enumerate(filters):
         x = keras.layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu",
                                          name=f"deconv{i}")(x)

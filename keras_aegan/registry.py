@@ -84,7 +84,8 @@ FIT_INPUTS = {
 @dataclasses.dataclass(frozen=True)
 class ModelEntry:
     """A registered model: its name, builder (a function or its `module:function` path),
-    family, what `fit` consumes, whether runs are validated, and a one-line description."""
+    family, what `fit` consumes, whether runs are validated, a one-line description, what
+    one example of its data is, and the batch size a run uses unless told."""
 
     name: str
     target: object
@@ -93,6 +94,7 @@ class ModelEntry:
     validated: bool
     description: str
     data: str = "images"
+    batch_size: int = 64
 
     @property
     def builder(self):
@@ -124,7 +126,7 @@ MODELS = {}
 
 
 def register_model(name, builder, *, family, description, consumes="images", validated=True,
-                   data="images"):
+                   data="images", batch_size=64):
     """Add a model to the catalogue.
 
     Args:
@@ -135,6 +137,7 @@ def register_model(name, builder, *, family, description, consumes="images", val
         consumes: a key of `FIT_INPUTS`.
         validated: evaluate on the validation split after each epoch.
         data: what one example of its source is, a key of `DATA_KINDS`.
+        batch_size: a run's batch size unless told (`RunConfig.batch_size`).
     """
     if consumes not in FIT_INPUTS:
         raise ValueError(f"consumes must be one of {tuple(FIT_INPUTS)}, got {consumes!r}")
@@ -143,7 +146,7 @@ def register_model(name, builder, *, family, description, consumes="images", val
     if name in MODELS:
         raise ValueError(f"model {name!r} is registered twice")
     MODELS[name] = ModelEntry(name, builder, family, consumes, bool(validated), description,
-                              data)
+                              data, batch_size)
 
 
 def get_model_entry(name):
@@ -234,7 +237,8 @@ _AE = "keras_aegan.autoencoders"
 _GAN = "keras_aegan.gans"
 for _name, _builder, _family, _description, _options in (
     ("conv_ae", f"{_AE}:conv_ae", "autoencoder",
-     "Convolutional autoencoder: strided convolutions down, transposed convolutions up.", {}),
+     "Convolutional autoencoder: strided convolutions down, a residual block at the "
+     "smallest map, transposed convolutions up.", {"batch_size": 32}),
     ("dense_ae", f"{_AE}:dense_ae", "autoencoder",
      "Undercomplete stacked dense autoencoder: hidden layers down to a linear code.", {}),
     ("linear_ae", f"{_AE}:linear_ae", "autoencoder",

@@ -22,6 +22,7 @@ import keras
 import tensorflow as tf
 
 from keras_aegan import compat, files, protocol
+from keras_aegan.schedules import CosineAnneal, start_rates
 from keras_aegan.callbacks import (CollapseWatch, DivergenceGuard, ImageGrid, TimeBudget,
                                    TrainingCheckpoint, checkpoint_seconds, restore_checkpoint)
 from keras_aegan.config import RunConfig
@@ -159,7 +160,7 @@ def build_model(config, info):
     return model, entry
 
 
-def train(config, *, verbose=1, callbacks=(), restart=False, log=print):
+def train(config, *, verbose=1, callbacks=(), restart=False, log=print, budget=None):
     """Train the model a `RunConfig` describes and write its run folder.
 
     Training checkpoints its whole state (weights, both optimizers of a GAN, seed
@@ -175,6 +176,8 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print):
         callbacks: extra Keras callbacks.
         restart: discard the run folder's checkpoints and start from scratch.
         log: where progress messages go.
+        budget: a `callbacks.TimeBudget` the caller owns (a study's, which leaves its
+            measurements out), instead of the one `config.budget_seconds` makes.
 
     Returns:
         A `RunResult`.
@@ -212,6 +215,7 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print):
         return entry.fit_inputs(ds, info.labeled, spec).skip(position)
 
     spec = protocol.describe(model)
+    rates = start_rates(spec.optimizers.values())  # a checkpoint holds an annealed rate
     val_ds = None
     if entry.validated and info.splits.get("validation"):
         val_ds = entry.fit_inputs(source.dataset("validation", config.batch_size),
@@ -233,8 +237,7 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print):
             f"{config.epochs * steps})")
     elif os.path.exists(history_path):
         os.remove(history_path)  # a fresh start: forget an abandoned run's rows
-    budget = None
-    if config.budget_seconds is not None:
+    if budget is None and config.budget_seconds is not None:
         budget = TimeBudget(config.budget_seconds, already=checkpoint_seconds(restored))
     saver = TrainingCheckpoint(checkpoints, config.checkpoint_every, initial_step=step,
                                write=chief, clock=budget.elapsed if budget else None)
@@ -243,6 +246,10 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print):
     run_callbacks = [DivergenceGuard(saver, initial_step=step), saver, *callbacks]
     if budget is not None:
         run_callbacks.append(budget)
+    anneal = entry.family == "autoencoder" if config.anneal is None else config.anneal
+    if anneal:
+        run_callbacks.append(CosineAnneal(rates, config.epochs * steps, budget=budget,
+                                          initial_step=step))
     if chief:
         run_callbacks[:0] = [
             keras.callbacks.CSVLogger(history_path, append=True),
@@ -348,7 +355,7 @@ def _check_run_folder(config, restart):
                         "or --restart") from None
     fields = ("model", "dataset", "batch_size", "latent_dim", "seed", "image_shape", "crop",
               "strategy", "model_options", "steps_per_epoch", "validation_fraction",
-              "learning_rate")
+              "learning_rate", "anneal")
     changed = [f"{f}: {getattr(previous, f)!r} -> {getattr(config, f)!r}" for f in fields
                if getattr(previous, f) != getattr(config, f)]
     if changed:

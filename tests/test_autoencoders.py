@@ -246,3 +246,30 @@ def test_dense_ae_batch_norm_round_trip(digits_images, tmp_path):
     assert any(isinstance(l, keras.layers.BatchNormalization) for l in model.encoder.layers)
     assert_one_step_trains(model, x, batch_size=64)
     assert_save_load_equal(model, x[:8], tmp_path / "bn.keras")
+
+
+def test_conv_ae_residual_blocks_sit_at_the_smallest_feature_map():
+    def blocks(model, network):
+        layers = getattr(model, network).layers
+        return [layer for layer in layers if layer.name.endswith("_add")]
+
+    plain, default, deeper = (build("conv_ae", (28, 28, 1), 30, residual=r) for r in (0, 1, 2))
+    assert [len(blocks(m, "encoder")) for m in (plain, default, deeper)] == [0, 1, 2]
+    assert [len(blocks(m, "decoder")) for m in (plain, default, deeper)] == [0, 1, 2]
+    # Each block is two 3x3 convolutions of the 7x7x64 map, on each side.
+    per_block = 2 * (3 * 3 * 64 * 64 + 64)
+    assert default.count_params() - plain.count_params() == 2 * per_block
+    assert tuple(blocks(default, "encoder")[0].output.shape) == (None, 7, 7, 64)
+    with pytest.raises(UserError, match="residual"):
+        build("conv_ae", residual=-1)
+
+
+def test_an_autoencoder_keeps_its_default_loss(tmp_path):
+    model = build("conv_ae")
+    assert model.loss == "binary_crossentropy"
+    assert build("conv_ae", loss="mse").loss == "mse" and build("dense_ae").loss == "mse"
+    model.save(tmp_path / "ae.keras")
+    loaded = keras.saving.load_model(tmp_path / "ae.keras")
+    assert loaded.loss_name == "binary_crossentropy"
+    with pytest.raises(UserError, match="not a Keras loss"):
+        build("conv_ae", loss="hinge_of_doom")

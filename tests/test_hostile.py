@@ -129,7 +129,7 @@ def test_run_folder_of_another_model_is_refused(existing_run, capsys):
                      "--name", "keep"])
     err = capsys.readouterr().err.strip()
     assert code == 2
-    assert "holds a different run (model: 'conv_ae' -> 'dcgan')" in err and "\n" not in err
+    assert "holds a different run (model: 'conv_ae' -> 'dcgan'" in err and "\n" not in err
     assert snapshot(existing_run) == before
 
 

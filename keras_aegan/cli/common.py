@@ -4,6 +4,7 @@ import argparse
 import dataclasses
 import json
 
+from keras_aegan import registry
 from keras_aegan.config import DataOptions
 from keras_aegan.errors import UserError, did_you_mean, parse_image_shape
 
@@ -165,3 +166,14 @@ def labelled_data(args, purpose):
     x_test, y_test = source.arrays("test", limit=args.test_images)
     return (source, np.concatenate([p[0] for p in parts]),
             np.concatenate([p[1] for p in parts]), x_test, y_test)
+
+
+def batch_sizes():
+    """The models' own batch sizes, in words: `64; 32 for conv_ae`."""
+    sizes = {}
+    for name in registry.model_names():
+        sizes.setdefault(registry.get_model_entry(name).batch_size, []).append(name)
+    common_size = max(sizes, key=lambda size: len(sizes[size]))
+    others = [f"{size} for {', '.join(names)}" for size, names in sizes.items()
+              if size != common_size]
+    return "; ".join([str(common_size), *others])

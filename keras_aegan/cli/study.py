@@ -41,8 +41,8 @@ def add_parser(subparsers):
                        help="train and evaluate each model once per seed; the report gives "
                             "mean ± std (default: 0)")
     group.add_argument("--batch-size", type=common.positive_int,
-                       default=common.default(StudyConfig, "batch_size"),
-                       help="images per step, for every model (default: %(default)s)")
+                       help="images per step, for every model (default: each model's own: "
+                            f"{common.batch_sizes()})")
     group.add_argument("--latent-dim", type=common.positive_int,
                        default=common.default(StudyConfig, "latent_dim"),
                        help="code / noise size, for every model (default: %(default)s)")

@@ -47,13 +47,16 @@ def add_parser(subparsers):
                             "seconds already spent); --epochs then caps it (default: "
                             "no cap)")
     group.add_argument("--batch-size", type=common.positive_int,
-                       default=common.default(RunConfig, "batch_size"),
-                       help="images per step (default: %(default)s)")
+                       help=f"images per step (default: the model's own: {common.batch_sizes()})")
     group.add_argument("--latent-dim", type=common.positive_int,
                        default=common.default(RunConfig, "latent_dim"),
                        help="size of the code / latent noise (default: %(default)s)")
     group.add_argument("--learning-rate", type=common.positive_float, metavar="LR",
                        help="optimizer learning rate (default: the model's own)")
+    group.add_argument("--anneal", action=argparse.BooleanOptionalAction,
+                       help="cosine-anneal the learning rate to 0 over the run (--epochs, or "
+                            "--budget-seconds when that ends it first) (default: on for "
+                            "autoencoders, off for GANs)")
     group.add_argument("--steps-per-epoch", type=common.positive_int, metavar="N",
                        help="cap each epoch at N steps (default: the whole split)")
     group.add_argument("--seed", type=common.non_negative_int,
@@ -97,7 +100,8 @@ def config(args):
         **common.data_options(args), model=args.model, epochs=epochs,
         budget_seconds=args.budget_seconds,
         batch_size=args.batch_size, latent_dim=args.latent_dim, seed=args.seed,
-        learning_rate=args.learning_rate, model_options=dict(args.model_options),
+        learning_rate=args.learning_rate, anneal=args.anneal,
+        model_options=dict(args.model_options),
         steps_per_epoch=args.steps_per_epoch, run_dir=args.run_dir, name=args.name,
         checkpoint_every=args.checkpoint_every, grid_seconds=args.grid_seconds,
         deterministic=args.deterministic,

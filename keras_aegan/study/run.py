@@ -129,8 +129,8 @@ def _run_one(config, model, seed, data):
         watch = timeline.QualityTimeline(model, data, points=config.timeline_points,
                                          budget=budget, epochs=config.epochs)
         # A model interrupted before its results were written resumes from its checkpoints.
-        result = runner.train(config.run_config(model, seed), verbose=0,
-                              callbacks=[c for c in (budget, watch) if c is not None])
+        result = runner.train(config.run_config(model, seed), verbose=0, callbacks=[watch],
+                              budget=budget)
         trained = result.model
         # Measuring along the way is not training: it is not charged to the model.
         seconds = max(result.seconds - watch.spent, 1e-9)

@@ -32,7 +32,7 @@ import time
 import numpy as np
 
 from keras_aegan import files, protocol, runner, sequence_metrics, video, video_files
-from keras_aegan.callbacks import TimeBudget, save_grid
+from keras_aegan.callbacks import save_grid
 from keras_aegan.errors import UserError, one_line
 from keras_aegan.registry import get_model_entry
 from keras_aegan.registry import model_names as get_model_names
@@ -89,8 +89,7 @@ def _train(config, name, seed, run_config, log):
     if cached is not None and os.path.isfile(os.path.join(folder, "model.keras")):
         return runner.load_model(os.path.join(folder, "model.keras")), \
             {**cached, "status": "reused"}
-    budget = [TimeBudget(config.budget_seconds)] if config.budget_seconds else []
-    result = runner.train(run_config, verbose=0, callbacks=budget, log=log)
+    result = runner.train(run_config, verbose=0, log=log)
     return result.model, {"model": name, "family": entry.family, "seed": seed,
                           "status": "trained", "train_seconds": result.seconds,
                           "steps": result.steps, "examples": result.images,

@@ -29,7 +29,7 @@ import time
 import numpy as np
 
 from keras_aegan import files, metrics, protocol, runner
-from keras_aegan.callbacks import TimeBudget, save_grid
+from keras_aegan.callbacks import save_grid
 from keras_aegan.data import tasks
 from keras_aegan.errors import UserError, one_line
 from keras_aegan.registry import get_model_entry
@@ -162,8 +162,7 @@ def _trained(config, name, seed, inputs, truth):
         return {**row, "status": "reused"}, translate(trained, inputs)
     run_config = dataclasses.replace(config.run_config(name, seed),
                                      model_options=model_options(config))
-    budget = [TimeBudget(config.budget_seconds)] if config.budget_seconds else []
-    result = runner.train(run_config, verbose=0, callbacks=budget)
+    result = runner.train(run_config, verbose=0)
     trained = result.model
     row = {"model": name, "family": entry.family, "seed": seed, "status": "trained",
            "train_seconds": result.seconds, "steps": result.steps,

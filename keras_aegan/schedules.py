@@ -1,0 +1,62 @@
+"""Learning-rate schedules that fit a run's length, whether it is counted in steps or seconds."""
+
+import math
+
+import keras
+
+
+def start_rates(optimizers):
+    """`[(optimizer, its learning rate now)]` for each optimizer with a rate of its own to
+    anneal (one with a `LearningRateSchedule` keeps its schedule and is left out).
+
+    Take them before a checkpoint is restored: a checkpoint holds the rate of the step it
+    was written at, not the rate the run began with.
+    """
+    # A scheduled optimizer's `learning_rate` is the schedule's value, not a variable.
+    return [(o, float(keras.ops.convert_to_numpy(o.learning_rate))) for o in optimizers
+            if isinstance(o.learning_rate, keras.Variable)]
+
+
+class CosineAnneal(keras.callbacks.Callback):
+    """Anneal each optimizer's learning rate from its start value to 0 on a half cosine.
+
+    The run's progress is the larger of its step fraction (`step / total_steps`) and, with a
+    `budget`, its time fraction (`budget.elapsed() / budget.seconds`), so the rate reaches
+    0 when the run ends, whichever limit ends it. A step-limited run is annealed by its
+    step alone: resumed from a checkpoint at step `initial_step`, it sets the same rates as
+    an uninterrupted run (bitwise repeatable with op determinism). A time-limited run
+    depends on the machine's speed, as its length does.
+
+    Args:
+        rates: `[(optimizer, start rate)]`, see `start_rates`.
+        total_steps: the steps of the whole run.
+        budget: a `callbacks.TimeBudget`, or `None`.
+        initial_step: steps done before this `fit` (a resumed run's).
+    """
+
+    def __init__(self, rates, total_steps, budget=None, initial_step=0):
+        super().__init__()
+        self.optimizers = [optimizer for optimizer, _ in rates]
+        self.start_rates = [rate for _, rate in rates]
+        self.total_steps = total_steps
+        self.budget = budget
+        self.step = initial_step
+
+    def progress(self):
+        """The fraction of the run done, in [0, 1]."""
+        done = self.step / self.total_steps
+        if self.budget is not None:
+            done = max(done, self.budget.elapsed() / self.budget.seconds)
+        return min(done, 1.0)
+
+    def rates(self):
+        """The learning rates of the next step, one per optimizer."""
+        scale = 0.5 * (1.0 + math.cos(math.pi * self.progress()))
+        return [rate * scale for rate in self.start_rates]
+
+    def on_train_batch_begin(self, batch, logs=None):
+        for optimizer, rate in zip(self.optimizers, self.rates()):
+            optimizer.learning_rate = rate
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1

@@ -1,0 +1,99 @@
+"""What a run does unless told: the cosine anneal (rates by step and by time, resumed runs,
+which families anneal) and each model's own batch size."""
+
+import dataclasses
+import math
+
+import keras
+import pytest
+
+from keras_aegan import protocol
+from keras_aegan.callbacks import TimeBudget
+from keras_aegan.cli import build_parser, common
+from keras_aegan.cli import train as train_cli
+from keras_aegan.errors import UserError
+from keras_aegan.registry import get_model_entry
+from keras_aegan.runner import RunConfig, train
+from keras_aegan.schedules import CosineAnneal, start_rates
+
+
+def adams(*rates):
+    return start_rates([keras.optimizers.Adam(rate) for rate in rates])
+
+
+def test_rates_fall_on_a_half_cosine_over_the_steps():
+    anneal = CosineAnneal(adams(1e-3, 4e-4), total_steps=10)
+    assert anneal.rates() == pytest.approx([1e-3, 4e-4])
+    anneal.step = 5
+    assert anneal.rates() == pytest.approx([5e-4, 2e-4])
+    anneal.step = 10
+    assert anneal.rates() == pytest.approx([0.0, 0.0], abs=1e-12)
+    # A resumed run starts where the interrupted one was.
+    resumed = CosineAnneal(adams(1e-3, 4e-4), total_steps=10, initial_step=5)
+    assert resumed.rates() == pytest.approx([5e-4, 2e-4])
+
+
+def test_a_time_budget_that_ends_the_run_first_sets_the_pace():
+    budget = TimeBudget(100.0, already=75.0)  # a resumed run, 3/4 of its budget spent
+    anneal = CosineAnneal(adams(1e-3), total_steps=1000, budget=budget, initial_step=10)
+    assert anneal.progress() == pytest.approx(0.75)
+    assert anneal.rates() == pytest.approx([1e-3 * 0.5 * (1 + math.cos(0.75 * math.pi))])
+    # Steps that would end the run sooner than its time take over.
+    anneal.step = 900
+    assert anneal.progress() == pytest.approx(0.9)
+
+
+def test_an_optimizer_with_its_own_schedule_keeps_it():
+    scheduled = keras.optimizers.Adam(keras.optimizers.schedules.ExponentialDecay(1e-3, 10, 0.5))
+    plain = keras.optimizers.Adam(1e-3)
+    assert start_rates([scheduled, plain]) == [(plain, pytest.approx(1e-3))]
+
+
+def learning_rates(model):
+    return [float(keras.ops.convert_to_numpy(o.learning_rate))
+            for o in protocol.describe(model).optimizers.values()]
+
+
+def default_rates(name):
+    """The learning rates a freshly compiled model of the registry starts with."""
+    model = get_model_entry(name).builder((8, 8, 1), latent_dim=16, num_classes=10)
+    model.compile()
+    return learning_rates(model)
+
+
+@pytest.mark.parametrize("model, anneal, annealed", [
+    ("conv_ae", None, True), ("conv_ae", False, False), ("dcgan", None, False),
+    ("dcgan", True, True)])
+def test_the_runner_anneals_autoencoders_by_default(tmp_path, model, anneal, annealed):
+    config = RunConfig(model=model, dataset="digits", epochs=2, steps_per_epoch=2,
+                       batch_size=16, run_dir=str(tmp_path), anneal=anneal, grid_seconds=None)
+    result = train(config, verbose=0)
+    starts = default_rates(model)
+    # The last of the 4 steps ran at 3/4 of the way through the run.
+    scale = 0.5 * (1 + math.cos(0.75 * math.pi)) if annealed else 1.0
+    assert learning_rates(result.model) == pytest.approx([r * scale for r in starts])
+
+
+def test_the_cli_turns_the_anneal_on_and_off():
+    def parse(*argv):
+        return train_cli.config(build_parser().parse_args(["train", *argv])).anneal
+
+    assert (parse(), parse("--anneal"), parse("--no-anneal")) == (None, True, False)
+
+
+def test_a_resumed_run_must_anneal_as_it_began(tmp_path):
+    config = RunConfig(model="conv_ae", dataset="digits", epochs=1, steps_per_epoch=1,
+                       batch_size=16, run_dir=str(tmp_path), grid_seconds=None)
+    train(config, verbose=0)
+    with pytest.raises(UserError, match="anneal: None -> False"):
+        train(dataclasses.replace(config, anneal=False), verbose=0)
+
+
+def test_a_run_takes_the_models_own_batch_size():
+    assert get_model_entry("conv_ae").batch_size == 32
+    assert RunConfig(model="conv_ae").batch_size == 32
+    assert RunConfig(model="dcgan").batch_size == 64
+    assert RunConfig(model="conv_ae", batch_size=8).batch_size == 8
+    with pytest.raises(UserError, match="unknown model"):
+        RunConfig(model="no_such_model")
+    assert "32 for conv_ae" in common.batch_sizes()
