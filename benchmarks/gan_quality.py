@@ -69,6 +69,9 @@ def main(argv=None):
                         type=common.option,
                         help="a model option (repeatable), e.g. ema_decay=0.999")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--anneal", action=argparse.BooleanOptionalAction,
+                        help="cosine-anneal the learning rates over --minutes (default: the "
+                             "family's, off for GANs)")
     parser.add_argument("--out", default="runs/gan_quality")
     parser.add_argument("--smoke", action="store_true",
                         help="seconds: bundled mnist10k, 6 s of training, 1,000 samples")
@@ -97,7 +100,8 @@ def main(argv=None):
                                                                             "images"),
                               log=lambda m: print(f"  {m}", flush=True))
     config = RunConfig(model=args.model, dataset=args.dataset, epochs=100_000,
-                       batch_size=args.batch_size, seed=args.seed, run_dir=args.out,
+                       anneal=args.anneal, batch_size=args.batch_size, seed=args.seed,
+                       run_dir=args.out,
                        name=name, model_options=options)
     result = train(config, verbose=0, restart=True, callbacks=[quality], budget=budget,
                    log=lambda m: print(f"  {m}", flush=True))

@@ -22,12 +22,12 @@ import keras
 import tensorflow as tf
 
 from keras_aegan import compat, files, protocol
-from keras_aegan.schedules import CosineAnneal, start_rates
 from keras_aegan.callbacks import (CollapseWatch, DivergenceGuard, ImageGrid, TimeBudget,
                                    TrainingCheckpoint, checkpoint_seconds, restore_checkpoint)
 from keras_aegan.config import RunConfig
 from keras_aegan.errors import UserError, one_line
 from keras_aegan.registry import get_model_entry
+from keras_aegan.schedules import CosineAnneal, start_rates
 
 PREVIEW_IMAGES = 16
 
