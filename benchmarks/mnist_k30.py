@@ -30,8 +30,8 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from keras_aegan import metrics, reduction  # noqa: E402
-from keras_aegan.data import open_source  # noqa: E402
 from keras_aegan.callbacks import TimeBudget  # noqa: E402
+from keras_aegan.data import open_source  # noqa: E402
 from keras_aegan.registry import get_model_entry  # noqa: E402
 from keras_aegan.schedules import CosineAnneal, start_rates  # noqa: E402
 

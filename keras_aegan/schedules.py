@@ -36,8 +36,7 @@ class CosineAnneal(keras.callbacks.Callback):
 
     def __init__(self, rates, total_steps, budget=None, initial_step=0):
         super().__init__()
-        self.optimizers = [optimizer for optimizer, _ in rates]
-        self.start_rates = [rate for _, rate in rates]
+        self.start = list(rates)
         self.total_steps = total_steps
         self.budget = budget
         self.step = initial_step
@@ -52,10 +51,10 @@ class CosineAnneal(keras.callbacks.Callback):
     def rates(self):
         """The learning rates of the next step, one per optimizer."""
         scale = 0.5 * (1.0 + math.cos(math.pi * self.progress()))
-        return [rate * scale for rate in self.start_rates]
+        return [rate * scale for _, rate in self.start]
 
     def on_train_batch_begin(self, batch, logs=None):
-        for optimizer, rate in zip(self.optimizers, self.rates()):
+        for (optimizer, _), rate in zip(self.start, self.rates()):
             optimizer.learning_rate = rate
 
     def on_train_batch_end(self, batch, logs=None):
