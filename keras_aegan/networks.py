@@ -20,6 +20,16 @@ def check_image_shape(image_shape):
     return errors.check_image_shape(image_shape, channels=None)
 
 
+def check_activation(activation):
+    """A Keras activation name (`relu`, `swish`, ...) or function, else a `UserError`."""
+    try:
+        keras.activations.get(activation)
+    except ValueError:
+        raise UserError(f"activation: unknown activation {activation!r} (a Keras name, e.g. "
+                        "relu, swish, gelu, elu, tanh)") from None
+    return activation
+
+
 def check_input_shape(input_shape):
     """An image `(H, W, C)` or a sequence `(time, features)` shape, as a tuple."""
     return errors.check_image_shape(input_shape, sequences=True, channels=None)
@@ -85,6 +95,7 @@ def dense_decoder(image_shape, latent_dim, units=(128, 256), activation="relu",
 
 
 def _dense_block(x, units, activation, batch_norm, name):
+    check_activation(activation)
     if not batch_norm:
         return keras.layers.Dense(units, activation=activation, name=name)(x)
     x = keras.layers.Dense(units, use_bias=False, name=name)(x)
@@ -151,24 +162,25 @@ def _recurrent_layer(cell):
     return layers[cell]
 
 
-def residual_blocks(x, blocks, prefix):
-    """`blocks` residual blocks at `x`'s resolution and width: `relu(x + conv(relu(conv(x))))`.
+def residual_blocks(x, blocks, prefix, activation="relu"):
+    """`blocks` residual blocks at `x`'s resolution and width:
+    `act(x + conv(act(conv(x))))`.
 
     Capacity where the feature map is smallest, so it costs least; the skip connection (He
     et al. 2016) keeps the gradient flowing past the added depth.
     """
     width = x.shape[-1]
     for i in range(blocks):
-        r = keras.layers.Conv2D(width, 3, padding="same", activation="relu",
+        r = keras.layers.Conv2D(width, 3, padding="same", activation=activation,
                                 name=f"{prefix}{i}_conv0")(x)
         r = keras.layers.Conv2D(width, 3, padding="same", name=f"{prefix}{i}_conv1")(r)
-        x = keras.layers.ReLU(name=f"{prefix}{i}_relu")(
+        x = keras.layers.Activation(activation, name=f"{prefix}{i}_act")(
             keras.layers.Add(name=f"{prefix}{i}_add")([x, r]))
     return x
 
 
 def conv_encoder(image_shape, latent_dim, filters=(32, 64), name="encoder", outputs=1,
-                 residual=0):
+                 residual=0, activation="relu"):
     """Strided-convolution encoder: images in [0, 1] -> `outputs` dense heads of `latent_dim`.
 
     Args:
@@ -178,42 +190,46 @@ def conv_encoder(image_shape, latent_dim, filters=(32, 64), name="encoder", outp
         name: model name.
         outputs: number of dense heads (2 for a VAE's mean and log-variance).
         residual: residual blocks after the last convolution (see `residual_blocks`).
+        activation: activation of the hidden layers.
 
     Returns:
         A functional `keras.Model`.
     """
     image_shape = check_image_shape(image_shape)
     check_latent_dim(latent_dim)
+    check_activation(activation)
     inputs = keras.Input(image_shape, name="images")
     x = inputs
     for i, f in enumerate(filters):
-        x = keras.layers.Conv2D(f, 3, strides=2, padding="same", activation="relu",
+        x = keras.layers.Conv2D(f, 3, strides=2, padding="same", activation=activation,
                                 name=f"conv{i}")(x)
-    x = residual_blocks(x, check_int("residual", residual, 0), "encode_res")
+    x = residual_blocks(x, check_int("residual", residual, 0), "encode_res", activation)
     x = keras.layers.Flatten()(x)
     heads = [keras.layers.Dense(latent_dim, name=head)(x)
              for head in (("code",) if outputs == 1 else ("z_mean", "z_log_var"))]
     return keras.Model(inputs, heads[0] if outputs == 1 else heads, name=name)
 
 
-def conv_decoder(image_shape, latent_dim, filters=(64, 32), name="decoder", residual=0):
+def conv_decoder(image_shape, latent_dim, filters=(64, 32), name="decoder", residual=0,
+                 activation="relu"):
     """Transposed-convolution decoder: code -> images in [0, 1] of `image_shape`.
 
     The code is projected to a grid `2**len(filters)` times smaller than the image
     (rounded up), refined by `residual` residual blocks (see `residual_blocks`), upsampled
     by stride-2 transposed convolutions, and center-cropped when the image side is not a
-    multiple of that factor.
+    multiple of that factor. `activation` is the hidden layers'; the pixels' is sigmoid.
     """
     height, width, channels = check_image_shape(image_shape)
     check_latent_dim(latent_dim)
+    check_activation(activation)
     factor = 2 ** len(filters)
     h0, w0 = math.ceil(height / factor), math.ceil(width / factor)
     inputs = keras.Input((latent_dim,), name="code")
-    x = keras.layers.Dense(h0 * w0 * filters[0], activation="relu", name="project")(inputs)
+    x = keras.layers.Dense(h0 * w0 * filters[0], activation=activation, name="project")(inputs)
     x = keras.layers.Reshape((h0, w0, filters[0]))(x)
-    x = residual_blocks(x, check_int("residual", residual, 0), "decode_res")
+    x = residual_blocks(x, check_int("residual", residual, 0), "decode_res", activation)
     for i, f in enumerate(filters):
-        x = keras.layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation="relu",
+        x = keras.layers.Conv2DTranspose(f, 3, strides=2, padding="same", activation=activation,
                                          name=f"deconv{i}")(x)
     x = keras.layers.Conv2D(channels, 3, padding="same", activation="sigmoid", name="pixels")(x)
     extra_h, extra_w = h0 * factor - height, w0 * factor - width

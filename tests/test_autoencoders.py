@@ -264,6 +264,19 @@ def test_conv_ae_residual_blocks_sit_at_the_smallest_feature_map():
         build("conv_ae", residual=-1)
 
 
+def test_conv_ae_hidden_layers_take_the_activation_option():
+    def activations(model):
+        return {layer.activation.__name__ for network in (model.encoder, model.decoder)
+                for layer in network.layers if hasattr(layer, "activation")}
+
+    # Every hidden layer (convolutions, residual blocks, projection), not the code or pixels.
+    assert activations(build("conv_ae")) == {"silu", "linear", "sigmoid"}
+    assert activations(build("conv_ae", activation="relu")) == {"relu", "linear", "sigmoid"}
+    for name in ("conv_ae", "dense_ae"):
+        with pytest.raises(UserError, match="unknown activation 'swoosh'"):
+            build(name, activation="swoosh")
+
+
 def test_an_autoencoder_keeps_its_default_loss(tmp_path):
     model = build("conv_ae")
     assert model.loss == "binary_crossentropy"

@@ -122,3 +122,7 @@ def test_model_options_reach_the_builder(tmp_path, capsys):
     assert cli.main(["--model", "vae", "--option", "nope=1", "--run-dir", str(tmp_path),
                      "--name", "w"]) == 2
     assert "model 'vae' has no option among ['nope']" in capsys.readouterr().err
+    assert cli.main(["--model", "conv_ae", "--option", "activation=swoosh", "--run-dir",
+                     str(tmp_path), "--name", "a"]) == 2
+    assert "error: activation: unknown activation 'swoosh'" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists()
