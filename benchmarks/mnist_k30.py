@@ -64,7 +64,7 @@ def main():
     parser.add_argument("--latent-dim", type=int, default=30)
     parser.add_argument("--minutes", type=float, default=10.0, help="training budget")
     parser.add_argument("--batch-size", type=int,
-                        help="default: the model's own (conv_ae: 16)")
+                        help="default: the model's own (conv_ae: 32)")
     parser.add_argument("--learning-rate", type=float,
                         help="Adam's start (default: the model's own; conv_ae: 2e-3)")
     parser.add_argument("--loss", help="default: the model's own (conv_ae: binary "
