@@ -4,6 +4,9 @@
 Keras callbacks and writes `runs/<name>/`:
 
 - `config.json`: the `RunConfig`, enough to repeat the run (`RunConfig.load`).
+- `architecture.json`: the networks it built, layer by layer (`architecture`), so that a
+  run folder never resumes into a different network (say, after an upgrade changed a
+  builder's default).
 - `model.keras`: the trained model.
 - `history.csv`: one row of metrics per epoch.
 - `logs/`: TensorBoard logs.
@@ -12,6 +15,7 @@ Keras callbacks and writes `runs/<name>/`:
 """
 
 import dataclasses
+import json
 import math
 import os
 import re
@@ -223,11 +227,14 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print, budget=N
     preview, _ = source.arrays("validation" if info.splits.get("validation") else "test",
                                limit=PREVIEW_IMAGES)
     checkpoints = os.path.join(config.path, "checkpoints")
+    layers = architecture(model)
+    _check_architecture(config, layers, restart)
     if chief:
         if restart and os.path.isdir(checkpoints):
             shutil.rmtree(checkpoints)
         os.makedirs(config.path, exist_ok=True)
         files.write_text(os.path.join(config.path, "config.json"), config.to_json())
+        files.write_json(os.path.join(config.path, "architecture.json"), layers)
     # Every worker restores the chief's newest checkpoint, so all resume alike.
     with strategy.scope():  # building optimizer slots must happen in the strategy's scope
         step, restored = restore_checkpoint(model, checkpoints, log=log)
@@ -361,6 +368,76 @@ def _check_run_folder(config, restart):
     if changed:
         raise UserError(f"run folder {config.path} holds a different run ({'; '.join(changed)}); "
                         "use another --name, or --restart to discard it")
+
+
+def architecture(model):
+    """The model's leaf layers in build order: `[{"layer", "name", "class", "config",
+    "weights"}]`.
+
+    `layer` is the layer's position (`dcgan/0/3`: the fourth layer of the model's first
+    network), `config` its Keras config with no names or dtypes in it, `weights` the
+    shapes of its variables. `name` is there for people only: auto-generated names count
+    up within a process, so they cannot tell two networks apart. Two runs of one
+    `RunConfig` agree; a builder whose defaults changed (an activation, a width, one
+    layer more) does not.
+    """
+    rows = []
+
+    def walk(layer, where):
+        children = layer.layers if isinstance(layer, keras.Model) else ()
+        for i, child in enumerate(children):
+            walk(child, f"{where}/{i}")
+        if not children:
+            rows.append({"layer": where, "name": layer.name, "class": type(layer).__name__,
+                         "config": _unnamed(layer.get_config()),
+                         "weights": [list(w.shape) for w in layer.weights]})
+
+    walk(model, model.name)
+    return json.loads(json.dumps(rows, default=str))  # as it reads back from the file
+
+
+def _unnamed(config):
+    """`config` without its `name` and `dtype` entries, at any depth (a wrapper layer's
+    config holds the wrapped layer's)."""
+    if isinstance(config, dict):
+        return {k: _unnamed(v) for k, v in config.items() if k not in ("name", "dtype")}
+    if isinstance(config, (list, tuple)):
+        return [_unnamed(v) for v in config]
+    return config
+
+
+def _check_architecture(config, layers, restart):
+    """Refuse to resume a run folder whose networks differ from the ones just built."""
+    path = os.path.join(config.path, "architecture.json")
+    if restart or not os.path.exists(path):
+        return  # a fresh run, or a folder written before keras_aegan recorded networks
+    previous = files.read_json(path)
+    if not isinstance(previous, list):
+        raise UserError(f"{path}: not readable; use another --name, or --restart to "
+                        "discard the run")
+    pairs = [(old, new) for old, new in zip(previous, layers)
+             if {**old, "name": None} != {**new, "name": None}]
+    if not pairs and len(previous) == len(layers):
+        return
+    difference = (_layer_difference(*pairs[0]) if pairs
+                  else f"{len(previous)} layers -> {len(layers)}")
+    raise UserError(f"run folder {config.path} was trained with a different {config.model} "
+                    f"network than these settings build ({difference}); keras_aegan's "
+                    "defaults may have changed since: use another --name, or --restart to "
+                    "discard it")
+
+
+def _layer_difference(old, new):
+    """What tells two rows of `architecture` apart, in a few words."""
+    where = f"layer {new['layer']}"
+    if old["class"] != new["class"] or old["layer"] != new["layer"]:
+        return f"{where}: {old['class']} at {old['layer']} -> {new['class']}"
+    keys = sorted(k for k in {*old["config"], *new["config"]}
+                  if old["config"].get(k) != new["config"].get(k))
+    if keys:
+        return f"{where}, {new['class']}: " + "; ".join(
+            f"{k} {old['config'].get(k)!r} -> {new['config'].get(k)!r}" for k in keys[:3])
+    return f"{where}, {new['class']}: weights {old['weights']} -> {new['weights']}"
 
 
 def save_model(model, path):

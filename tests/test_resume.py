@@ -1,6 +1,8 @@
 """Runs survive: kill -9 mid-epoch then rerun gives the uninterrupted weights; a damaged
 newest checkpoint falls back to the previous one; a folder holding another run is refused."""
 
+import functools
+import json
 import os
 import signal
 import subprocess
@@ -83,6 +85,31 @@ def test_folder_of_another_run_is_refused(tmp_path):
     train(RunConfig(epochs=1, steps_per_epoch=2, run_dir=str(tmp_path), name="x",
                     latent_dim=8), verbose=0, restart=True)
     assert RunConfig.load(tmp_path / "x").latent_dim == 8
+
+
+def test_folder_of_another_network_is_refused(tmp_path, monkeypatch):
+    # The config is the same, the network is not: keras_aegan upgraded under the run
+    # changed a builder's default (conv_ae's activation did, in stop 25).
+    from keras_aegan import autoencoders
+
+    config = RunConfig(epochs=1, steps_per_epoch=2, run_dir=str(tmp_path), name="x")
+    train(config, verbose=0)
+    rows = json.loads((tmp_path / "x" / "architecture.json").read_text())
+    # Keras names swish by its other name, silu.
+    assert {"silu"} == {r["config"]["activation"] for r in rows if r["class"] == "Activation"}
+    longer = RunConfig(**{**config.__dict__, "epochs": 2})
+    monkeypatch.setattr(autoencoders, "conv_ae",
+                        functools.partial(autoencoders.conv_ae, activation="relu"))
+    with pytest.raises(UserError, match=r"x was trained with a different conv_ae network .*"
+                                        r"layer conv_ae/0/1, Conv2D: activation 'silu' -> 'relu'\)"):
+        train(longer, verbose=0)
+    assert len(list_checkpoints(tmp_path / "x" / "checkpoints")) == 1  # untouched
+    assert json.loads((tmp_path / "x" / "architecture.json").read_text()) == rows
+    train(longer, verbose=0, restart=True)  # --restart discards it on purpose
+    # The same network resumes, though its layers' generated names have counted on.
+    messages = []
+    train(RunConfig(**{**config.__dict__, "epochs": 3}), verbose=1, log=messages.append)
+    assert any("resuming x from" in m for m in messages), messages
 
 
 def test_checkpoints_key_arrays_by_variable_never_by_position(tmp_path):
