@@ -151,11 +151,9 @@ class ConditionalGAN(GAN):
         return self._spec(parts=(generator,), conditional=True, num_classes=self.num_classes)
 
     def _unpack(self, data):
-        if not isinstance(data, (tuple, list)) or len(data) < 2:
-            raise UserError("a conditional GAN trains on (images, labels) batches")
-        images, labels = data[0], data[1]
+        images, labels = networks.labeled_batch(data, "a conditional GAN")
         self.check_images(images)
-        return images, keras.ops.cast(keras.ops.reshape(labels, (-1,)), "int32")
+        return images, labels
 
     def _generate(self, z, labels, training):
         return self.generator([z, labels], training=training)

@@ -399,11 +399,9 @@ class ConditionalAdversarialAutoencoder(AdversarialAutoencoder):
             losses=self.loss_networks, optimizers=self._optimizers())
 
     def _unpack(self, data):
-        if not isinstance(data, (tuple, list)) or len(data) < 2:
-            raise UserError("a conditional AAE trains on (images, labels) batches")
-        images, labels = data[0], data[1]
+        images, labels = networks.labeled_batch(data, "a conditional AAE")
         self.check_images(images)
-        return images, keras.ops.cast(keras.ops.reshape(labels, (-1,)), "int32")
+        return images, labels
 
     def _decode(self, codes, labels, training):
         return self.decoder([codes, labels], training=training)
@@ -411,7 +409,7 @@ class ConditionalAdversarialAutoencoder(AdversarialAutoencoder):
     def call(self, inputs, training=False):
         images, labels = inputs
         self.check_images(images)
-        labels = keras.ops.cast(keras.ops.reshape(labels, (-1,)), "int32")
+        labels = networks.class_indices(labels)
         return self._decode(self.encoder(images, training=training), labels, training)
 
     def reconstruct(self, images, labels):

@@ -30,6 +30,19 @@ def check_activation(activation):
     return activation
 
 
+def class_indices(labels):
+    """Class labels of shape `(batch,)` or `(batch, 1)` as an int32 vector `(batch,)`."""
+    return keras.ops.cast(keras.ops.reshape(labels, (-1,)), "int32")
+
+
+def labeled_batch(data, trainer):
+    """`(images, class_indices(labels))` of an `(images, labels, ...)` batch; a `UserError`
+    saying that `trainer` (e.g. "a conditional GAN") needs labels for anything else."""
+    if not isinstance(data, (tuple, list)) or len(data) < 2:
+        raise UserError(f"{trainer} trains on (images, labels) batches")
+    return data[0], class_indices(data[1])
+
+
 def check_input_shape(input_shape):
     """An image `(H, W, C)` or a sequence `(time, features)` shape, as a tuple."""
     return errors.check_image_shape(input_shape, sequences=True, channels=None)

@@ -218,14 +218,11 @@ class AdversarialClassifier(keras.Model):
         return tf.stop_gradient(adversarial)
 
     def _unpack(self, data):
-        if not isinstance(data, (tuple, list)) or len(data) < 2:
-            raise UserError("a classifier trains on (images, labels) batches")
-        images, labels = data[0], data[1]
+        images, labels = networks.labeled_batch(data, "a classifier")
         if tuple(images.shape[1:]) != self.image_shape:
             raise UserError(f"image_shape: this classifier takes images of shape "
                             f"{self.image_shape}, got {tuple(images.shape[1:])}")
-        return (keras.ops.cast(images, "float32"),
-                keras.ops.cast(keras.ops.reshape(labels, (-1,)), "int32"))
+        return keras.ops.cast(images, "float32"), labels
 
     def _loss(self, labels, logits):
         return keras.ops.mean(keras.losses.sparse_categorical_crossentropy(
