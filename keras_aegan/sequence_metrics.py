@@ -119,7 +119,8 @@ def _gru_head(shape, units, out, sequences, name):
     return keras.Model(inputs, keras.layers.Dense(out)(x), name=name)
 
 
-def discriminative_score(real, synthetic, *, iterations=2000, batch_size=128, seed=0):
+def discriminative_score(real, synthetic, *, iterations=2000, batch_size=128, units=None,
+                         seed=0):
     """TimeGAN's discriminative score: `|accuracy - 0.5|` of a post-hoc GRU classifier.
 
     Args:
@@ -127,6 +128,9 @@ def discriminative_score(real, synthetic, *, iterations=2000, batch_size=128, se
             (the smaller count).
         iterations: Adam steps (the paper: 2,000).
         batch_size: real and synthetic windows per step, each (the paper: 128).
+        units: the classifier's GRU units; `None`: the paper's, half the channels (at
+            least 1). A single-channel series then gets a 1-unit GRU, too weak to tell
+            much apart: give it more (e.g. 16) to judge such a series.
         seed: seeds the split, the batches and the classifier's weights.
 
     Returns:
@@ -140,13 +144,14 @@ def discriminative_score(real, synthetic, *, iterations=2000, batch_size=128, se
         raise UserError(f"real windows {real.shape[1:]} and synthetic {synthetic.shape[1:]} "
                         "differ in shape")
     iterations = check_int("iterations", iterations)
+    units = max(1, real.shape[2] // 2) if units is None else check_int("units", units)
     n = min(len(real), len(synthetic))
     rng = np.random.default_rng(seed)
     real, synthetic = real[rng.permutation(len(real))[:n]], \
         synthetic[rng.permutation(len(synthetic))[:n]]
     cut = int(0.8 * n)
     keras.utils.set_random_seed(seed)
-    model = _gru_head(real.shape[1:], max(1, real.shape[2] // 2), 1, False, "post_hoc_classifier")
+    model = _gru_head(real.shape[1:], units, 1, False, "post_hoc_classifier")
     optimizer = keras.optimizers.Adam(1e-3)
     targets = tf.constant(np.r_[np.ones(batch_size), np.zeros(batch_size)][:, None], tf.float32)
 

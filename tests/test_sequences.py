@@ -331,6 +331,20 @@ def test_discriminative_score_real_vs_real_and_noise():
     assert same < 0.06 and apart > 0.45
 
 
+def test_discriminative_score_of_one_channel_needs_more_units_than_the_papers():
+    from keras_aegan import sequence_metrics
+    from keras_aegan.data import synthetic
+    from keras_aegan.errors import UserError
+
+    real = synthetic.sines(1000, seed=1)[:, :, :1]
+    reversed_ = real[:, ::-1].copy()  # plainly not the data, once read in order
+    weak = sequence_metrics.discriminative_score(real, reversed_, iterations=200)
+    strong = sequence_metrics.discriminative_score(real, reversed_, iterations=200, units=16)
+    assert weak < 0.1 and strong > 0.45  # the paper's 1-unit GRU cannot tell; 16 units can
+    with pytest.raises(UserError, match="units"):
+        sequence_metrics.discriminative_score(real, reversed_, units=0)
+
+
 def test_predictive_score_learns_from_real_not_from_flat_windows():
     from keras_aegan import sequence_metrics
     from keras_aegan.data import synthetic
@@ -526,3 +540,24 @@ def test_benchmark_smoke(tmp_path, script):
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "published" in done.stdout and (tmp_path / "bench-smoke" / "report.md").exists()
+
+
+def test_timeseries_study_rescores_a_reused_run_only_if_scored_otherwise(tmp_path):
+    from keras_aegan.config import StudyConfig
+    from keras_aegan.study.sequences import run_timeseries
+
+    options = {"repeats": 1, "disc_iterations": 5, "pred_iterations": 5, "synthetic": 50,
+               "pictures": 30, "units": 4}
+
+    def study(**scoring):
+        config = StudyConfig(dataset="sines", task="timeseries",
+                             task_options={**options, **scoring}, models=("recurrent_vae",),
+                             budget_seconds=1, batch_size=8, export=False,
+                             run_dir=str(tmp_path), name="s")
+        return run_timeseries(config, log=lambda m: None)["rows"][0]
+
+    first, again, other = study(), study(), study(disc_units=3)
+    assert [r["status"] for r in (first, again, other)] == ["trained", "reused", "reused"]
+    assert again["discriminative_repeats"] == first["discriminative_repeats"]
+    assert first["scoring"]["disc_units"] is None and other["scoring"]["disc_units"] == 3
+    assert "a GRU of 3 units" in (tmp_path / "s" / "report.md").read_text()

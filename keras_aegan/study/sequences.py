@@ -18,7 +18,9 @@ published yardsticks beside our numbers, and pictures:
 
 Task options (`--task-option KEY=VALUE`): `next_frame`: `test_sequences` (default 1000),
 `observed`, `predicted`; `timeseries`: `repeats` (5), `disc_iterations` (2000),
-`pred_iterations` (5000), `synthetic` (windows drawn per model; default as many as the
+`disc_units` (the post-hoc classifier's GRU units; default the paper's, half the channels:
+1 for a single-channel series, which it can barely judge), `pred_iterations` (5000),
+`synthetic` (windows drawn per model; default as many as the
 training windows, at most 10,000), `pictures` (windows per kind in the PCA/t-SNE picture,
 1000). Any other option goes to the models' builders (`width`, `loss`,
 `adversarial_weight`, `hidden`, `units`, ...), each model taking those its builder has.
@@ -56,7 +58,8 @@ SERIES_COLUMNS = {
     "parameters": ("parameters", None, "{:,.0f}"),
 }
 VIDEO_OPTIONS = ("test_sequences",)
-SERIES_OPTIONS = ("repeats", "disc_iterations", "pred_iterations", "synthetic", "pictures")
+SERIES_OPTIONS = ("repeats", "disc_iterations", "disc_units", "pred_iterations", "synthetic",
+                  "pictures")
 
 
 def _split_options(config, own):
@@ -349,9 +352,13 @@ def run_timeseries(config, log=print):
     repeats = int(options.get("repeats", 5))
     iterations = {"disc": int(options.get("disc_iterations", 2000)),
                   "pred": int(options.get("pred_iterations", 5000))}
+    units = options.get("disc_units")
+    units = None if units is None else int(units)
     real, _ = source.arrays("train")
     test, _ = source.arrays("test")
     count = int(options.get("synthetic", min(len(real), 10_000)))
+    # A model's scores are reused with its run only if they were scored the same way.
+    scoring = {"repeats": repeats, **iterations, "disc_units": units, "synthetic": count}
     log(f"study {config.study_name}: timeseries on {info.name} "
         f"({'x'.join(map(str, info.image_shape))}: {len(real)} training, {len(test)} test "
         f"windows), models {', '.join(config.models)}, budget {config.budget_text} per "
@@ -360,7 +367,7 @@ def run_timeseries(config, log=print):
     def scores(windows):
         disc = sequence_metrics.repeated(sequence_metrics.discriminative_score, repeats,
                                          real=real, synthetic=windows,
-                                         iterations=iterations["disc"])
+                                         iterations=iterations["disc"], units=units)
         pred = sequence_metrics.repeated(sequence_metrics.predictive_score, repeats,
                                          train=windows, test=test,
                                          iterations=iterations["pred"])
@@ -375,9 +382,9 @@ def run_timeseries(config, log=print):
             tick = time.perf_counter()
             model, row = _train(config, name, seed, runs[(name, seed)], log)
             windows = np.asarray(model.sample(count, seed=seed), "float32")
-            if "discriminative" not in row:  # a reused row keeps its scores
-                row.update(scores(windows))
-                if config.export:
+            if row.get("scoring") != scoring:  # a reused row keeps scores scored alike
+                row.update(scores(windows), scoring=scoring)
+                if config.export and row["status"] == "trained":
                     row["export"] = _export(config, name, seed, model,
                                             {"sequences": test[:32]})
                 files.write_json(os.path.join(runs[(name, seed)].path, "results.json"), row)
@@ -406,7 +413,7 @@ def run_timeseries(config, log=print):
     results = {"study": config.study_name, "task": "timeseries", "dataset": info.name,
                "window": list(info.image_shape), "train_windows": len(real),
                "test_windows": len(test), "synthetic_windows": count, "repeats": repeats,
-               "iterations": iterations, "budget": config.budget_text,
+               "iterations": iterations, "disc_units": units, "budget": config.budget_text,
                "seeds": list(config.seeds), "rows": rows, "summary": summary,
                "published": [list(p) for p in sequence_metrics.PUBLISHED_SINES]
                if info.name == "sines" else []}
@@ -445,6 +452,7 @@ def _series_report(results):
                       if "export" in r})
     spread = "mean ± std over seeds" if seeds > 1 else \
         f"mean ± std over {results['repeats']} repeats of each score"
+    units = results.get("disc_units") or "the paper's (half the channels, at least 1)"
     return [
         f"# Task study {results['study']}: time-series generation",
         "",
@@ -452,7 +460,9 @@ def _series_report(results):
         f"{results['window'][1]} channels, {results['train_windows']} training and "
         f"{results['test_windows']} test windows (split by time); budget "
         f"{results['budget']} of CPU training per model; {results['synthetic_windows']} "
-        f"synthetic windows per model; {spread}.",
+        f"synthetic windows per model; {spread}. The post-hoc classifier of the "
+        f"discriminative score: a GRU of {units} units, {results['iterations']['disc']} "
+        "steps.",
         "",
         "## Results",
         "",
