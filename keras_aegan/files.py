@@ -45,6 +45,12 @@ def write_json(path, value):
     return write_text(path, json.dumps(value, indent=2, default=_plain) + "\n")
 
 
+def json_ready(value):
+    """`value` as `read_json` reads it back after `write_json`: tuples become lists, numpy
+    values plain numbers."""
+    return json.loads(json.dumps(value, default=_plain))
+
+
 def read_json(path):
     """The JSON in `path`, or `None` when it is missing or unreadable."""
     try:

@@ -15,7 +15,6 @@ Keras callbacks and writes `runs/<name>/`:
 """
 
 import dataclasses
-import json
 import math
 import os
 import re
@@ -393,7 +392,7 @@ def architecture(model):
                          "weights": [list(w.shape) for w in layer.weights]})
 
     walk(model, model.name)
-    return json.loads(json.dumps(rows, default=str))  # as it reads back from the file
+    return files.json_ready(rows)  # compared with what the run folder's file reads back
 
 
 def _unnamed(config):
