@@ -404,3 +404,18 @@ def test_ema_generator_averages_samples_from_the_average_and_saves(name, digits_
 def test_ema_decay_is_checked():
     with pytest.raises(UserError, match="ema_decay"):
         build("dcgan", ema_decay=1.0)
+
+
+def test_dcgan_discriminator_normalization_is_an_option(digits_images):
+    # 8x8 images get one convolution, which is never normalized: look at a 28x28 one.
+    mnist = get_model_entry("dcgan").builder((28, 28, 1), latent_dim=LATENT, width=8,
+                                             d_normalization="layer")
+    kinds = {type(layer).__name__ for layer in mnist.discriminator.layers}
+    assert "LayerNormalization" in kinds and "BatchNormalization" not in kinds
+    model = build("dcgan", d_normalization="layer")
+    model.compile()
+    before = trainable(model.discriminator)
+    model.fit(digits_images[0][:32], batch_size=32, epochs=1, verbose=0)
+    assert weights_changed(before, trainable(model.discriminator))
+    with pytest.raises(UserError, match="normalization"):
+        build("dcgan", d_normalization="group")
