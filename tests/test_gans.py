@@ -13,6 +13,7 @@ import textwrap
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from conftest import ROOT, weights_changed
 from keras_aegan import gan_variants, networks
@@ -407,15 +408,16 @@ def test_ema_decay_is_checked():
 
 
 def test_dcgan_discriminator_normalization_is_an_option(digits_images):
-    # 8x8 images get one convolution, which is never normalized: look at a 28x28 one.
-    mnist = get_model_entry("dcgan").builder((28, 28, 1), latent_dim=LATENT, width=8,
+    # 8x8 images get one convolution, which is never normalized: train on 28x28 ones
+    # (the digits scaled up), whose second convolution is.
+    model = get_model_entry("dcgan").builder((28, 28, 1), latent_dim=LATENT, width=8,
                                              d_normalization="layer")
-    kinds = {type(layer).__name__ for layer in mnist.discriminator.layers}
+    kinds = {type(layer).__name__ for layer in model.discriminator.layers}
     assert "LayerNormalization" in kinds and "BatchNormalization" not in kinds
-    model = build("dcgan", d_normalization="layer")
     model.compile()
     before = trainable(model.discriminator)
-    model.fit(digits_images[0][:32], batch_size=32, epochs=1, verbose=0)
+    images = np.asarray(tf.image.resize(digits_images[0][:32], (28, 28)))
+    model.fit(images, batch_size=32, epochs=1, verbose=0)
     assert weights_changed(before, trainable(model.discriminator))
     with pytest.raises(UserError, match="normalization"):
         build("dcgan", d_normalization="group")
