@@ -30,6 +30,34 @@ def mirrored_strategy(devices=None):
         devices, cross_device_ops=tf.distribute.ReductionToOneDevice())
 
 
+def replica_info():
+    """`(replicas in sync, this replica's index)`; `(1, 0)` outside a replica context."""
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None:  # cross-replica context: one logical batch
+        return 1, 0
+    return ctx.num_replicas_in_sync, ctx.replica_id_in_sync_group
+
+
+def per_replica_random(draw, batch, shape=()):
+    """`draw((batch, *shape))` for this replica's `batch` rows of a step.
+
+    Keras 3.15's `SeedGenerator` under a `tf.distribute` strategy keeps one mirrored state,
+    so every replica draws the same numbers (no upstream report found): the values are
+    drawn for the global batch and each replica takes its own slice, so that one and
+    several replicas see the same randomness.
+
+    Args:
+        draw: `shape -> tensor`, e.g. `lambda s: keras.random.normal(s, seed=gen)`.
+        batch: this replica's batch size (a scalar tensor is fine).
+        shape: the shape of each row's values.
+    """
+    replicas, replica = replica_info()
+    values = draw((batch * replicas, *shape))
+    if replicas > 1:
+        values = tf.gather(tf.reshape(values, (replicas, batch, *shape)), replica)
+    return values
+
+
 def reducible_step_logs(model):
     """Make a model's step logs shape `(1,)` so Keras can average them over workers.
 

@@ -13,10 +13,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_aegan import networks, protocol
+from keras_aegan import compat, networks, protocol
 from keras_aegan import losses as losses_lib
 from keras_aegan.errors import UserError, check_int, check_number
-from keras_aegan.gans import GAN, PREVIEW_COLUMNS, replica_info
+from keras_aegan.gans import GAN, PREVIEW_COLUMNS
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
 class WGANGP(GAN):
@@ -55,11 +55,8 @@ class WGANGP(GAN):
         return config
 
     def _uniform(self, batch):
-        replicas, replica = replica_info()
-        alpha = keras.random.uniform((batch * replicas,), seed=self.seed_generator)
-        if replicas > 1:
-            alpha = tf.gather(tf.reshape(alpha, (replicas, batch)), replica)
-        return alpha
+        return compat.per_replica_random(
+            lambda shape: keras.random.uniform(shape, seed=self.seed_generator), batch)
 
     def _critic_losses(self, real, fake, labels, training):
         real_scores = self._discriminate(real, labels, training=training)
@@ -75,7 +72,7 @@ class WGANGP(GAN):
     def train_step(self, data):
         real, labels = self._unpack(data)
         batch = tf.shape(real)[0]
-        replicas, _ = replica_info()
+        replicas, _ = compat.replica_info()
         critic_vars = self.discriminator.trainable_variables
         for _ in range(self.d_steps):
             fake = self._generate(self._noise(batch), labels, training=True)

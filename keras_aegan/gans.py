@@ -35,6 +35,7 @@ import tensorflow as tf
 
 from keras_aegan import compat, networks, protocol
 from keras_aegan import losses as losses_lib
+from keras_aegan.diffaugment import DiffAugment
 from keras_aegan.callbacks import with_divergence_guard
 from keras_aegan.errors import UserError, check_int, check_number
 
@@ -44,14 +45,6 @@ PREVIEW_COLUMNS = 16
 def check_learning_rate(rate):
     """A learning rate in (0, 10): anything else is a typo, not a choice."""
     return check_number("learning_rate", rate, 0, 10, low_open=True, high_open=True)
-
-
-def replica_info():
-    """`(replicas in sync, this replica's index)`; `(1, 0)` outside a replica context."""
-    ctx = tf.distribute.get_replica_context()
-    if ctx is None:  # cross-replica context: one logical batch
-        return 1, 0
-    return ctx.num_replicas_in_sync, ctx.replica_id_in_sync_group
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
@@ -72,6 +65,10 @@ class GAN(compat.SavesSeedState, keras.Model):
             this decay (e.g. 0.999) and sample from it (`generate`, `sample`,
             `preview`, the exported `generator` part); `None`: sample from the trained
             generator itself. See `ema_generator`.
+        diffaugment: a `keras_aegan.diffaugment` policy (e.g. `"translation,cutout"`):
+            the discriminator sees the real and the generated images through the same
+            kind of random, differentiable transforms while training (Zhao et al. 2020);
+            `None`: as they are.
 
     The average (`ema_generator`, a copy of the generator named `<name>_ema`) is updated
     after every generator update, with its decay ramped up from 0.1 as
@@ -92,7 +89,8 @@ class GAN(compat.SavesSeedState, keras.Model):
     default_betas = (0.5, 0.999)
 
     def __init__(self, generator, discriminator, loss=None, label_smoothing=0.0, seed=None,
-                 preview_size=64, preview_seed=0, ema_decay=None, **kwargs):
+                 preview_size=64, preview_seed=0, ema_decay=None, diffaugment=None,
+                 **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -112,6 +110,9 @@ class GAN(compat.SavesSeedState, keras.Model):
             raise UserError(f"the generator makes images of shape {self.image_shape} but the "
                             f"discriminator takes {d_shape}")
         self.seed_generator = keras.random.SeedGenerator(seed, name="noise_seed")
+        self.diffaugment = diffaugment or None
+        # Shares the noise's seed generator, whose state checkpoints already save.
+        self.augment = DiffAugment(self.diffaugment, seed=self.seed_generator)
         # Fixed at construction (not a weight): the same noise every epoch shows progress.
         self.preview_noise = np.random.default_rng(preview_seed).standard_normal(
             (preview_size, self.latent_dim)).astype("float32")
@@ -219,7 +220,8 @@ class GAN(compat.SavesSeedState, keras.Model):
                       discriminator=keras.layers.serialize(self.discriminator),
                       loss=self.loss_name, label_smoothing=self.label_smoothing,
                       seed=self.seed, preview_size=self.preview_size,
-                      preview_seed=self.preview_seed, ema_decay=self.ema_decay)
+                      preview_seed=self.preview_seed, ema_decay=self.ema_decay,
+                      diffaugment=self.diffaugment)
         return config
 
     @classmethod
@@ -249,11 +251,9 @@ class GAN(compat.SavesSeedState, keras.Model):
                             f"{self.image_shape}, got batches of shape {tuple(images.shape)}")
 
     def _noise(self, batch):
-        replicas, replica = replica_info()
-        z = keras.random.normal((batch * replicas, self.latent_dim), seed=self.seed_generator)
-        if replicas > 1:
-            z = tf.gather(tf.reshape(z, (replicas, batch, self.latent_dim)), replica)
-        return z
+        return compat.per_replica_random(
+            lambda shape: keras.random.normal(shape, seed=self.seed_generator), batch,
+            (self.latent_dim,))
 
     def _generate(self, z, labels, training):
         return self.generator(z, training=training)
@@ -281,12 +281,12 @@ class GAN(compat.SavesSeedState, keras.Model):
     def train_step(self, data):
         real, labels = self._unpack(data)
         batch = tf.shape(real)[0]
-        replicas, _ = replica_info()
+        replicas, _ = compat.replica_info()
         z = self._noise(batch)
         with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
             fake = self._generate(z, labels, training=True)
-            real_logits = self._discriminate(real, labels, training=True)
-            fake_logits = self._discriminate(fake, labels, training=True)
+            real_logits = self._discriminate(self.augment(real), labels, training=True)
+            fake_logits = self._discriminate(self.augment(fake), labels, training=True)
             d_loss = self._d_loss(real_logits, fake_logits)
             g_loss = self.g_loss_fn(fake_logits)
             # Optimizers sum the replicas' gradients: each replica's share of the mean.
@@ -433,7 +433,8 @@ def build_gan(image_shape, latent_dim=16, num_classes=None, units=(256, 512), lo
 
 
 def build_dcgan(image_shape, latent_dim=16, num_classes=None, width=32, loss=None,
-                label_smoothing=0.0, seed=None, ema_decay=None, d_normalization="batch"):
+                label_smoothing=0.0, seed=None, ema_decay=None, d_normalization="batch",
+                diffaugment=None):
     """DCGAN (Radford et al. 2015): strided convolutions with batch norm, sized to the images.
 
     `width` 32 (the channels of the discriminator's first and the generator's last
@@ -446,4 +447,4 @@ def build_dcgan(image_shape, latent_dim=16, num_classes=None, width=32, loss=Non
     return GAN(networks.dcgan_generator(image_shape, latent_dim, width),
                networks.dcgan_discriminator(image_shape, width, normalization=d_normalization),
                loss=loss, label_smoothing=label_smoothing, seed=seed,
-               ema_decay=ema_decay, name="dcgan")
+               ema_decay=ema_decay, diffaugment=diffaugment, name="dcgan")

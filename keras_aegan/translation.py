@@ -38,7 +38,7 @@ from keras_aegan import translation_networks as nets
 from keras_aegan.callbacks import with_divergence_guard
 from keras_aegan.data import tasks
 from keras_aegan.errors import UserError, check_number
-from keras_aegan.gans import adversarial_optimizer, check_learning_rate, replica_info
+from keras_aegan.gans import adversarial_optimizer, check_learning_rate
 
 DEFAULT_L1_WEIGHT = 100.0
 PIXEL_LOSSES = ("mae", "mse")
@@ -282,7 +282,7 @@ class Pix2Pix(_Translator):
 
     def train_step(self, data):
         inputs, target = self._unpack(data)
-        replicas, _ = replica_info()
+        replicas, _ = compat.replica_info()
         with tf.GradientTape() as d_tape, tf.GradientTape() as g_tape:
             d_loss, g_loss, l1, adversarial, real_logits, fake_logits = self._objectives(
                 inputs, target, training=True)

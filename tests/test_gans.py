@@ -309,7 +309,10 @@ def test_two_seeded_runs_give_identical_weights():
             return [w.numpy() for w in model.weights]
 
         out = {}
-        for name, builder in (("dcgan", build_dcgan), ("wgan_gp", build_wgan_gp)):
+        # The augmented DCGAN draws its transforms from the model's seed generator too.
+        augmented = lambda *a, **k: build_dcgan(*a, diffaugment="translation,cutout", **k)
+        for name, builder in (("dcgan", build_dcgan), ("wgan_gp", build_wgan_gp),
+                              ("dcgan_diffaugment", augmented)):
             a, b = run(builder), run(builder)
             out[name] = all(np.array_equal(u, v) for u, v in zip(a, b))
             keras.utils.set_random_seed(43)
@@ -319,7 +322,8 @@ def test_two_seeded_runs_give_identical_weights():
         print(json.dumps(out))
     """)
     assert result == {"dcgan": True, "dcgan_differs_with_seed": True, "wgan_gp": True,
-                      "wgan_gp_differs_with_seed": True}
+                      "wgan_gp_differs_with_seed": True, "dcgan_diffaugment": True,
+                      "dcgan_diffaugment_differs_with_seed": True}
 
 
 def test_one_and_two_replicas_train_alike():
@@ -350,7 +354,10 @@ def test_one_and_two_replicas_train_alike():
                     [w.numpy() for w in model.trainable_weights])
 
         out = {}
-        for name, builder in (("dcgan", build_dcgan), ("wgan_gp", build_wgan_gp)):
+        # The augmented DCGAN: each replica transforms its own slice of the step's draws.
+        augmented = lambda *a, **k: build_dcgan(*a, diffaugment="translation,cutout", **k)
+        for name, builder in (("dcgan", build_dcgan), ("wgan_gp", build_wgan_gp),
+                              ("dcgan_diffaugment", augmented)):
             n1, h1, w1 = run(builder, ["/cpu:0"])
             n2, h2, w2 = run(builder, ["/cpu:0", "/cpu:1"])
             out[name] = {
