@@ -434,17 +434,23 @@ def build_gan(image_shape, latent_dim=16, num_classes=None, units=(256, 512), lo
 
 def build_dcgan(image_shape, latent_dim=16, num_classes=None, width=32, loss=None,
                 label_smoothing=0.0, seed=None, ema_decay=None, d_normalization="batch",
-                diffaugment=None):
+                diffaugment=None, g_width=None):
     """DCGAN (Radford et al. 2015): strided convolutions with batch norm, sized to the images.
 
-    `width` 32 (the channels of the discriminator's first and the generator's last
-    convolution) gives better samples per CPU second than 64 on MNIST-sized images: in a
-    study on mnist10k, FID 84 against 108 after 45 s of training, 46 against 66 after
-    120 s (2 CPU cores). `d_normalization` is the discriminator's (`"batch"`, `"layer"`
-    or `None`, see `networks.dcgan_discriminator`).
+    `width` is the channels of the discriminator's first convolution, `g_width` those of
+    the generator's last hidden one (`None`: twice `width`). A discriminator of width 32
+    gives better samples per CPU second than 64 on MNIST-sized images (a study on
+    mnist10k: FID 84 against 108 after 45 s of training, 46 against 66 after 120 s, 2 CPU
+    cores); the generator is the one that needs the capacity: on full MNIST, one CPU core
+    each for 20 minutes, a generator of width 64 against 32 scores FID 29.4 against 33.3,
+    its scarcest digit at 7.7% of the samples against 5.1%, in two thirds of the steps
+    (with both at 32, the 4s stayed near 5% whatever else was tried). `d_normalization` is the
+    discriminator's (`"batch"`, `"layer"` or `None`, see `networks.dcgan_discriminator`).
+    `diffaugment` is a `keras_aegan.diffaugment` policy (see `GAN`).
     """
     del num_classes  # unconditional
-    return GAN(networks.dcgan_generator(image_shape, latent_dim, width),
+    g_width = 2 * width if g_width is None else check_int("g_width", g_width)
+    return GAN(networks.dcgan_generator(image_shape, latent_dim, g_width),
                networks.dcgan_discriminator(image_shape, width, normalization=d_normalization),
                loss=loss, label_smoothing=label_smoothing, seed=seed,
                ema_decay=ema_decay, diffaugment=diffaugment, name="dcgan")

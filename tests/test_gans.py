@@ -428,3 +428,19 @@ def test_dcgan_discriminator_normalization_is_an_option(digits_images):
     assert weights_changed(before, trainable(model.discriminator))
     with pytest.raises(UserError, match="normalization"):
         build("dcgan", d_normalization="group")
+
+
+def test_dcgan_generator_is_twice_as_wide_as_its_discriminator_unless_told():
+    def widths(model):
+        g = [layer.filters for layer in model.generator.layers
+             if isinstance(layer, keras.layers.Conv2DTranspose)]
+        d = [layer.filters for layer in model.discriminator.layers
+             if isinstance(layer, keras.layers.Conv2D)]
+        return g, d
+
+    default = get_model_entry("dcgan").builder((28, 28, 1), latent_dim=LATENT)
+    assert widths(default) == ([64, 1], [32, 64])
+    narrow = get_model_entry("dcgan").builder((28, 28, 1), latent_dim=LATENT, g_width=32)
+    assert widths(narrow) == ([32, 1], [32, 64])
+    with pytest.raises(UserError, match="g_width"):
+        build("dcgan", g_width=0)
