@@ -6,7 +6,7 @@
 
 Runs the `timeseries` task study (`keras_aegan.study.sequences.run_timeseries`, the same
 code as `python train.py study --task timeseries`): each model (`timegan`,
-`recurrent_vae`) is trained through the runner for `--minutes` of wall-clock time, draws
+`recurrent_gan`, `recurrent_vae`) is trained through the runner for `--minutes` of wall-clock time, draws
 as many windows as there are training windows (at most 10,000), and is scored with
 TimeGAN's discriminative score (post-hoc GRU classifier, |accuracy - 0.5|) and predictive
 score (train on synthetic, MAE on real test windows), mean ± std over `--repeats`; held-out
@@ -33,7 +33,7 @@ def main(argv=None):
                         help="sines, statsmodels:elnino|co2|sunspots or csv:FILE")
     parser.add_argument("--minutes", type=float, default=10.0,
                         help="training budget per model, wall clock (default: 10)")
-    parser.add_argument("--models", default="timegan,recurrent_vae")
+    parser.add_argument("--models", default="timegan,recurrent_gan,recurrent_vae")
     parser.add_argument("--batch-size", type=int, default=128, help="TimeGAN's 128")
     parser.add_argument("--latent-dim", type=int, default=16)
     parser.add_argument("--repeats", type=int, default=5)
@@ -55,7 +55,8 @@ def main(argv=None):
     budget = args.minutes * 60
     if args.smoke:
         options = {"repeats": 1, "disc_iterations": 30, "pred_iterations": 30,
-                   "synthetic": 200, "pictures": 100, "hidden": 4, "layers": 1, "units": 4}
+                   "synthetic": 200, "pictures": 100, "hidden": 4, "layers": 1, "units": 4,
+                   "d_units": 4}
         budget = 3.0
     config = StudyConfig(dataset=args.dataset, task="timeseries", task_options=options,
                          models=tuple(args.models.split(",")), budget_seconds=budget,

@@ -266,6 +266,12 @@ class GAN(compat.SavesSeedState, keras.Model):
             return self.d_loss_fn(real_logits, fake_logits, label_smoothing=self.label_smoothing)
         return self.d_loss_fn(real_logits, fake_logits)
 
+    def _g_loss(self, fake_logits, real, fake):
+        """The generator's loss: the adversarial one (subclasses may add terms on the real
+        and generated batches)."""
+        del real, fake
+        return self.g_loss_fn(fake_logits)
+
     def _update(self, optimizer, tape, loss, variables):
         grads = tape.gradient(loss, variables)
         optimizer.apply(grads, variables)
@@ -288,7 +294,7 @@ class GAN(compat.SavesSeedState, keras.Model):
             real_logits = self._discriminate(self.augment(real), labels, training=True)
             fake_logits = self._discriminate(self.augment(fake), labels, training=True)
             d_loss = self._d_loss(real_logits, fake_logits)
-            g_loss = self.g_loss_fn(fake_logits)
+            g_loss = self._g_loss(fake_logits, real, fake)
             # Optimizers sum the replicas' gradients: each replica's share of the mean.
             d_scaled = self.d_optimizer.scale_loss(d_loss / replicas)
             g_scaled = self.g_optimizer.scale_loss(g_loss / replicas)
@@ -303,8 +309,8 @@ class GAN(compat.SavesSeedState, keras.Model):
         fake = self._generate(z, labels, training=False)
         real_logits = self._discriminate(real, labels, training=False)
         fake_logits = self._discriminate(fake, labels, training=False)
-        return self._log(self._d_loss(real_logits, fake_logits), self.g_loss_fn(fake_logits),
-                         real_logits, fake_logits)
+        return self._log(self._d_loss(real_logits, fake_logits),
+                         self._g_loss(fake_logits, real, fake), real_logits, fake_logits)
 
     def _log(self, d_loss, g_loss, real_logits, fake_logits):
         self._trackers["d_loss"].update_state(d_loss)

@@ -308,6 +308,10 @@ register_model("timegan", "keras_aegan.timeseries:timegan", family="gan", valida
                data="series",
                description="TimeGAN (Yoon et al. 2019): recurrent generator and discriminator "
                            "in a learned embedding, with its supervised loss; for series.")
+register_model("recurrent_gan", "keras_aegan.timeseries:recurrent_gan", family="gan",
+               validated=False, data="series",
+               description="Recurrent GAN for series in data space: noise per window unrolled "
+                           "by a GRU, a GRU discriminator per step, TimeGAN's moment loss.")
 register_model("recurrent_vae", "keras_aegan.timeseries:recurrent_vae", family="autoencoder",
                data="series",
                description="Recurrent (GRU) VAE for (time, channels) series: samples from its "
@@ -319,5 +323,6 @@ register_study_task("next_frame", "keras_aegan.study.sequences:run_next_frame",
                     baselines=("copy_last",))
 register_study_task("timeseries", "keras_aegan.study.sequences:run_timeseries",
                     description="time-series generation (--dataset sines, statsmodels:NAME or "
-                                "csv:FILE), timegan vs recurrent_vae on TimeGAN's scores",
-                    models=("timegan", "recurrent_vae"))
+                                "csv:FILE), timegan and recurrent_gan vs recurrent_vae on "
+                                "TimeGAN's scores",
+                    models=("timegan", "recurrent_gan", "recurrent_vae"))

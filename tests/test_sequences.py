@@ -252,14 +252,15 @@ def test_adversarial_predictor_clips_its_gradient_and_slows_its_discriminator(tm
 def _series_model(name):
     from keras_aegan.registry import get_model_entry
 
-    options = {"hidden": 4, "layers": 1, "warmup_steps": 0} if name == "timegan" else \
-        {"units": 4}
+    options = {"timegan": {"hidden": 4, "layers": 1, "warmup_steps": 0},
+               "recurrent_gan": {"units": 4, "d_units": 4}}.get(name, {"units": 4})
     model = get_model_entry(name).builder(WINDOW, latent_dim=3, **options)
     model.compile(run_eagerly=True)
     return model
 
 
-@pytest.mark.parametrize("name, family", [("timegan", "gan"), ("recurrent_vae", "autoencoder")])
+@pytest.mark.parametrize("name, family", [("timegan", "gan"), ("recurrent_gan", "gan"),
+                                          ("recurrent_vae", "autoencoder")])
 def test_series_models_one_step_sample_save_load(tmp_path, name, family):
     import tensorflow as tf
 
@@ -278,9 +279,51 @@ def test_series_models_one_step_sample_save_load(tmp_path, name, family):
     grid = model.preview(windows[:4])
     assert all(np.asarray(row).ndim == 4 and np.asarray(row).shape[-1] == 3 for row in grid)
     assert_config_round_trip(model)
-    inputs = windows[:4] if name == "recurrent_vae" else \
-        np.random.default_rng(0).standard_normal((4, WINDOW[0], 3)).astype("float32")
+    inputs = windows[:4] if name == "recurrent_vae" else np.random.default_rng(0).standard_normal(
+        (4, *spec.parts[0].inputs[0].shape)).astype("float32")
     assert_save_load_equal(model, inputs, tmp_path / "model.keras")
+
+
+def test_moment_loss_measures_the_gap_in_means_and_spreads():
+    from keras_aegan.timeseries import moment_loss
+
+    rng = np.random.default_rng(0)
+    real = rng.uniform(size=(64, *WINDOW)).astype("float32")
+    assert float(moment_loss(real, real)) == pytest.approx(0, abs=1e-6)
+    # Shifted by 0.1: the means differ by 0.1, the spreads not at all.
+    assert float(moment_loss(real, real + 0.1)) == pytest.approx(0.1, abs=1e-5)
+    # Every window the batch's mean: the means agree, the spreads differ by the real ones'.
+    collapsed = np.broadcast_to(real.mean(0), real.shape)
+    assert float(moment_loss(real, collapsed)) == pytest.approx(
+        float(np.mean(np.sqrt(real.var(0) + 1e-6) - np.sqrt(1e-6))), rel=1e-3)
+
+
+def test_recurrent_gan_adds_the_weighted_moment_loss_to_the_adversarial_one():
+    import keras
+    import tensorflow as tf
+
+    from keras_aegan.data import synthetic
+    from keras_aegan.errors import UserError
+    from keras_aegan.timeseries import recurrent_gan
+
+    windows = synthetic.sines(32, seed=0, length=WINDOW[0], channels=WINDOW[1])
+    logs = {}
+    for weight in (0.0, 100.0):
+        keras.utils.set_random_seed(0)
+        model = recurrent_gan(WINDOW, latent_dim=3, units=4, d_units=4, moment_weight=weight,
+                              seed=0)
+        model.compile(run_eagerly=True)
+        logs[weight] = model.evaluate(tf.data.Dataset.from_tensor_slices(windows).batch(32),
+                                      return_dict=True, verbose=0)
+    # Same seed, same networks, same noise: only the moment term differs.
+    assert logs[0.0]["moment_loss"] == pytest.approx(logs[100.0]["moment_loss"], rel=1e-5)
+    assert logs[0.0]["moment_loss"] > 0.01
+    assert logs[100.0]["g_loss"] == pytest.approx(
+        logs[0.0]["g_loss"] + 100.0 * logs[0.0]["moment_loss"], rel=1e-4)
+    # One noise vector per window: the generator unrolls it over time.
+    assert model.generator.input_shape == (None, 3)
+    with pytest.raises(UserError, match="windows of shape"):
+        model.train_step(np.zeros((2, WINDOW[0] + 1, WINDOW[1]), "float32"))
 
 
 def test_timegan_warmup_trains_embedding_and_supervisor_only():
@@ -370,7 +413,7 @@ def test_predictive_score_of_real_sines_matches_published():
 # ------------------------------------------------------------------------------ export
 
 
-@pytest.mark.parametrize("name", ["frame_predictor", "timegan"])
+@pytest.mark.parametrize("name", ["frame_predictor", "timegan", "recurrent_gan"])
 def test_export_parity_predictor_and_sequence_generator(tmp_path, tiny_videos, name):
     from keras_aegan import export
 
@@ -395,7 +438,8 @@ def test_export_parity_predictor_and_sequence_generator(tmp_path, tiny_videos, n
         got = loaded.signatures["serving_default"](frames=tf.constant(feed))["future"]
         want = model.predict_next(feed)
     else:
-        feed = np.random.default_rng(1).standard_normal((3, WINDOW[0], 3)).astype("float32")
+        noise = (WINDOW[0], 3) if name == "timegan" else (3,)
+        feed = np.random.default_rng(1).standard_normal((3, *noise)).astype("float32")
         got = loaded.signatures["serving_default"](z=tf.constant(feed))["sequences"]
         want = model.generate(feed)
     np.testing.assert_allclose(np.asarray(got), np.asarray(want), atol=1e-5)
@@ -480,6 +524,7 @@ def test_apply_command_runs_a_predictor_run_folder(tmp_path, tiny_videos):
     ("frame_predictor", "moving_mnist:digits",
      {"observed": 3, "predicted": 3, "patch": 2, "width": 8, "blocks": 1}),
     ("timegan", "sines", {"hidden": 4, "layers": 1, "warmup_steps": 1}),
+    ("recurrent_gan", "sines", {"units": 4, "d_units": 4}),
 ])
 def test_runner_trains_and_resumes_sequence_models(tmp_path, model, dataset, options):
     """Interrupted after one epoch and rerun with more, a run ends where an uninterrupted
