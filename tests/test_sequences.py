@@ -528,7 +528,11 @@ def test_apply_command_runs_a_predictor_run_folder(tmp_path, tiny_videos):
 ])
 def test_runner_trains_and_resumes_sequence_models(tmp_path, model, dataset, options):
     """Interrupted after one epoch and rerun with more, a run ends where an uninterrupted
-    one does (checkpoints hold every network, optimizer and the noise seed)."""
+    one does (checkpoints hold every network, optimizer and the noise seed).
+
+    Without the cosine anneal (on for autoencoders): it follows the run's length, so a run
+    of 1 epoch extended to 2 anneals unlike one of 2 from the start (resuming annealed runs:
+    `test_training_defaults.py`)."""
     from keras_aegan.config import RunConfig
     from keras_aegan.runner import train
 
@@ -537,7 +541,7 @@ def test_runner_trains_and_resumes_sequence_models(tmp_path, model, dataset, opt
                          if dataset.startswith("moving") else None, epochs=epochs,
                          steps_per_epoch=2, batch_size=4, latent_dim=3, seed=1,
                          deterministic=True, model_options=options, run_dir=str(tmp_path),
-                         name=name)
+                         name=name, anneal=False)
 
     train(config(1, "split"), verbose=0)
     resumed = train(config(2, "split"), verbose=0).model
