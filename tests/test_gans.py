@@ -370,7 +370,11 @@ def test_one_and_two_replicas_train_alike():
     """)
     for name, r in result.items():
         assert r["replicas"] == [1, 2], name
-        assert r["loss_diff"] < 1e-4, (name, r)
+        # Two replicas sum their gradients in another order than one device does; through
+        # WGAN-GP's nine critic updates and second-order penalty that reached the logged
+        # losses' fourth decimal once in CI (5.4e-4, weights 2.8e-5 apart). A replica
+        # drawing the wrong noise or scaling its loss wrongly moves them far more.
+        assert r["loss_diff"] < 1e-3, (name, r)
         assert r["weight_diff"] < 1e-4, (name, r)
 
 
