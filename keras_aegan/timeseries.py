@@ -85,6 +85,13 @@ def _check_series_shape(image_shape, model):
     return shape
 
 
+def _check_windows(windows, image_shape):
+    """A `UserError` unless `windows` is a batch `(batch, *image_shape)`."""
+    if len(windows.shape) != 3 or tuple(windows.shape[1:]) != image_shape:
+        raise UserError(f"this model was built for windows of shape {image_shape}, "
+                        f"got batches of shape {tuple(windows.shape)}")
+
+
 def _cell(name):
     rnn = {"gru": keras.layers.GRU, "lstm": keras.layers.LSTM}.get(name)
     if rnn is None:
@@ -151,11 +158,11 @@ def _preview_rows(windows, generated):
 
 
 def _repeated_decoder(latent_dim, steps, channels, units, layers, cell, unroll, name,
-                      prefix):
+                      prefix, input_name):
     """Codes `(latent_dim,)` repeated over `steps` into a recurrent stack, a sigmoid output
     per step: the recurrent VAE's decoder and the recurrent GAN's generator."""
     rnn = _cell(cell)
-    codes = keras.Input((latent_dim,), name="code" if name == "decoder" else "z")
+    codes = keras.Input((latent_dim,), name=input_name)
     x = keras.layers.RepeatVector(steps, name="repeat")(codes)
     for i in range(check_int("layers", layers)):
         x = rnn(check_int("units", units), return_sequences=True, unroll=unroll,
@@ -313,9 +320,7 @@ class TimeGAN(compat.SavesSeedState, keras.Model):
     # ------------------------------------------------------------------------ training
 
     def check_series(self, windows):
-        if len(windows.shape) != 3 or tuple(windows.shape[1:]) != self.image_shape:
-            raise UserError(f"this model was built for windows of shape {self.image_shape}, "
-                            f"got batches of shape {tuple(windows.shape)}")
+        _check_windows(windows, self.image_shape)
 
     def _noise(self, batch):
         return keras.random.normal((batch, self.image_shape[0], self.latent_dim),
@@ -500,9 +505,7 @@ class RecurrentGAN(GAN):
         return config
 
     def check_images(self, images):
-        if len(images.shape) != 3 or tuple(images.shape[1:]) != self.image_shape:
-            raise UserError(f"this model was built for windows of shape {self.image_shape}, "
-                            f"got batches of shape {tuple(images.shape)}")
+        _check_windows(images, self.image_shape)
 
     def _g_loss(self, fake_logits, real, fake):
         moments = moment_loss(keras.ops.cast(real, fake.dtype), fake)
@@ -534,7 +537,7 @@ def recurrent_gan(image_shape, latent_dim=16, num_classes=None, units=64, layers
     del num_classes
     steps, channels = _check_series_shape(image_shape, "recurrent_gan")
     generator = _repeated_decoder(check_int("latent_dim", latent_dim), steps, channels, units,
-                                  layers, cell, unroll, "generator", f"{cell}_generate")
+                                  layers, cell, unroll, "generator", f"{cell}_generate", "z")
     discriminator = recurrent_network((steps, channels), check_int("d_units", d_units),
                                       d_layers, 1, None, "discriminator", cell, unroll=unroll)
     return RecurrentGAN(generator, discriminator, moment_weight=moment_weight, loss=loss,
@@ -623,7 +626,7 @@ def recurrent_vae(image_shape, latent_dim=16, num_classes=None, units=64, layers
                                    keras.layers.Dense(latent_dim, name="z_log_var")(x)],
                           name="encoder")
     decoder = _repeated_decoder(latent_dim, steps, channels, units, layers, cell, unroll,
-                                "decoder", f"{cell}_decode")
+                                "decoder", f"{cell}_decode", "code")
     return RecurrentVAE(encoder, decoder, beta=beta,
                         reconstruction_weight=reconstruction_weight, seed=seed,
                         name="recurrent_vae")

@@ -11,9 +11,9 @@ published yardsticks beside our numbers, and pictures:
   pictures: `strip.png` (observed | true | each model's prediction), `per_step.png` (the
   scores by future step), `<model>.gif` (one sequence, true beside predicted).
 - `timeseries`: a series source (`sines`, `statsmodels:NAME`, `csv:FILE`). Models:
-  `timegan`, `recurrent_gan` and `recurrent_vae`. Scores: TimeGAN's discriminative and predictive scores
-  (mean ± std over `repeats`), a spread ratio (does the model cover the data's variety?),
-  and the same scores for held-out real windows as the reference; pictures:
+  `timegan`, `recurrent_gan` and `recurrent_vae`. Scores: TimeGAN's discriminative and
+  predictive scores (mean ± std over `repeats`), a spread ratio (does the model cover the
+  data's variety?), and the same scores for held-out real windows as the reference; pictures:
   `embeddings.png` (PCA and t-SNE of real vs synthetic) and `samples.png` (line charts).
 
 Task options (`--task-option KEY=VALUE`): `next_frame`: `test_sequences` (default 1000),
