@@ -4,6 +4,7 @@
 Keras callbacks and writes `runs/<name>/`:
 
 - `config.json`: the `RunConfig`, enough to repeat the run (`RunConfig.load`).
+- `machine.json`: the machine it trained on (`speed.machine`: CPU, cores, speed index).
 - `architecture.json`: the networks it built, layer by layer (`architecture`), so that a
   run folder never resumes into a different network (say, after an upgrade changed a
   builder's default).
@@ -24,7 +25,7 @@ import time
 import keras
 import tensorflow as tf
 
-from keras_aegan import compat, files, protocol
+from keras_aegan import compat, files, protocol, speed
 from keras_aegan.callbacks import (CollapseWatch, DivergenceGuard, ImageGrid, TimeBudget,
                                    TrainingCheckpoint, checkpoint_seconds, restore_checkpoint)
 from keras_aegan.config import RunConfig
@@ -194,6 +195,8 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print, budget=N
         os.makedirs(config.path, exist_ok=True)
         files.write_text(os.path.join(config.path, "config.json"), config.to_json())
         files.write_json(os.path.join(config.path, "architecture.json"), layers)
+        # The machine's speed beside the run's figures: seconds mean little without it.
+        files.write_json(os.path.join(config.path, "machine.json"), speed.machine())
     # Every worker restores the chief's newest checkpoint, so all resume alike.
     with strategy.scope():  # building optimizer slots must happen in the strategy's scope
         step, restored = restore_checkpoint(model, checkpoints, log=log)
@@ -234,6 +237,7 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print, budget=N
         log(f"training {config.model} on {info.name}: {info.splits['train']} images of "
             f"{'x'.join(map(str, info.image_shape))}, {model.count_params():,} parameters, "
             f"{length} -> {config.path}")
+        log(f"machine: {speed.describe_machine()}")
     start = time.perf_counter()
     history = {}
     epoch, done = divmod(step, steps)
