@@ -20,6 +20,7 @@ import numpy as np  # noqa: E402
 
 from keras_aegan import metrics, reduction  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
+from keras_aegan.speed import describe_machine  # noqa: E402
 
 
 def main():
@@ -33,6 +34,7 @@ def main():
     parser.add_argument("--smoke", action="store_true",
                         help="a few seconds: digits, 1 epoch, few classifier steps")
     args = parser.parse_args()
+    print(f"machine: {describe_machine()}", flush=True)
     if args.smoke:
         args.data, args.epochs = "digits", 1
     os.makedirs(args.out, exist_ok=True)

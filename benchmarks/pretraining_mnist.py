@@ -26,6 +26,7 @@ import numpy as np  # noqa: E402
 from keras_aegan import files, pretraining, reduction  # noqa: E402
 from keras_aegan.callbacks import save_grid  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
+from keras_aegan.speed import describe_machine  # noqa: E402
 
 MNIST = "idx:" + os.path.join(os.path.dirname(ROOT), "shared", "data", "mnist")
 
@@ -60,6 +61,7 @@ def main():
     parser.add_argument("--smoke", action="store_true",
                         help="seconds: bundled digits, two models, one seed, a few steps")
     args = parser.parse_args()
+    print(f"machine: {describe_machine()}", flush=True)
     if args.smoke:
         args.data, args.models, args.epochs, args.seeds = "digits", ("aae",), 1, (0,)
         args.fractions = ()

@@ -170,6 +170,8 @@ def main():
                         help="well under a minute: digits, a 2x SR study with seconds of "
                              "training, apply on 200 images and a 400x300 image")
     args = parser.parse_args()
+    from keras_aegan.speed import describe_machine
+    print(f"machine: {describe_machine()}", flush=True)
     if args.smoke:
         args.minutes, args.eval_samples = 0.02, 64
         args.out = os.path.join(args.out, "smoke")
