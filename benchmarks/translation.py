@@ -102,8 +102,7 @@ def apply_speed(args):
     run = trained_run(args, case, dataset, task, options, 5 if args.smoke else 30)
     count = 200 if args.smoke else args.apply_images
     x, _ = open_source(dataset).arrays("test", limit=count)
-    small, = tasks.degrade_arrays(tasks.make_task(task, x.shape[1:], factor=options["factor"]),
-                                  x)
+    small, = tasks.make_task(task, x.shape[1:], factor=options["factor"]).make_input_arrays(x)
     folder = os.path.join(args.out, "apply_speed")
     shutil.rmtree(folder, ignore_errors=True)
     for i, image in enumerate(small):

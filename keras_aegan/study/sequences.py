@@ -33,8 +33,9 @@ import time
 
 import numpy as np
 
-from keras_aegan import files, protocol, runner, sequence_metrics, video, video_files
+from keras_aegan import files, protocol, runner, sequence_metrics, video_files
 from keras_aegan.callbacks import save_grid
+from keras_aegan.data.tasks import NextFrames
 from keras_aegan.errors import UserError, one_line
 from keras_aegan.registry import get_model_entry
 from keras_aegan.registry import model_names as get_model_names
@@ -198,10 +199,10 @@ def run_next_frame(config, log=print):
     count = int(options.get("test_sequences", 1000))
     test, _ = source.arrays("test", limit=count)
     given = {k: v for options in builder_options.values() for k, v in options.items()}
-    observed_count = int(given.get("observed", video.OBSERVED))
-    predicted_count = int(given.get("predicted", video.PREDICTED))
-    observed = test[:, :observed_count]
-    future = test[:, observed_count:observed_count + predicted_count]
+    task = NextFrames(test.shape[1:], observed=given.get("observed"),
+                      predicted=given.get("predicted"))
+    (observed,), future = task.make_pair(test)
+    observed_count, predicted_count = task.observed, task.predicted
     log(f"study {config.study_name}: next_frame on {info.name}, {len(test)} test sequences "
         f"({observed_count} observed -> {predicted_count} predicted), models "
         f"{', '.join(config.models)}, budget {config.budget_text} per model -> {config.path}")
@@ -210,7 +211,7 @@ def run_next_frame(config, log=print):
         for name in config.models:
             tick = time.perf_counter()
             if name == "copy_last":
-                predicted = sequence_metrics.copy_last_frame(observed, predicted_count)
+                predicted = task.baseline(name, (observed,))
                 row = {"model": name, "family": "baseline", "seed": seed,
                        "status": "computed", "train_seconds": 0.0}
             else:
@@ -221,7 +222,7 @@ def run_next_frame(config, log=print):
                                                                         1e-9)
                     if config.export:
                         row["export"] = _export(config, name, seed, model,
-                                                {"frames": observed[:32]})
+                                                task.examples(test[:32]))
             row.update(sequence_metrics.frame_scores(future, predicted))
             if row["status"] == "trained":
                 files.write_json(os.path.join(runs[(name, seed)].path, "results.json"), row)

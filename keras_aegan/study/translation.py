@@ -92,18 +92,18 @@ def run(config, log=print):
     info = source.info
     # Fail on a bad option before anything trains: the task's own options make the task,
     # the rest are the models' (width, l1_weight, ...), checked by building each model.
-    task = tasks.make_task(config.task, info.image_shape, **{
-        k: v for k, v in config.task_options.items()
-        if k in tasks.OPTIONS.get(config.task, {}) or k == "seed"})
-    baselines = tasks.baseline_names(config.task)
+    kind = tasks.task_class(config.task, tasks.ImageTask)
+    task = kind(info.image_shape, **{k: v for k, v in config.task_options.items()
+                                     if k in kind.OPTIONS})
+    baselines = task.baselines
     for name in config.models:
         if name not in baselines:
             _check_task_model(config, name)
             runner.build_model(dataclasses.replace(config.run_config(name, config.seeds[0]),
                                                    model_options=model_options(config)), info)
     truth, labels = source.arrays("test", limit=config.eval_samples)
-    inputs = tasks.degrade_arrays(task, truth)
-    log(f"study {config.study_name}: task {config.task} {_options_text(task)} on "
+    inputs = task.make_input_arrays(truth)
+    log(f"study {config.study_name}: task {config.task} {_options_text(task.describe())} on "
         f"{info.name} ({'x'.join(map(str, info.image_shape))}), {len(truth)} test images, "
         f"models {', '.join(config.models)}, budget {config.budget_text} per model -> "
         f"{config.path}")
@@ -114,7 +114,7 @@ def run(config, log=print):
         for name in config.models:
             tick = time.perf_counter()
             if name in baselines:
-                answers = tasks.baseline(name, task, inputs, info.image_shape)
+                answers = task.baseline(name, inputs)
                 row = {"model": name, "family": "baseline", "seed": seed, "status": "computed",
                        "train_seconds": 0.0}
             else:
@@ -134,15 +134,15 @@ def run(config, log=print):
     if evaluator.has_classes and labels is not None:
         truth_row["accuracy"] = float(np.mean(evaluator.predict_classes(truth) == labels))
     summary = _summarise(rows, config.models) + [truth_row]
-    results = {"study": config.study_name, "task": task, "dataset": info.name,
+    results = {"study": config.study_name, "task": task.describe(), "dataset": info.name,
                "image_shape": list(info.image_shape), "test_images": len(truth),
                "budget": config.budget_text, "seeds": list(config.seeds), "rows": rows,
-               "summary": summary, "convention": tasks.convention(task, info.image_shape),
+               "summary": summary, "convention": task.convention(),
                "evaluator": {"path": os.fspath(evaluator.path),
                              "test_accuracy": evaluator.test_accuracy,
                              "kind": "classifier" if evaluator.has_classes else "PCA"},
                "grid_columns": ["input", *config.models, "truth"]}
-    _write_grid(config, task, inputs, grid, truth, info.image_shape)
+    _write_grid(config, task, inputs, grid, truth)
     _write_csv(os.path.join(config.path, "results.csv"), summary)
     files.write_json(os.path.join(config.path, "results.json"), results)
     write_report(config, results)
@@ -178,7 +178,7 @@ def _check_task_model(config, name):
     if entry.consumes != "task_pairs":
         raise UserError(f"{name} does not learn a task (it consumes {entry.consumes}); a "
                         f"{config.task} study compares task models and the task's baselines "
-                        f"({', '.join(tasks.baseline_names(config.task)) or 'none'})")
+                        f"({', '.join(tasks.task_class(config.task).BASELINES) or 'none'})")
 
 
 def _export(config, name, seed, trained, truth):
@@ -189,7 +189,8 @@ def _export(config, name, seed, trained, truth):
     out = os.path.join(config.export_dir, config.study_name, f"{name}-seed{seed}")
     try:
         export.export_model(trained, out, overwrite=True, images=images,
-                            examples=tasks.examples(spec.task, images),
+                            examples=tasks.task_from_description(
+                                spec.task, spec.image_shape).examples(images),
                             source={"study": config.study_name, "model": name,
                                     "dataset": config.dataset, "seed": seed,
                                     "task": spec.task})
@@ -218,9 +219,9 @@ def _options_text(task):
     return ", ".join(f"{k}={v}" for k, v in task.items() if k != "name") or "defaults"
 
 
-def _write_grid(config, task, inputs, grid, truth, image_shape):
+def _write_grid(config, task, inputs, grid, truth):
     count = min(GRID_IMAGES, len(truth))
-    shown = tasks.display(task, [x[:count] for x in inputs], image_shape)
+    shown = task.display([x[:count] for x in inputs])
     columns = [shown, *[grid[name][:count] for name in config.models], truth[:count]]
     rows = [np.stack([column[i] for column in columns]) for i in range(count)]
     save_grid(os.path.join(config.path, "grid.png"), rows)
