@@ -86,7 +86,8 @@ class Task:
 
     def __init__(self, example_shape, **options):
         self.example_shape = tuple(int(d) for d in example_shape)
-        unknown = sorted(k for k, v in options.items() if k not in self.OPTIONS and v is not None)
+        unknown = sorted(k for k, v in options.items()
+                         if k not in self.OPTIONS and v is not None)
         if unknown:
             takes = ", ".join(k for k in self.OPTIONS if k != "seed") or "no options"
             seed = "; and its seed" if "seed" in self.OPTIONS else ""
