@@ -85,7 +85,8 @@ def main():
             for name in args.models:
                 model, took = pretraining.pretrain(name, x_train, latent_dim=args.latent_dim,
                                                    epochs=args.epochs, seed=seed,
-                                                   budget_seconds=args.budget_seconds)
+                                                   budget_seconds=args.budget_seconds,
+                                                   log=lambda line: print(line, flush=True))
                 pretrained[name] = model
                 seconds.setdefault(name, []).append(took)
                 print(f"seed {seed}: pre-trained {name} in {took:.0f}s", flush=True)

@@ -32,7 +32,6 @@ import numpy as np
 
 from keras_aegan import classifiers, fixed_steps, protocol, subsets
 from keras_aegan.errors import UserError, check_int, check_number
-from keras_aegan.subsets import check_fraction
 
 # The classifier all comparisons train (`classifiers.build_classifier`'s small CNN): small,
 # documented, the same everywhere.
@@ -242,7 +241,7 @@ def augmentation_runs(x_train, y_train, x_test, y_test, *, fraction, seed=0,
         `samples` (`{generator: (images, labels)}`, a few per class, for a grid).
     """
     log = log or (lambda *_: None)
-    fraction = check_fraction(fraction)
+    fraction = subsets.check_fraction(fraction)
     check_number("share", share, 0, 1, low_open=True, high_open=True)
     index = subsets.labeled_subset(y_train, fraction, seed)
     x, y = x_train[index], y_train[index]
@@ -347,7 +346,7 @@ def run_augmentation(x_train, y_train, x_test, y_test, out, *, fractions=(0.01, 
     from keras_aegan import files
     from keras_aegan.callbacks import save_grid
 
-    fractions = [check_fraction(f) for f in fractions]
+    fractions = [subsets.check_fraction(f) for f in fractions]
     seeds = [check_int("seed", s, 0) for s in seeds]
     os.makedirs(out, exist_ok=True)
     runs = []

@@ -94,10 +94,7 @@ def build_classifier(image_shape=None, num_classes=10, *, trunk="cnn", width=16,
         x = keras.layers.Flatten(name="flat_features")(x)
         dropout_name = "dropout"
     if standardize_on is not None:
-        features = keras.Model(images, x)
-        known = np.asarray(standardize_on, "float32")
-        values = np.concatenate([keras.ops.convert_to_numpy(features(known[i:i + 512]))
-                                 for i in range(0, len(known), 512)])
+        values = predict(keras.Model(images, x), standardize_on)
         standardize = keras.layers.Normalization(name="standardize")
         standardize.adapt(values)
         x = standardize(x)
@@ -160,8 +157,17 @@ def _bn_cnn(x, image_shape, hidden):
     return keras.layers.Dense(hidden, activation="relu", name=networks.FEATURES_LAYER)(x)
 
 
+def predict(model, images, batch_size=512):
+    """A network's outputs on numpy images, in batches (numpy)."""
+    x = np.asarray(images, "float32")
+    if not len(x):
+        return np.zeros((0, *model.output_shape[1:]), "float32")
+    return np.concatenate([keras.ops.convert_to_numpy(model(x[i:i + batch_size],
+                                                            training=False))
+                           for i in range(0, len(x), batch_size)])
+
+
 def accuracy(model, images, labels, batch_size=512):
     """Test accuracy of a classifier of logits (or probabilities) on numpy arrays."""
-    from keras_aegan.attacks import predict_classes
-
-    return float(np.mean(predict_classes(model, images, batch_size) == np.asarray(labels)))
+    predicted = np.argmax(predict(model, images, batch_size), axis=-1)
+    return float(np.mean(predicted == np.asarray(labels)))

@@ -103,15 +103,15 @@ class Progress(keras.callbacks.Callback):
         total: the steps the training will take.
         log: a function given each line.
         what: what is training, at the start of each line.
-        every_seconds: the least time between two lines.
+        every_seconds: the least time between two lines (default `PROGRESS_SECONDS`).
     """
 
-    def __init__(self, total, log, what="training", every_seconds=PROGRESS_SECONDS):
+    def __init__(self, total, log, what="training", every_seconds=None):
         super().__init__()
         self.total = total
         self.log = log
         self.what = what
-        self.every_seconds = every_seconds
+        self.every_seconds = PROGRESS_SECONDS if every_seconds is None else every_seconds
         self.done = 0
         self.start = self.last = None
 
@@ -132,7 +132,7 @@ class Progress(keras.callbacks.Callback):
 
 
 def fit_steps(model, data, steps, *, epochs=1, budget_seconds=None, validation=None,
-              log=None, what="training", every_seconds=PROGRESS_SECONDS, callbacks=(),
+              log=None, what="training", every_seconds=None, callbacks=(),
               verbose=0):
     """Fit a compiled model for `epochs` epochs of `steps` steps.
 
@@ -147,7 +147,8 @@ def fit_steps(model, data, steps, *, epochs=1, budget_seconds=None, validation=N
         log: a function given a progress line at most every `every_seconds` (`None`:
             quiet).
         what: names the training in the progress lines.
-        every_seconds: the least time between two progress lines.
+        every_seconds: the least time between two progress lines (default
+            `PROGRESS_SECONDS`).
         callbacks: more Keras callbacks.
         verbose: Keras verbosity.
 

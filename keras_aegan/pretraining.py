@@ -1,12 +1,12 @@
 """Unsupervised pre-training with few labels: the pre-training study.
 
-A model is trained on all the training images without labels; its
-declared features (`protocol.feature_extractor`: an autoencoder's code, the VAE's mean,
-the AAE's code, a GAN discriminator's `features` layer) become the trunk of a classifier:
-trunk -> standardisation (fitted on the labelled images' features) -> logits
-(`classifiers.build_classifier` with the trunk given). With a
-labelled set of 100 images (10 per class), 1% or 10% of the labels, three classifiers of
-the same architecture are trained for a fixed number of Adam steps:
+A model is trained on all the training images without labels; its declared features
+(`protocol.feature_extractor`: an autoencoder's code, the VAE's mean, the AAE's code, a
+GAN discriminator's `features` layer) become the trunk of a classifier: trunk ->
+standardisation (fitted on the labelled images' features) -> logits
+(`classifiers.build_classifier` with the trunk given). With a labelled set of 100 images
+(10 per class), 1% or 10% of the labels, three classifiers of the same architecture are
+trained for a fixed number of Adam steps:
 
 - `scratch`: the trunk's architecture with fresh weights, `head_steps + finetune_steps`
   steps at the full learning rate;
@@ -21,7 +21,7 @@ import math
 import keras
 import numpy as np
 
-from keras_aegan import classifiers, fixed_steps, metrics, protocol, reduction, subsets
+from keras_aegan import classifiers, fixed_steps, metrics, protocol, subsets
 from keras_aegan.errors import UserError, check_int, check_number
 from keras_aegan.registry import get_model_entry
 
@@ -81,8 +81,8 @@ def _knn(model, x, y, x_test, y_test):
     # 1-nearest neighbour on the pre-trained features: no training at all, a reference
     # for what the features hold with so few labels.
     features = protocol.feature_extractor(model)
-    return metrics.knn_accuracy(reduction.predict(features, x).reshape(len(x), -1), y,
-                                reduction.predict(features, x_test).reshape(len(x_test), -1),
+    return metrics.knn_accuracy(classifiers.predict(features, x).reshape(len(x), -1), y,
+                                classifiers.predict(features, x_test).reshape(len(x_test), -1),
                                 y_test, k=1)
 
 
@@ -99,10 +99,10 @@ def few_label_rows(pretrained, x_train, y_train, x_test, y_test, sets, *, head_s
         seed: seeds the heads and the scratch weights.
 
     Returns:
-        A list of rows: `labels` (the set's name), `size` (its number of images), `model`, `scratch`, `frozen`,
-        `finetuned`, `knn` (1-nearest neighbour on the pre-trained features), `gain`
-        (fine-tuned minus scratch: the model a user keeps, chosen before the test set is
-        seen; frozen when `finetune_steps` is 0).
+        A list of rows: `labels` (the set's name), `size` (its number of images), `model`,
+        `scratch`, `frozen`, `finetuned`, `knn` (1-nearest neighbour on the pre-trained
+        features), `gain` (fine-tuned minus scratch: the model a user keeps, chosen before
+        the test set is seen; frozen when `finetune_steps` is 0).
     """
     head_steps = check_int("head_steps", head_steps)
     finetune_steps = check_int("finetune_steps", finetune_steps, 0)

@@ -71,7 +71,7 @@ def test_a_given_trunk_is_standardised_on_the_given_images():
     trunk = keras.Model(inputs, [code, code])  # a VAE-like pair: the first is classified
     x, _ = _blobs(64)
     net = classifiers.build_classifier(num_classes=2, trunk=trunk, standardize_on=x)
-    standardized = keras.Model(net.inputs, net.get_layer("standardize").output)(x)
+    standardized = keras.Model(net.input, net.get_layer("standardize").output)(x)
     standardized = keras.ops.convert_to_numpy(standardized)
     np.testing.assert_allclose(standardized.mean(0), 0, atol=1e-4)
     np.testing.assert_allclose(standardized.std(0), 1, atol=1e-2)
