@@ -124,9 +124,9 @@ class Progress(keras.callbacks.Callback):
         if now - self.last < self.every_seconds:
             return
         self.last = now
-        # The first few metrics: a classifier's loss, a GAN's d_loss and g_loss.
-        shown = "".join(f", {name} {float(value):.4f}"
-                        for name, value in list((logs or {}).items())[:3])
+        # The losses first (a classifier's loss, a GAN's d_loss and g_loss), then others.
+        metrics = sorted((logs or {}).items(), key=lambda item: "loss" not in item[0])
+        shown = "".join(f", {name} {float(value):.4f}" for name, value in metrics[:3])
         self.log(f"  {self.what}: step {self.done}/{self.total}, {now - self.start:.0f} s"
                  f"{shown}")
 
