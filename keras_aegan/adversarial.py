@@ -56,15 +56,20 @@ class AdversarialModel(compat.SavesSeedState, keras.Model):
             the optimizers are wrapped in a `LossScaleOptimizer` under `mixed_float16`
             (a model that does not scale its losses must not be wrapped: its gradients
             would be divided by a scale they never had).
-        seed_attribute, seed_state_key: the `SeedGenerator` whose state is saved with
-            the weights (see `compat.SavesSeedState`); a model without one has none.
+        seed_attribute, seed_state_key: the attribute holding the model's
+            `keras.random.SeedGenerator`, whose state is saved with the weights under
+            that key (see `compat.SavesSeedState`); `None`: the model draws no noise.
 
     Example:
         >>> class Pair(AdversarialModel):
         ...     optimizer_networks = {"d_optimizer": ("discriminator",),
         ...                           "g_optimizer": ("generator",)}
         ...     network_names = ("generator", "discriminator")
-        >>> model.compile(d_optimizer="adam", learning_rate=1e-3)
+        ...     def __init__(self, generator, discriminator, **kwargs):
+        ...         super().__init__(**kwargs)
+        ...         self.generator, self.discriminator = generator, discriminator
+        >>> pair = Pair(generator, discriminator)
+        >>> pair.compile(d_optimizer="sgd", learning_rate=1e-3)  # g_optimizer: Adam(1e-3)
     """
 
     optimizer_networks = {}
@@ -72,6 +77,7 @@ class AdversarialModel(compat.SavesSeedState, keras.Model):
     default_learning_rate = 2e-4
     default_betas = (0.5, 0.999)
     scales_losses = False
+    seed_attribute = None
 
     # ------------------------------------------------------------------ compile / save
 

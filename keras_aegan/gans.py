@@ -85,6 +85,7 @@ class GAN(AdversarialModel):
     optimizer_networks = {"d_optimizer": ("discriminator",), "g_optimizer": ("generator",)}
     network_names = ("generator", "discriminator")
     scales_losses = True
+    seed_attribute, seed_state_key = "seed_generator", "noise_seed_state"
 
     def __init__(self, generator, discriminator, loss=None, label_smoothing=0.0, seed=None,
                  preview_size=64, preview_seed=0, ema_decay=None, diffaugment=None,

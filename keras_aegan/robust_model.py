@@ -15,13 +15,14 @@ import numpy as np
 import tensorflow as tf
 
 from keras_aegan import attacks, networks, protocol
+from keras_aegan.adversarial import AdversarialModel
 from keras_aegan.errors import UserError, check_int, check_number
 
 TRAINING_ATTACKS = ("fgsm", "pgd", "none")
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
-class AdversarialClassifier(keras.Model):
+class AdversarialClassifier(AdversarialModel):
     """A classifier trained on adversarial examples it crafts in its own `train_step`.
 
     Args:
@@ -45,6 +46,14 @@ class AdversarialClassifier(keras.Model):
         >>> model.fit(x_train, y_train, epochs=5)
         >>> attacks.robust_accuracy(model.network, x_test, y_test, epsilon=0.3)
     """
+
+    # One optimizer, against an adversary that is an attack, not a network: the base
+    # gives it the compile config, `from_config` and the saved attack seed.
+    optimizer_networks = {"optimizer": ("network",)}
+    network_names = ("network",)
+    default_learning_rate = 1e-3
+    default_betas = (0.9, 0.999)
+    seed_attribute, seed_state_key = "attack_seed", "attack_seed_state"
 
     def __init__(self, network, epsilon=0.3, attack="fgsm", steps=1, step_size=None,
                  random_start=True, clean_weight=0.0, epsilon_warmup=0, seed=None, **kwargs):
@@ -81,7 +90,7 @@ class AdversarialClassifier(keras.Model):
             family="classifier", image_shape=self.image_shape, parts=(part,),
             features=("classifier", networks.FEATURES_LAYER),
             networks={"classifier": self.network}, losses={"loss": "classifier"},
-            optimizers={"optimizer": self.optimizer} if self.compiled else {})
+            optimizers=self.optimizers())
 
     def classify(self, images):
         """Images in [0, 1] -> logits (deterministic)."""
@@ -95,20 +104,7 @@ class AdversarialClassifier(keras.Model):
     def compile(self, optimizer=None, learning_rate=1e-3, **kwargs):
         """Adam at `learning_rate` (a float or a `LearningRateSchedule`) unless told
         otherwise; the loss is sparse categorical cross-entropy on logits."""
-        if not isinstance(learning_rate, keras.optimizers.schedules.LearningRateSchedule):
-            learning_rate = check_number("learning_rate", learning_rate, 0, 10,
-                                         low_open=True, high_open=True)
-        super().compile(optimizer=optimizer or keras.optimizers.Adam(learning_rate), **kwargs)
-        # Built now so that a loaded model has slots to restore the saved state into.
-        self.optimizer.build(self.network.trainable_variables)
-
-    def compile_from_config(self, config):
-        self.compile(optimizer=keras.optimizers.deserialize(config["optimizer"]))
-
-    def get_compile_config(self):
-        if not self.compiled:
-            return None
-        return {"optimizer": keras.optimizers.serialize(self.optimizer)}
+        super().compile(optimizer=optimizer, learning_rate=learning_rate, **kwargs)
 
     @property
     def metrics(self):
@@ -190,14 +186,8 @@ class AdversarialClassifier(keras.Model):
 
     def get_config(self):
         config = super().get_config()
-        config.update(network=keras.layers.serialize(self.network), epsilon=self.epsilon,
-                      attack=self.attack, steps=self.steps, step_size=self.step_size,
-                      random_start=self.random_start, clean_weight=self.clean_weight,
-                      epsilon_warmup=self.epsilon_warmup, seed=self.seed)
+        config.update(epsilon=self.epsilon, attack=self.attack, steps=self.steps,
+                      step_size=self.step_size, random_start=self.random_start,
+                      clean_weight=self.clean_weight, epsilon_warmup=self.epsilon_warmup,
+                      seed=self.seed)
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["network"] = keras.layers.deserialize(config["network"])
-        return cls(**config)

@@ -187,7 +187,6 @@ class Pix2Pix(AdversarialModel, _Translator):
     optimizer_networks = {"d_optimizer": ("discriminator",), "g_optimizer": ("translator",)}
     network_names = ("translator", "discriminator")
     scales_losses = True
-    seed_attribute = None  # no randomness of its own
 
     def __init__(self, translator, discriminator, task, l1_weight=DEFAULT_L1_WEIGHT,
                  adversarial_loss="non_saturating", **kwargs):
