@@ -4,6 +4,9 @@ Users keep `fit`, callbacks, TensorBoard, checkpoints and `tf.distribute`. Every
 a `generator` (noise -> images in [0, 1]) and a `discriminator` (images in [0, 1] ->
 logits), draws its noise from a `keras.random.SeedGenerator`, and exposes
 `generate(z)` (deterministic: the caller draws `z`), `sample(n)` and `preview(images)`.
+Compiling and saving (both optimizers, their state, the noise's seed state) come from
+`keras_aegan.adversarial.AdversarialModel`. The runner watches training with a
+`callbacks.DivergenceGuard`; pass one to `fit` when training by hand.
 
 - `GAN`: both networks updated at once from one forward pass per step (the TensorFlow
   DCGAN tutorial's scheme: one generator pass and two discriminator passes per step, a
