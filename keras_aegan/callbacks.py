@@ -342,15 +342,6 @@ def _check_fit(path, version, state, arrays):
                                  f"{advice}")
 
 
-def with_divergence_guard(callbacks):
-    """`callbacks` (a list, or None) with a `DivergenceGuard` added unless it holds one:
-    what the adversarial models' `fit` passes on to `keras.Model.fit`."""
-    callbacks = list(callbacks or [])
-    if not any(isinstance(c, DivergenceGuard) for c in callbacks):
-        callbacks.append(DivergenceGuard())
-    return callbacks
-
-
 class DivergenceGuard(keras.callbacks.Callback):
     """Stops training when a loss or a network's weights become NaN/Inf, saying which
     network diverged, at which step, and where the last good checkpoint is.

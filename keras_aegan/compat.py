@@ -101,7 +101,7 @@ def compile_on_load(model, config):
 class SavesSeedState:
     """Mixin for a `keras.Model`: saves the state of its `keras.random.SeedGenerator`
     (the attribute named `seed_attribute`) with the model's own variables, under
-    `seed_state_key`.
+    `seed_state_key`; `seed_attribute = None`: the model has none to save.
 
     Keras 3.15 saves a `SeedGenerator`'s initial seed in its config but not its state
     variable (layers save `_trainable_variables` and `_non_trainable_variables` only), so
@@ -118,13 +118,14 @@ class SavesSeedState:
 
     def save_own_variables(self, store):
         super().save_own_variables(store)
-        generator = getattr(self, self.seed_attribute)
-        store[self.seed_state_key] = keras.ops.convert_to_numpy(generator.state.value)
+        if self.seed_attribute is not None:
+            generator = getattr(self, self.seed_attribute)
+            store[self.seed_state_key] = keras.ops.convert_to_numpy(generator.state.value)
 
     def load_own_variables(self, store):
         key = self.seed_state_key
         super().load_own_variables({k: store[k] for k in store.keys() if k != key})
-        if key in store.keys():
+        if self.seed_attribute is not None and key in store.keys():
             getattr(self, self.seed_attribute).state.assign(np.asarray(store[key]))
 
 

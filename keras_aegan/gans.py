@@ -4,6 +4,9 @@ Users keep `fit`, callbacks, TensorBoard, checkpoints and `tf.distribute`. Every
 a `generator` (noise -> images in [0, 1]) and a `discriminator` (images in [0, 1] ->
 logits), draws its noise from a `keras.random.SeedGenerator`, and exposes
 `generate(z)` (deterministic: the caller draws `z`), `sample(n)` and `preview(images)`.
+Compiling and saving (both optimizers, their state, the noise's seed state) come from
+`keras_aegan.adversarial.AdversarialModel`. The runner watches training with a
+`callbacks.DivergenceGuard`; pass one to `fit` when training by hand.
 
 - `GAN`: both networks updated at once from one forward pass per step (the TensorFlow
   DCGAN tutorial's scheme: one generator pass and two discriminator passes per step, a
@@ -35,20 +38,15 @@ import tensorflow as tf
 
 from keras_aegan import compat, networks, protocol
 from keras_aegan import losses as losses_lib
+from keras_aegan.adversarial import AdversarialModel
 from keras_aegan.diffaugment import DiffAugment
-from keras_aegan.callbacks import with_divergence_guard
 from keras_aegan.errors import UserError, check_int, check_number
 
 PREVIEW_COLUMNS = 16
 
 
-def check_learning_rate(rate):
-    """A learning rate in (0, 10): anything else is a typo, not a choice."""
-    return check_number("learning_rate", rate, 0, 10, low_open=True, high_open=True)
-
-
 @keras.saving.register_keras_serializable(package="keras_aegan")
-class GAN(compat.SavesSeedState, keras.Model):
+class GAN(AdversarialModel):
     """A generator and a discriminator trained against each other by `fit`.
 
     Args:
@@ -87,6 +85,10 @@ class GAN(compat.SavesSeedState, keras.Model):
     default_loss = "non_saturating"
     default_learning_rate = 2e-4
     default_betas = (0.5, 0.999)
+    optimizer_networks = {"d_optimizer": ("discriminator",), "g_optimizer": ("generator",)}
+    network_names = ("generator", "discriminator")
+    scales_losses = True
+    seed_attribute, seed_state_key = "seed_generator", "noise_seed_state"
 
     def __init__(self, generator, discriminator, loss=None, label_smoothing=0.0, seed=None,
                  preview_size=64, preview_seed=0, ema_decay=None, diffaugment=None,
@@ -147,7 +149,7 @@ class GAN(compat.SavesSeedState, keras.Model):
             sampler=protocol.SAMPLES_OWN,
             networks={"generator": self.generator, "discriminator": self.discriminator},
             losses=self.loss_networks,
-            optimizers={"d_optimizer": self.d_optimizer, "g_optimizer": self.g_optimizer},
+            optimizers=self.optimizers(),
             **declared)
 
     def _make_trackers(self):
@@ -184,57 +186,21 @@ class GAN(compat.SavesSeedState, keras.Model):
         `keras.optimizers.LossScaleOptimizer`. The optimizers are built here, so call
         `compile` inside the strategy scope when distributing.
         """
-        rate = self.default_learning_rate if learning_rate is None else check_learning_rate(
-            learning_rate)
-        self.d_optimizer = self._optimizer(d_optimizer, rate, "d_optimizer")
-        self.g_optimizer = self._optimizer(g_optimizer, rate, "g_optimizer")
         self.gan_loss = loss or self.loss_name
         self.d_loss_fn, self.g_loss_fn = losses_lib.get_gan_loss(self.gan_loss)
-        super().compile(optimizer=None, loss=None, **kwargs)
-        # Built now (not at the first step) so that a strategy scope owns the slots and a
-        # loaded model has variables to restore the saved state into.
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.generator.trainable_variables)
+        super().compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer,
+                        learning_rate=learning_rate, **kwargs)
 
-    def _optimizer(self, optimizer, rate, name):
-        return adversarial_optimizer(optimizer, rate, self.default_betas,
-                                     (self.generator, self.discriminator), name)
-
-    def get_compile_config(self):
-        if not self.compiled or self.d_optimizer is None:
-            return None
-        return {"d_optimizer": keras.optimizers.serialize(self.d_optimizer),
-                "g_optimizer": keras.optimizers.serialize(self.g_optimizer),
-                "loss": self.gan_loss}
-
-    def compile_from_config(self, config):
-        # Keras skips models with a custom `compile()` on load; rebuilding both optimizers
-        # here lets the saved optimizer state be restored into them.
-        self.compile(d_optimizer=keras.optimizers.deserialize(config["d_optimizer"]),
-                     g_optimizer=keras.optimizers.deserialize(config["g_optimizer"]),
-                     loss=config.get("loss"))
+    def compile_options(self):
+        return {"loss": self.gan_loss}
 
     def get_config(self):
         config = super().get_config()
-        config.update(generator=keras.layers.serialize(self.generator),
-                      discriminator=keras.layers.serialize(self.discriminator),
-                      loss=self.loss_name, label_smoothing=self.label_smoothing,
+        config.update(loss=self.loss_name, label_smoothing=self.label_smoothing,
                       seed=self.seed, preview_size=self.preview_size,
                       preview_seed=self.preview_seed, ema_decay=self.ema_decay,
                       diffaugment=self.diffaugment)
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["generator"] = keras.layers.deserialize(config["generator"])
-        config["discriminator"] = keras.layers.deserialize(config["discriminator"])
-        return cls(**config)
-
-    def fit(self, *args, callbacks=None, **kwargs):
-        """`keras.Model.fit`, plus a `DivergenceGuard` (a NaN stops training, naming the
-        network and step) unless `callbacks` holds one."""
-        return super().fit(*args, callbacks=with_divergence_guard(callbacks), **kwargs)
 
     # ------------------------------------------------------------------------ training
 
@@ -365,21 +331,6 @@ class GAN(compat.SavesSeedState, keras.Model):
         del images
         out = keras.ops.convert_to_numpy(self.generate(self.preview_noise))
         return [out[i:i + PREVIEW_COLUMNS] for i in range(0, len(out), PREVIEW_COLUMNS)]
-
-
-def adversarial_optimizer(optimizer, rate, betas, networks, name):
-    """One of an adversarial pair's optimizers: `optimizer` (anything `keras.optimizers.get`
-    takes), or `None` for Adam at `rate` with `betas`; wrapped in a `LossScaleOptimizer`
-    when any of `networks` runs under `mixed_float16` (the train steps scale their losses
-    with `optimizer.scale_loss`)."""
-    if optimizer is None:
-        optimizer = keras.optimizers.Adam(rate, beta_1=betas[0], beta_2=betas[1], name=name)
-    else:
-        optimizer = keras.optimizers.get(optimizer)
-    mixed = any(net.dtype_policy.name == "mixed_float16" for net in networks)
-    if mixed and not isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
-        optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=f"{name}_scaled")
-    return optimizer
 
 
 # ------------------------------------------------------------------- weight averaging

@@ -33,10 +33,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_aegan import compat, networks, protocol
+from keras_aegan import networks, protocol
 from keras_aegan import losses as losses_lib
+from keras_aegan.adversarial import AdversarialModel, check_learning_rate
 from keras_aegan.autoencoders import Autoencoder
-from keras_aegan.callbacks import with_divergence_guard
 from keras_aegan.errors import UserError, check_int, check_number
 
 RECONSTRUCTION_LOSSES = ("mse", "bce")
@@ -92,7 +92,7 @@ def conditional_conv_decoder(image_shape, latent_dim, num_classes, filters=(64, 
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
-class AdversarialAutoencoder(compat.SavesSeedState, Autoencoder):
+class AdversarialAutoencoder(AdversarialModel, Autoencoder):
     """An autoencoder whose codes are matched to `N(0, I)` by a code discriminator.
 
     Args:
@@ -111,6 +111,9 @@ class AdversarialAutoencoder(compat.SavesSeedState, Autoencoder):
     """
 
     seed_attribute, seed_state_key = "prior_seed", "prior_seed_state"
+    optimizer_networks = {"ae_optimizer": ("encoder", "decoder"),
+                          "d_optimizer": ("discriminator",), "g_optimizer": ("encoder",)}
+    network_names = ("encoder", "decoder", "discriminator")
 
     sampler = protocol.SAMPLES_OWN
     # The default adversarial learning rate, as a share of the reconstruction's: the
@@ -160,13 +163,7 @@ class AdversarialAutoencoder(compat.SavesSeedState, Autoencoder):
         return dataclasses.replace(
             spec, networks={"encoder": self.encoder, "decoder": self.decoder,
                             "discriminator": self.discriminator},
-            losses=self.loss_networks, optimizers=self._optimizers())
-
-    def _optimizers(self):
-        if self.ae_optimizer is None:
-            return {}
-        return {"ae_optimizer": self.ae_optimizer, "d_optimizer": self.d_optimizer,
-                "g_optimizer": self.g_optimizer}
+            losses=self.loss_networks, optimizers=self.optimizers())
 
     # ------------------------------------------------------------------ compile / save
 
@@ -186,67 +183,31 @@ class AdversarialAutoencoder(compat.SavesSeedState, Autoencoder):
                 1 for the conditional AAE).
             **kwargs: passed to `keras.Model.compile` (`run_eagerly`, `jit_compile`, ...).
         """
-        rate = check_number("learning_rate", learning_rate, 0, 10, low_open=True,
-                            high_open=True)
+        rate = check_learning_rate(learning_rate)
         if adversarial_learning_rate is None:
             adversarial = self.adversarial_ratio * rate
         else:
             adversarial = check_number("adversarial_learning_rate", adversarial_learning_rate,
                                        0, 10, low_open=True, high_open=True)
-        self.ae_optimizer = self._optimizer(ae_optimizer, rate, (0.9, 0.999), "ae_optimizer")
-        self.d_optimizer = self._optimizer(d_optimizer, adversarial, (0.5, 0.999),
-                                           "d_optimizer")
-        self.g_optimizer = self._optimizer(g_optimizer, adversarial, (0.5, 0.999),
-                                           "g_optimizer")
-        # The base `Autoencoder.compile` sets one optimizer and a loss; this model has
-        # its own train_step, so Keras gets neither.
-        keras.Model.compile(self, optimizer=None, loss=None, **kwargs)
-        # Built now so that a loaded model has slots to restore the saved state into.
-        self.ae_optimizer.build(self._ae_variables())
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.encoder.trainable_variables)
 
-    @staticmethod
-    def _optimizer(optimizer, rate, betas, name):
-        if optimizer is None:
-            return keras.optimizers.Adam(rate, beta_1=betas[0], beta_2=betas[1], name=name)
-        return keras.optimizers.get(optimizer)
+        def adam(optimizer, rate, beta_1, name):
+            return keras.optimizers.Adam(rate, beta_1=beta_1, name=name) \
+                if optimizer is None else optimizer
 
-    def get_compile_config(self):
-        if not self.compiled or self.ae_optimizer is None:
-            return None
-        return {name: keras.optimizers.serialize(opt) for name, opt in self._optimizers().items()}
-
-    def compile_from_config(self, config):
-        # Keras skips models with a custom `compile()` on load; rebuilding the optimizers
-        # here lets the saved optimizer state be restored into them.
-        self.compile(**{name: keras.optimizers.deserialize(value)
-                        for name, value in config.items()})
+        super().compile(ae_optimizer=adam(ae_optimizer, rate, 0.9, "ae_optimizer"),
+                        d_optimizer=adam(d_optimizer, adversarial, 0.5, "d_optimizer"),
+                        g_optimizer=adam(g_optimizer, adversarial, 0.5, "g_optimizer"),
+                        **kwargs)
 
     def compile_defaults(self):
         return {}  # its own `compile()`, and `reconstruction_loss` below
 
     def get_config(self):
         config = super().get_config()
-        config.update(discriminator=keras.layers.serialize(self.discriminator),
-                      reconstruction_loss=self.reconstruction_loss, seed=self.seed)
+        config.update(reconstruction_loss=self.reconstruction_loss, seed=self.seed)
         return config
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("encoder", "decoder", "discriminator"):
-            config[key] = keras.layers.deserialize(config[key])
-        return cls(**config)
-
-    def fit(self, *args, callbacks=None, **kwargs):
-        """`keras.Model.fit`, plus a `DivergenceGuard` unless `callbacks` holds one."""
-        return super().fit(*args, callbacks=with_divergence_guard(callbacks), **kwargs)
-
     # ------------------------------------------------------------------------ training
-
-    def _ae_variables(self):
-        return self.encoder.trainable_variables + self.decoder.trainable_variables
 
     def _unpack(self, data):
         """`(images, labels)`; labels are `None` for the unconditional AAE."""
@@ -276,7 +237,7 @@ class AdversarialAutoencoder(compat.SavesSeedState, Autoencoder):
         ctx = tf.distribute.get_replica_context()
         replicas = 1 if ctx is None else ctx.num_replicas_in_sync
         # Phase 1, reconstruction: encoder and decoder.
-        ae_vars = self._ae_variables()
+        ae_vars = self.trainable_variables_of("ae_optimizer")
         with tf.GradientTape() as tape:
             reconstructions = self._decode(self.encoder(images, training=True), labels, True)
             rec_loss = self._pixel_loss(images, reconstructions)
@@ -292,9 +253,9 @@ class AdversarialAutoencoder(compat.SavesSeedState, Autoencoder):
             d_loss = losses_lib.minimax_discriminator_loss(real_logits, fake_logits)
             g_loss = losses_lib.non_saturating_generator_loss(fake_logits)
             d_scaled, g_scaled = d_loss / replicas, g_loss / replicas
-        d_vars = self.discriminator.trainable_variables
+        d_vars = self.trainable_variables_of("d_optimizer")
         self.d_optimizer.apply(d_tape.gradient(d_scaled, d_vars), d_vars)
-        g_vars = self.encoder.trainable_variables
+        g_vars = self.trainable_variables_of("g_optimizer")
         self.g_optimizer.apply(g_tape.gradient(g_scaled, g_vars), g_vars)
         return self._log(rec_loss, d_loss, g_loss, real_logits, fake_logits)
 
@@ -396,7 +357,7 @@ class ConditionalAdversarialAutoencoder(AdversarialAutoencoder):
             features=("encoder", self.code_layer),
             networks={"encoder": self.encoder, "decoder": self.decoder,
                       "discriminator": self.discriminator},
-            losses=self.loss_networks, optimizers=self._optimizers())
+            losses=self.loss_networks, optimizers=self.optimizers())
 
     def _unpack(self, data):
         images, labels = networks.labeled_batch(data, "a conditional AAE")

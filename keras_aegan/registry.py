@@ -232,8 +232,8 @@ def get_study_task(name):
 
 
 # Modules whose saveable models are made by their own functions, not by a registered
-# builder (the adversarially trained classifiers of `robust`).
-UNREGISTERED_MODEL_MODULES = ("keras_aegan.robust",)
+# builder (the adversarially trained classifiers of `robust_model`).
+UNREGISTERED_MODEL_MODULES = ("keras_aegan.robust_model",)
 
 
 def import_model_classes():

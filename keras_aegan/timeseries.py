@@ -34,9 +34,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_aegan import autoencoders, compat, protocol
+from keras_aegan import autoencoders, protocol
 from keras_aegan import losses as losses_lib
-from keras_aegan.callbacks import with_divergence_guard
+from keras_aegan.adversarial import AdversarialModel
 from keras_aegan.errors import UserError, check_int, check_number
 from keras_aegan.gans import GAN
 
@@ -179,7 +179,7 @@ def _split(stacked, batch, parts=2):
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
-class TimeGAN(compat.SavesSeedState, keras.Model):
+class TimeGAN(AdversarialModel):
     """TimeGAN: a GAN in a learned embedding of the series, with a supervised loss.
 
     Args:
@@ -207,6 +207,14 @@ class TimeGAN(compat.SavesSeedState, keras.Model):
     """
 
     loss_networks = {"e_loss": "embedder", "g_loss": "generator", "d_loss": "discriminator"}
+    optimizer_networks = {"e_optimizer": ("embedder", "recovery"),
+                          "g_optimizer": ("generator", "supervisor"),
+                          "d_optimizer": ("discriminator",)}
+    network_names = ("embedder", "recovery", "generator", "supervisor", "discriminator")
+    seed_attribute, seed_state_key = "seed_generator", "noise_seed_state"
+    # The paper's Adam: 1e-3, default betas.
+    default_learning_rate = 1e-3
+    default_betas = (0.9, 0.999)
 
     def __init__(self, embedder, recovery, generator, supervisor, discriminator, gamma=1.0,
                  moment_weight=100.0, supervised_weight=100.0, warmup_steps=500,
@@ -255,67 +263,26 @@ class TimeGAN(compat.SavesSeedState, keras.Model):
             networks={"embedder": self.embedder, "recovery": self.recovery,
                       "generator": self.generator, "supervisor": self.supervisor,
                       "discriminator": self.discriminator},
-            losses=self.loss_networks,
-            optimizers={"e_optimizer": self.e_optimizer, "g_optimizer": self.g_optimizer,
-                        "d_optimizer": self.d_optimizer})
+            losses=self.loss_networks, optimizers=self.optimizers())
 
     # ------------------------------------------------------------------ compile / save
 
     def compile(self, e_optimizer=None, g_optimizer=None, d_optimizer=None,
-                learning_rate=1e-3, **kwargs):
+                learning_rate=None, **kwargs):
         """Adam at `learning_rate` (the paper's default 1e-3) for each of the three groups:
-        embedder + recovery, generator + supervisor, discriminator."""
-        rate = check_number("learning_rate", learning_rate, 0, 10, low_open=True,
-                            high_open=True)
-
-        def make(optimizer, name):
-            return keras.optimizers.get(optimizer) if optimizer is not None else \
-                keras.optimizers.Adam(rate, name=name)
-
-        self.e_optimizer = make(e_optimizer, "e_optimizer")
-        self.g_optimizer = make(g_optimizer, "g_optimizer")
-        self.d_optimizer = make(d_optimizer, "d_optimizer")
-        super().compile(optimizer=None, loss=None, **_xla_by_default(kwargs))
-        self.e_optimizer.build(self._e_vars())
-        self.g_optimizer.build(self._g_vars())
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-
-    def _e_vars(self):
-        return self.embedder.trainable_variables + self.recovery.trainable_variables
-
-    def _g_vars(self):
-        return self.generator.trainable_variables + self.supervisor.trainable_variables
-
-    def get_compile_config(self):
-        if not self.compiled or self.d_optimizer is None:
-            return None
-        return {name: keras.optimizers.serialize(getattr(self, name))
-                for name in ("e_optimizer", "g_optimizer", "d_optimizer")}
-
-    def compile_from_config(self, config):
-        # Keras skips models with their own compile() on load (see compat.compile_on_load).
-        self.compile(**{k: keras.optimizers.deserialize(v) for k, v in config.items()})
+        embedder + recovery (`e_optimizer`), generator + supervisor (`g_optimizer`),
+        discriminator (`d_optimizer`); compiled with XLA unless told otherwise."""
+        super().compile(e_optimizer=e_optimizer, g_optimizer=g_optimizer,
+                        d_optimizer=d_optimizer, learning_rate=learning_rate,
+                        **_xla_by_default(kwargs))
 
     def get_config(self):
         config = super().get_config()
-        for name in ("embedder", "recovery", "generator", "supervisor", "discriminator"):
-            config[name] = keras.layers.serialize(getattr(self, name))
         config.update(gamma=self.gamma, moment_weight=self.moment_weight,
                       supervised_weight=self.supervised_weight,
                       warmup_steps=self.warmup_steps, d_threshold=self.d_threshold,
                       seed=self.seed, preview_seed=self.preview_seed)
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for name in ("embedder", "recovery", "generator", "supervisor", "discriminator"):
-            config[name] = keras.layers.deserialize(config[name])
-        return cls(**config)
-
-    def fit(self, *args, callbacks=None, **kwargs):
-        """`keras.Model.fit`, plus a `DivergenceGuard` unless `callbacks` holds one."""
-        return super().fit(*args, callbacks=with_divergence_guard(callbacks), **kwargs)
 
     # ------------------------------------------------------------------------ training
 
@@ -343,13 +310,13 @@ class TimeGAN(compat.SavesSeedState, keras.Model):
             # The paper updates the discriminator only while it is not already winning.
             d_gate = joint * keras.ops.cast(d_loss > self.d_threshold, "float32")
             gated_d_loss = d_gate * d_loss
-        for optimizer, tape, loss, variables in (
-                (self.e_optimizer, e_tape, e_loss, self._e_vars()),
-                (self.g_optimizer, g_tape, g_loss, self._g_vars()),
-                (self.d_optimizer, d_tape, gated_d_loss, self.discriminator.trainable_variables)):
+        for name, tape, loss in (("e_optimizer", e_tape, e_loss),
+                                 ("g_optimizer", g_tape, g_loss),
+                                 ("d_optimizer", d_tape, gated_d_loss)):
+            variables = self.trainable_variables_of(name)
             grads = tape.gradient(loss, variables)
-            optimizer.apply([g if g is not None else tf.zeros_like(v)
-                             for g, v in zip(grads, variables)], variables)
+            getattr(self, name).apply([g if g is not None else tf.zeros_like(v)
+                                       for g, v in zip(grads, variables)], variables)
         return self._log(e_loss, g_loss, losses)
 
     def test_step(self, data):

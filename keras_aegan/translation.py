@@ -37,10 +37,9 @@ import tensorflow as tf
 from keras_aegan import compat, protocol
 from keras_aegan import losses as losses_lib
 from keras_aegan import translation_networks as nets
-from keras_aegan.callbacks import with_divergence_guard
+from keras_aegan.adversarial import AdversarialModel, check_learning_rate
 from keras_aegan.data import tasks
 from keras_aegan.errors import UserError, check_number
-from keras_aegan.gans import adversarial_optimizer, check_learning_rate
 
 DEFAULT_L1_WEIGHT = 100.0
 PIXEL_LOSSES = ("mae", "mse")
@@ -158,7 +157,7 @@ class UNetTranslator(_Translator):
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
-class Pix2Pix(_Translator):
+class Pix2Pix(AdversarialModel, _Translator):
     """The GAN way: a U-Net translator against a patch discriminator (Isola et al. 2017).
 
     Each step makes one generator pass and two discriminator passes (real and generated
@@ -187,6 +186,9 @@ class Pix2Pix(_Translator):
     # training a study gives; 5e-4 (both networks) is our default for those budgets.
     default_learning_rate = 5e-4
     default_betas = (0.5, 0.999)
+    optimizer_networks = {"d_optimizer": ("discriminator",), "g_optimizer": ("translator",)}
+    network_names = ("translator", "discriminator")
+    scales_losses = True
 
     def __init__(self, translator, discriminator, task, l1_weight=DEFAULT_L1_WEIGHT,
                  adversarial_loss="non_saturating", **kwargs):
@@ -208,8 +210,7 @@ class Pix2Pix(_Translator):
     def _declared(self):
         return {"networks": {"generator": self.translator, "discriminator": self.discriminator},
                 "losses": self.loss_networks,
-                "optimizers": {"d_optimizer": self.d_optimizer,
-                               "g_optimizer": self.g_optimizer}}
+                "optimizers": self.optimizers()}
 
     # ------------------------------------------------------------------ compile / save
 
@@ -219,46 +220,13 @@ class Pix2Pix(_Translator):
         Under a `mixed_float16` policy both are wrapped in a `LossScaleOptimizer`. Both are
         built here, so call `compile` inside the strategy scope when distributing.
         """
-        rate = self.default_learning_rate if learning_rate is None else check_learning_rate(
-            learning_rate)
-        self.d_optimizer = self._optimizer(d_optimizer, rate, "d_optimizer")
-        self.g_optimizer = self._optimizer(g_optimizer, rate, "g_optimizer")
-        super().compile(optimizer=None, loss=None, **kwargs)
-        self.d_optimizer.build(self.discriminator.trainable_variables)
-        self.g_optimizer.build(self.translator.trainable_variables)
-
-    def _optimizer(self, optimizer, rate, name):
-        return adversarial_optimizer(optimizer, rate, self.default_betas,
-                                     (self.translator, self.discriminator), name)
-
-    def get_compile_config(self):
-        if not self.compiled or self.d_optimizer is None:
-            return None
-        return {"d_optimizer": keras.optimizers.serialize(self.d_optimizer),
-                "g_optimizer": keras.optimizers.serialize(self.g_optimizer)}
-
-    def compile_from_config(self, config):
-        # Keras skips models with a custom `compile()` on load; rebuilding both optimizers
-        # here lets the saved optimizer state be restored into them.
-        self.compile(d_optimizer=keras.optimizers.deserialize(config["d_optimizer"]),
-                     g_optimizer=keras.optimizers.deserialize(config["g_optimizer"]))
+        super().compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer,
+                        learning_rate=learning_rate, **kwargs)
 
     def get_config(self):
         config = super().get_config()
-        config.update(discriminator=keras.layers.serialize(self.discriminator),
-                      l1_weight=self.l1_weight, adversarial_loss=self.adversarial_loss)
+        config.update(l1_weight=self.l1_weight, adversarial_loss=self.adversarial_loss)
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["translator"] = keras.layers.deserialize(config["translator"])
-        config["discriminator"] = keras.layers.deserialize(config["discriminator"])
-        return cls(**config)
-
-    def fit(self, *args, callbacks=None, **kwargs):
-        """`keras.Model.fit`, plus a `DivergenceGuard` unless `callbacks` holds one."""
-        return super().fit(*args, callbacks=with_divergence_guard(callbacks), **kwargs)
 
     # ------------------------------------------------------------------------ training
 

@@ -32,7 +32,7 @@ import tensorflow as tf
 
 from keras_aegan import compat, protocol
 from keras_aegan import losses as losses_lib
-from keras_aegan.callbacks import with_divergence_guard
+from keras_aegan.adversarial import AdversarialModel
 from keras_aegan.data.tasks import NextFrames
 from keras_aegan.data.tasks.frames import OBSERVED, PREDICTED
 from keras_aegan.errors import UserError, check_int, check_number
@@ -327,7 +327,7 @@ class FramePredictor(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
-class AdversarialFramePredictor(FramePredictor):
+class AdversarialFramePredictor(AdversarialModel, FramePredictor):
     """The same predictor, trained against a sequence discriminator in `train_step`.
 
     The predictor minimises `pixel loss + adversarial_weight * non-saturating GAN loss`;
@@ -344,6 +344,8 @@ class AdversarialFramePredictor(FramePredictor):
 
     family = "gan"
     loss_networks = {"d_loss": "discriminator", "loss": "predictor"}
+    optimizer_networks = {"optimizer": ("predictor",), "d_optimizer": ("discriminator",)}
+    network_names = ("predictor", "discriminator")
 
     def __init__(self, predictor, discriminator, loss="bce", adversarial_weight=0.005,
                  **kwargs):
@@ -367,7 +369,7 @@ class AdversarialFramePredictor(FramePredictor):
         return {"predictor": self.predictor, "discriminator": self.discriminator}
 
     def _optimizers(self):
-        return {"optimizer": self.optimizer, "d_optimizer": self.d_optimizer}
+        return self.optimizers()
 
     def compile(self, optimizer=None, d_optimizer=None, loss=None, learning_rate=1e-3,
                 d_learning_rate=None, clipnorm=1.0, **kwargs):
@@ -390,28 +392,14 @@ class AdversarialFramePredictor(FramePredictor):
             "d_learning_rate", d_learning_rate, 0, low_open=True)
         if clipnorm is not None:
             clipnorm = check_number("clipnorm", clipnorm, 0, low_open=True)
-        keras.Model.compile(self, optimizer=optimizer or keras.optimizers.Adam(
-            rate, global_clipnorm=clipnorm), **kwargs)
-        self.d_optimizer = keras.optimizers.get(d_optimizer) if d_optimizer is not None else \
-            keras.optimizers.Adam(d_rate, beta_1=0.5, name="d_optimizer")
-        self.optimizer.build(self.predictor.trainable_variables)
-        self.d_optimizer.build(self.discriminator.trainable_variables)
+        if optimizer is None:
+            optimizer = keras.optimizers.Adam(rate, global_clipnorm=clipnorm)
+        if d_optimizer is None:
+            d_optimizer = keras.optimizers.Adam(d_rate, beta_1=0.5, name="d_optimizer")
+        super().compile(optimizer=optimizer, d_optimizer=d_optimizer, **kwargs)
 
-    def get_compile_config(self):
-        if not self.compiled or self.d_optimizer is None:
-            return None
-        return {"optimizer": keras.optimizers.serialize(self.optimizer),
-                "d_optimizer": keras.optimizers.serialize(self.d_optimizer),
-                "loss": self.pixel_loss_name}
-
-    def compile_from_config(self, config):
-        self.compile(optimizer=keras.optimizers.deserialize(config["optimizer"]),
-                     d_optimizer=keras.optimizers.deserialize(config["d_optimizer"]),
-                     loss=config.get("loss"))
-
-    def fit(self, *args, callbacks=None, **kwargs):
-        """`keras.Model.fit`, plus a `DivergenceGuard` unless `callbacks` holds one."""
-        return super().fit(*args, callbacks=with_divergence_guard(callbacks), **kwargs)
+    def compile_options(self):
+        return {"loss": self.pixel_loss_name}
 
     def _unpack(self, data):
         if not isinstance(data, (tuple, list)) or len(data) < 2:
@@ -464,15 +452,8 @@ class AdversarialFramePredictor(FramePredictor):
 
     def get_config(self):
         config = super().get_config()
-        config.update(discriminator=keras.layers.serialize(self.discriminator),
-                      adversarial_weight=self.adversarial_weight)
+        config.update(adversarial_weight=self.adversarial_weight)
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["discriminator"] = keras.layers.deserialize(config["discriminator"])
-        return super().from_config(config)
 
 
 # ---------------------------------------------------------------------------- builders

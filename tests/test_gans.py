@@ -213,7 +213,8 @@ def test_nan_loss_stops_training_naming_the_discriminator(digits_images):
     with pytest.raises(TrainingDiverged,
                        match=r"discriminator diverged at step 3 \(epoch 1\): d_loss became nan "
                              r"in step 3; non-finite weights in the discriminator;"):
-        model.fit(x, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        model.fit(x, batch_size=16, epochs=2, shuffle=False, verbose=0,
+                  callbacks=[DivergenceGuard()])
     assert model.stop_training
 
 
