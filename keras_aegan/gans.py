@@ -84,6 +84,8 @@ class GAN(compat.SavesSeedState, keras.Model):
         >>> images = gan.generate(np.random.normal(size=(8, 16)))
     """
 
+    family = "gan"
+
     default_loss = "non_saturating"
     default_learning_rate = 2e-4
     default_betas = (0.5, 0.999)
@@ -143,7 +145,7 @@ class GAN(compat.SavesSeedState, keras.Model):
 
     def _spec(self, **declared):
         return protocol.ModelSpec(
-            family="gan", image_shape=self.image_shape, latent_dim=self.latent_dim,
+            family=self.family, image_shape=self.image_shape, latent_dim=self.latent_dim,
             sampler=protocol.SAMPLES_OWN,
             networks={"generator": self.generator, "discriminator": self.discriminator},
             losses=self.loss_networks,

@@ -314,9 +314,6 @@ def load_model(path):
     """
     import zipfile
 
-    from keras_aegan.registry import import_model_classes
-
-    import_model_classes()  # Keras can only load the classes it has seen
     if not os.path.isfile(path):
         raise UserError(f"{path}: no such model file")
     try:

@@ -206,6 +206,8 @@ class TimeGAN(compat.SavesSeedState, keras.Model):
         >>> windows = model.sample(100, seed=0)
     """
 
+    family = "gan"
+
     loss_networks = {"e_loss": "embedder", "g_loss": "generator", "d_loss": "discriminator"}
 
     def __init__(self, embedder, recovery, generator, supervisor, discriminator, gamma=1.0,
@@ -250,7 +252,7 @@ class TimeGAN(compat.SavesSeedState, keras.Model):
                              f"standard-normal noise z ({steps} steps x {self.latent_dim}) "
                              "-> windows in [0, 1]")
         return protocol.ModelSpec(
-            family="gan", image_shape=self.image_shape, latent_dim=self.latent_dim,
+            family=self.family, image_shape=self.image_shape, latent_dim=self.latent_dim,
             parts=(part,), sampler=protocol.SAMPLES_OWN,
             networks={"embedder": self.embedder, "recovery": self.recovery,
                       "generator": self.generator, "supervisor": self.supervisor,

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from keras_aegan.config import DataOptions
+from keras_aegan.data.options import DataOptions
 from keras_aegan.errors import DataError, check_int, did_you_mean
 
 SPLITS = ("train", "validation", "test")
