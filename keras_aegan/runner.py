@@ -22,6 +22,7 @@ import shutil
 import time
 
 import keras
+import psutil
 import tensorflow as tf
 
 from keras_aegan import compat, files, protocol
@@ -143,15 +144,8 @@ def check_memory(config, info, available=None):
 
 
 def _available_memory():
-    """Bytes of memory available to a new allocation (Linux: MemAvailable)."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    """Bytes of memory available to a new allocation without swapping."""
+    return psutil.virtual_memory().available
 
 
 def build_model(config, info):
