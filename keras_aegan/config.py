@@ -24,10 +24,10 @@ STRATEGY_NAMES = ("default", "mirrored", "multiworker", "tpu")
 # With a wall-clock budget the epoch count only caps training.
 MAX_EPOCHS = 10_000
 # A study's budget when neither `epochs` nor `budget_seconds` is given, and its models: one
-# minute each for an autoencoder, a VAE, a DCGAN and PCA is about 5 minutes on 2 CPU cores
-# with evaluation, long enough for the DCGAN's samples to be sharp digits (FID 84 after
-# 45 s, 46 after 120 s on mnist10k) next to the autoencoders' blurry ones. WGAN-GP (3.5x the
-# cost of a DCGAN step) and the denoising autoencoder are a --models away.
+# minute each for an autoencoder, a VAE, a DCGAN and PCA keeps the default study to minutes
+# with evaluation, long enough for the DCGAN's samples to be sharp digits next to the
+# autoencoders' blurry ones (the README's default study). WGAN-GP (several DCGAN steps'
+# cost a step) and the denoising autoencoder are a --models away.
 DEFAULT_BUDGET_SECONDS = 60.0
 DEFAULT_STUDY_MODELS = ("conv_ae", "vae", "dcgan", "pca")
 
