@@ -103,3 +103,21 @@ def test_every_registered_model_loads_with_plain_keras_after_import(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
     assert loaded == {name: [classes[name], True] for name in paths}
+
+
+def test_models_and_baselines_are_registered_by_function_not_by_path():
+    for name in registry.model_names():
+        entry = registry.get_model_entry(name)
+        assert callable(entry.builder) and isinstance(entry.model_class, type), name
+        assert entry.family == entry.model_class.family
+    assert registry.BASELINES and all(callable(fit) for fit, _ in registry.BASELINES.values())
+    with pytest.raises(TypeError, match="must be a function"):
+        registry.register_model("by_path", "keras_aegan.gans:build_gan",
+                                model_class=keras_aegan.GAN, description="no")
+    with pytest.raises(TypeError, match="declares no `family`"):
+        registry.register_model("no_family", lambda *a, **k: None, model_class=keras.Model,
+                                description="no")
+    with pytest.raises(TypeError, match="must be a function"):
+        registry.register_baseline("by_path", "keras_aegan.autoencoders:fit_pca",
+                                   description="no")
+    assert "by_path" not in registry.MODELS and "no_family" not in registry.MODELS
