@@ -124,7 +124,8 @@ def _own_closure(module):
 
 
 @pytest.mark.parametrize("module", ["keras_aegan.config", "keras_aegan.registry",
-                                    "keras_aegan.data.options", "keras_aegan.protocol"])
+                                    "keras_aegan.data.options", "keras_aegan.data.specs",
+                                    "keras_aegan.protocol"])
 def test_configuration_and_catalogue_mechanism_are_plain_data(module):
     seen, outside = _own_closure(module)
     assert "keras_aegan.errors" in seen  # the walk follows keras_aegan imports

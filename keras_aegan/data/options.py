@@ -1,13 +1,14 @@
 """`DataOptions`: where a run's or a study's data comes from and how it is shaped.
 
-Plain data (no TensorFlow): `RunConfig` and `StudyConfig` extend it, and `open_data()` hands
-it to `keras_aegan.data.core.open_data`.
+Plain data (no TensorFlow): `RunConfig` and `StudyConfig` extend it, and `open_data()` opens
+the source through the spec registry (`keras_aegan.data.specs`).
 """
 
 import dataclasses
 import os
 import re
 
+from keras_aegan.data.specs import open_data
 from keras_aegan.errors import DataError, check_image_shape, check_number
 
 
@@ -55,6 +56,4 @@ class DataOptions:
 
     def open_data(self):
         """Open the source these options describe (a `keras_aegan.data.Source`)."""
-        from keras_aegan.data.core import open_data  # the sources need TensorFlow
-
         return open_data(self.data_options())
