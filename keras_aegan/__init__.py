@@ -15,8 +15,10 @@ The pieces, in the order data flows through them:
 - `load_model(run_dir)`: a run's model; `keras.saving.load_model(".../model.keras")` works
   as well, since importing the package registers every model class with Keras.
 
-Importing the package imports TensorFlow, without its start-up noise on standard error
-(`keras_aegan.noise`; `KERAS_AEGAN_VERBOSE=1` shows it) when TensorFlow is not imported yet.
+Importing the package imports TensorFlow (a few seconds). When TensorFlow is not imported
+yet, it is imported without its start-up lines on standard error and with its C++ logging
+at fatal errors only unless `TF_CPP_MIN_LOG_LEVEL` is set (`keras_aegan.noise.quiet_tensorflow`;
+`KERAS_AEGAN_VERBOSE=1` shows everything).
 """
 
 __version__ = "0.3.0"  # the one version number: pyproject.toml and export manifests read it
