@@ -3,47 +3,75 @@
 The pieces, in the order data flows through them:
 
 - `open_source` / `load`: a data source spec -> `tf.data` pipelines of images in [0, 1].
-- `Autoencoder` and its family, `GAN` / `WGANGP` / `ConditionalGAN`: Keras models, made by
-  name from the registry (`model_names()`, `get_model_entry(name).builder`); each declares
-  what it is and offers (`describe(model)`, see `keras_aegan.protocol`).
+- The model classes (`Autoencoder`, `VariationalAutoencoder`, `GAN`, `Pix2Pix`,
+  `FramePredictor`, `TimeGAN`, ...): Keras models, made by name from the registry
+  (`model_names()`, `get_model_entry(name).builder`); each declares what it is and offers
+  (`describe(model)`, see `keras_aegan.protocol`).
 - `train(RunConfig(...))`: one resumable training run -> `runs/<name>/`.
-- `run_study(StudyConfig(...))`: the comparative study -> `runs/<study>/report.md`.
+- `study(StudyConfig(...))` (also `run_study`): the comparative study ->
+  `runs/<study>/report.md`.
 - `export_run` / `export_model`: SavedModel and TF Lite artifacts with parity checks.
+- `apply_run`: a trained translator or predictor applied to the user's own files.
+- `load_model(run_dir)`: a run's model; `keras.saving.load_model(".../model.keras")` works
+  as well, since importing the package registers every model class with Keras.
 
-Names are imported on first use, so `import keras_aegan` (and the command line's argument
-parsing) does not start TensorFlow until a model or a pipeline is needed.
+Importing the package imports TensorFlow (a few seconds). When TensorFlow is not imported
+yet, it is imported without its start-up lines on standard error and with its C++ logging
+at fatal errors only unless `TF_CPP_MIN_LOG_LEVEL` is set (`keras_aegan.noise.quiet_tensorflow`;
+`KERAS_AEGAN_VERBOSE=1` shows everything).
 """
 
-import importlib
+__version__ = "0.3.0"  # the one version number: pyproject.toml and export manifests read it
 
-__version__ = "0.2.0"
+from keras_aegan import noise as _noise
 
-# public name -> the module that defines it
-_EXPORTS = {
-    "Autoencoder": "autoencoders", "PCAAutoencoder": "autoencoders",
-    "TrainingDiverged": "callbacks",
-    "DataOptions": "config", "RunConfig": "config", "StudyConfig": "config",
-    "DataInfo": "data", "Source": "data", "load": "data", "open_source": "data",
-    "DataError": "errors", "UserError": "errors",
-    "ExportError": "export", "export_model": "export",
-    "GAN": "gans", "WGANGP": "gan_variants", "ConditionalGAN": "gan_variants",
-    "ModelSpec": "protocol", "Part": "protocol", "Port": "protocol", "describe": "protocol",
-    "get_model_entry": "registry", "model_names": "registry", "register_model": "registry",
-    "RunResult": "runner", "export_run": "runner", "load_model": "runner", "train": "runner",
-    "run_study": "study",
-}
+_noise.quiet_tensorflow()  # before anything below imports TensorFlow
 
-__all__ = sorted(_EXPORTS)
+# isort: off  (TensorFlow quietly first, then the models, so the registry is complete)
+from keras_aegan import catalogue as _catalogue  # noqa: E402,F401  (registers every model)
+from keras_aegan.apply import apply_run  # noqa: E402
+from keras_aegan.autoencoders import (Autoencoder, DenoisingAutoencoder,  # noqa: E402
+                                      PCAAutoencoder, TiedAutoencoder,
+                                      VariationalAutoencoder)
+from keras_aegan.config import RunConfig, StudyConfig  # noqa: E402
+from keras_aegan.data import DataInfo, DataOptions, Source, load, open_source  # noqa: E402
+from keras_aegan.errors import (DataError, TrainingDiverged, UserError)  # noqa: E402
+from keras_aegan.export import ExportError, export_model  # noqa: E402
+from keras_aegan.gan_variants import WGANGP, ConditionalGAN  # noqa: E402
+from keras_aegan.gans import GAN  # noqa: E402
+from keras_aegan.hybrids import (AdversarialAutoencoder,  # noqa: E402
+                                 ConditionalAdversarialAutoencoder)
+from keras_aegan.protocol import ModelSpec, Part, Port, describe  # noqa: E402
+from keras_aegan.registry import (get_model_entry, model_names, register_baseline,  # noqa: E402
+                                  register_model)
+from keras_aegan.robust_model import AdversarialClassifier  # noqa: E402
+from keras_aegan.runner import RunResult, export_run, load_model, train  # noqa: E402
+from keras_aegan.study import run_study  # noqa: E402
+from keras_aegan.timeseries import RecurrentGAN, RecurrentVAE, TimeGAN  # noqa: E402
+from keras_aegan.translation import Pix2Pix, UNetTranslator  # noqa: E402
+from keras_aegan.video import AdversarialFramePredictor, FramePredictor  # noqa: E402
+# isort: on
 
+# `keras_aegan.study` is the function running a study. It shadows the `study` sub-package
+# as an attribute of the package; `from keras_aegan.study import ...` still reaches the
+# sub-package (it is looked up in `sys.modules`).
+study = run_study
 
-def __getattr__(name):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'keras_aegan' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"keras_aegan.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted([*globals(), *_EXPORTS])
+__all__ = [
+    # models
+    "AdversarialAutoencoder", "AdversarialClassifier", "AdversarialFramePredictor",
+    "Autoencoder", "ConditionalAdversarialAutoencoder", "ConditionalGAN",
+    "DenoisingAutoencoder", "FramePredictor", "GAN", "PCAAutoencoder", "Pix2Pix",
+    "RecurrentGAN", "RecurrentVAE", "TiedAutoencoder", "TimeGAN", "UNetTranslator",
+    "VariationalAutoencoder", "WGANGP",
+    # the registry and the model protocol
+    "ModelSpec", "Part", "Port", "describe", "get_model_entry", "model_names",
+    "register_baseline", "register_model",
+    # data
+    "DataInfo", "DataOptions", "Source", "load", "open_source",
+    # runs, studies, export, apply
+    "RunConfig", "RunResult", "StudyConfig", "apply_run", "export_model", "export_run",
+    "load_model", "run_study", "study", "train",
+    # errors
+    "DataError", "ExportError", "TrainingDiverged", "UserError",
+]

@@ -19,16 +19,15 @@ def image_grid(rows, padding=1):
     Each row is a list or array of images; rows shorter than the longest are padded with
     blank cells.
     """
+    from skimage.util import montage
+
     rows = [np.clip(np.asarray(r, dtype="float32"), 0.0, 1.0) for r in rows]
     cols = max(len(r) for r in rows)
-    h, w, c = rows[0].shape[1:]
-    grid = np.ones((len(rows) * (h + padding) + padding, cols * (w + padding) + padding, c),
-                   "float32")
-    for i, row in enumerate(rows):
-        for j, image in enumerate(row):
-            top, left = padding + i * (h + padding), padding + j * (w + padding)
-            grid[top:top + h, left:left + w] = image
-    return grid
+    blank = np.ones((1, *rows[0].shape[1:]), "float32")
+    cells = np.concatenate([np.concatenate([r, np.repeat(blank, cols - len(r), axis=0)])
+                            for r in rows])
+    return montage(cells, fill=(1.0,) * cells.shape[-1], grid_shape=(len(rows), cols),
+                   padding_width=padding, channel_axis=-1)
 
 
 def save_grid(path, rows, min_cell=48, labels=None):

@@ -184,7 +184,7 @@ def offline_fails_fast(timeout=5.0):
 
     tfds 4.9.10 retries every URL with exponential back-off (`downloader.MAX_RETRIES`,
     urllib3's Retry), so without a network `download_and_prepare` spends minutes in retry
-    loops (3 min 28 s for MNIST here) before it fails. No upstream report found. Here each
+    loops before it fails. No upstream report found. Here each
     URL's host is resolved first (DNS, `timeout` seconds); a name that does not resolve
     raises `HostUnreachable` at once.
     """

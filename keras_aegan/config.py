@@ -1,11 +1,13 @@
 """Configuration is data: one frozen dataclass per concern, saved as JSON beside its output.
 
-- `DataOptions`: where the data comes from and how it is shaped (shared by runs and studies).
+- `DataOptions` (from `keras_aegan.data.options`): where the data comes from and how it is
+  shaped (shared by runs and studies).
 - `RunConfig(DataOptions)`: one training run (`runs/<name>/config.json`).
 - `StudyConfig(DataOptions)`: one comparative study (`runs/<study>/study.json`).
 
-Every default lives here; the CLI reads its defaults from these classes. This module
-imports no TensorFlow, so the command line can parse and check arguments instantly.
+Every default lives here; the CLI reads its defaults from these classes. Configuration is
+plain data: this module and what it imports (`registry`, `data.options`, `errors`) use no
+TensorFlow.
 """
 
 import dataclasses
@@ -14,29 +16,20 @@ import os
 import re
 
 from keras_aegan import registry
-from keras_aegan.errors import (DataError, UserError, check_image_shape, check_int,
-                                check_number)
+from keras_aegan.data.options import DataOptions, slug  # noqa: F401  (DataOptions re-exported)
+from keras_aegan.errors import UserError, check_int, check_number
 
 # The tf.distribute strategies a run can use (built in `distribute.STRATEGIES`).
 STRATEGY_NAMES = ("default", "mirrored", "multiworker", "tpu")
 # With a wall-clock budget the epoch count only caps training.
 MAX_EPOCHS = 10_000
 # A study's budget when neither `epochs` nor `budget_seconds` is given, and its models: one
-# minute each for an autoencoder, a VAE, a DCGAN and PCA is about 5 minutes on 2 CPU cores
-# with evaluation, long enough for the DCGAN's samples to be sharp digits (FID 84 after
-# 45 s, 46 after 120 s on mnist10k) next to the autoencoders' blurry ones. WGAN-GP (3.5x the
-# cost of a DCGAN step) and the denoising autoencoder are a --models away.
+# minute each for an autoencoder, a VAE, a DCGAN and PCA keeps the default study to minutes
+# with evaluation, long enough for the DCGAN's samples to be sharp digits next to the
+# autoencoders' blurry ones (the README's default study). WGAN-GP (several DCGAN steps'
+# cost a step) and the denoising autoencoder are a --models away.
 DEFAULT_BUDGET_SECONDS = 60.0
 DEFAULT_STUDY_MODELS = ("conv_ae", "vae", "dcgan", "pca")
-# Export: the extra TF Lite precisions, and the real examples a parity check runs on.
-QUANTIZATIONS = ("float16", "dynamic", "int8")
-PARITY_BATCH = 32
-
-
-def slug(spec):
-    """A short, file-name-safe name for a source spec: `idx:/data/mnist` -> `mnist`."""
-    name = os.path.basename(spec.partition(":")[2].rstrip("/\\")) if ":" in spec else spec
-    return re.sub(r"[^\w.\-]+", "_", name).strip("_") or "data"
 
 
 def check_name(name):
@@ -44,49 +37,6 @@ def check_name(name):
     if name is not None and not (isinstance(name, str) and re.fullmatch(r"[\w.\-]+", name)):
         raise UserError(f"name must be letters, digits, '.', '_' or '-', got {name!r}")
     return name
-
-
-@dataclasses.dataclass(frozen=True)
-class DataOptions:
-    """Where the data comes from and how it is shaped: shared by runs and studies.
-
-    Attributes:
-        dataset: a source spec (see `keras_aegan.data`).
-        image_shape: resize images to `(H, W, C)`; `None` keeps the source's shape.
-        crop: center-crop to the aspect ratio of `image_shape` before resizing.
-        data_dir: tensorflow-datasets data folder.
-        download: let tensorflow-datasets download a missing dataset.
-        manual_dir: files fetched by hand, for tensorflow-datasets builders that use them.
-        validation_fraction: share of train carved out as validation when needed.
-    """
-
-    dataset: str = "digits"
-    image_shape: tuple | None = None
-    crop: bool = False
-    data_dir: str | None = None
-    download: bool = True
-    manual_dir: str | None = None
-    validation_fraction: float = 0.1
-
-    def __post_init__(self):
-        if not isinstance(self.dataset, str) or not self.dataset.strip():
-            raise DataError(f"dataset spec must be a non-empty string, got {self.dataset!r}")
-        check_number("validation_fraction", self.validation_fraction, 0, 1, high_open=True,
-                     error=DataError)
-        if self.image_shape is not None:
-            object.__setattr__(self, "image_shape", check_image_shape(
-                self.image_shape, name="image shape", error=DataError))
-
-    def data_options(self):
-        """Just the data fields, as a `DataOptions` (for configs that extend it)."""
-        return DataOptions(**{f.name: getattr(self, f.name)
-                              for f in dataclasses.fields(DataOptions)})
-
-    def open_data(self):
-        """Open the source these options describe (a `keras_aegan.data.Source`)."""
-        from keras_aegan.data.core import open_data
-
-        return open_data(self.data_options())
 
 
 @dataclasses.dataclass(frozen=True)

@@ -214,10 +214,10 @@ def build_wgan_gp(image_shape, latent_dim=16, num_classes=None, width=32, d_step
                   gp_weight=10.0, seed=None, ema_decay=None):
     """WGAN-GP (Gulrajani et al. 2017): a layer-normalized critic with a gradient penalty.
 
-    `width` 32, as the DCGAN's: on full MNIST (2 CPU cores, batch 64) a step costs 3 critic
-    updates with the penalty (23 ms each, 13 ms without it) and a generator update (15 ms),
-    ~3.5x a DCGAN step of the same width; width 64 costs another ~4.6x and had FID 108 after
-    3 minutes against 55 at width 32.
+    `width` 32, as the DCGAN's: a step costs 3 critic updates with the penalty (the
+    penalty's second derivatives make each dearer than a plain one) and a generator update,
+    several DCGAN steps of the same width; width 64 costs several times more again and gave
+    worse samples in the same time (see the README).
     """
     del num_classes  # unconditional
     return WGANGP(networks.dcgan_generator(image_shape, latent_dim, width),

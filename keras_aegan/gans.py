@@ -82,6 +82,8 @@ class GAN(AdversarialModel):
         >>> images = gan.generate(np.random.normal(size=(8, 16)))
     """
 
+    family = "gan"
+
     default_loss = "non_saturating"
     default_learning_rate = 2e-4
     default_betas = (0.5, 0.999)
@@ -145,7 +147,7 @@ class GAN(AdversarialModel):
 
     def _spec(self, **declared):
         return protocol.ModelSpec(
-            family="gan", image_shape=self.image_shape, latent_dim=self.latent_dim,
+            family=self.family, image_shape=self.image_shape, latent_dim=self.latent_dim,
             sampler=protocol.SAMPLES_OWN,
             networks={"generator": self.generator, "discriminator": self.discriminator},
             losses=self.loss_networks,
@@ -396,12 +398,10 @@ def build_dcgan(image_shape, latent_dim=16, num_classes=None, width=32, loss=Non
 
     `width` is the channels of the discriminator's first convolution, `g_width` those of
     the generator's last hidden one (`None`: twice `width`). A discriminator of width 32
-    gives better samples per CPU second than 64 on MNIST-sized images (a study on
-    mnist10k: FID 84 against 108 after 45 s of training, 46 against 66 after 120 s, 2 CPU
-    cores); the generator is the one that needs the capacity: on full MNIST, one CPU core
-    each for 20 minutes, a generator of width 64 against 32 scores FID 29.4 against 33.3,
-    its scarcest digit at 7.7% of the samples against 5.1%, in two thirds of the steps
-    (with both at 32, the 4s stayed near 5% whatever else was tried). `d_normalization` is the
+    gives better samples per CPU second than 64 on MNIST-sized images; the generator is the
+    one that needs the capacity: a wider generator gives a lower FID and a better balance
+    of the digits in fewer steps (with both at 32, the scarcest digit stayed scarce whatever
+    else was tried; figures in the README). `d_normalization` is the
     discriminator's (`"batch"`, `"layer"` or `None`, see `networks.dcgan_discriminator`).
     `diffaugment` is a `keras_aegan.diffaugment` policy (see `GAN`).
     """

@@ -1,7 +1,6 @@
 """Name -> model builder: the catalogue of every model the CLI and the study can build.
 
-The catalogue is plain data and imports no TensorFlow, so `--help` and argument errors are
-instant; a builder's module is imported when the model is first built. A builder takes
+This module is the catalogue's mechanism and imports no TensorFlow. A builder takes
 `(image_shape, latent_dim, num_classes, **options)` and returns an *uncompiled* model whose
 `compile()` has sensible defaults and takes `learning_rate`; the model describes itself
 through `keras_aegan.protocol`. The entry says how data reaches it:
@@ -15,8 +14,10 @@ through `keras_aegan.protocol`. The entry says how data reaches it:
   `(H, W, C)`, `"frames"` (a video clip `(T, H, W, C)`) or `"series"` (a window
   `(time, channels)`); the builder's first argument has that shape.
 
-Add a model with `register_model(name, "package.module:builder", family=..., ...)` (or a
-builder function instead of its path).
+Add a model with `register_model(name, builder, model_class=..., description=...)`: the
+builder function itself and the class it builds, whose `family` attribute is the model's
+family (the one declaration the registry and `protocol.describe` both read). The package's
+own models are registered in `keras_aegan.catalogue`, which `import keras_aegan` imports.
 """
 
 import dataclasses
@@ -95,13 +96,13 @@ FIT_INPUTS = {
 
 @dataclasses.dataclass(frozen=True)
 class ModelEntry:
-    """A registered model: its name, builder (a function or its `module:function` path),
-    family, what `fit` consumes, whether runs are validated, a one-line description, what
-    one example of its data is, and the batch size a run uses unless told."""
+    """A registered model: its name, builder function, the class it builds, what `fit`
+    consumes, whether runs are validated, a one-line description, what one example of its
+    data is, and the batch size a run uses unless told."""
 
     name: str
-    target: object
-    family: str
+    builder: object
+    model_class: type
     consumes: str
     validated: bool
     description: str
@@ -109,12 +110,9 @@ class ModelEntry:
     batch_size: int = 64
 
     @property
-    def builder(self):
-        """The builder function (importing its module on first use)."""
-        if callable(self.target):
-            return self.target
-        module, _, function = self.target.partition(":")
-        return getattr(importlib.import_module(module), function)
+    def family(self):
+        """The family it is compared within, as its class declares it."""
+        return self.model_class.family
 
     @property
     def needs_labels(self):
@@ -137,28 +135,33 @@ class ModelEntry:
 MODELS = {}
 
 
-def register_model(name, builder, *, family, description, consumes="images", validated=True,
-                   data="images", batch_size=64):
+def register_model(name, builder, *, model_class, description, consumes="images",
+                   validated=True, data="images", batch_size=64):
     """Add a model to the catalogue.
 
     Args:
         name: the name users give (`--model NAME`).
-        builder: the builder function, or its path `"package.module:function"`.
-        family: the family it is compared within (`autoencoder`, `gan`, ...).
+        builder: the builder function.
+        model_class: the class the builder returns (a subclass is fine); its `family`
+            attribute (`autoencoder`, `gan`, ...) is the family it is compared within.
         description: one line for `--help`.
         consumes: a key of `FIT_INPUTS`.
         validated: evaluate on the validation split after each epoch.
         data: what one example of its source is, a key of `DATA_KINDS`.
         batch_size: a run's batch size unless told (`RunConfig.batch_size`).
     """
+    if not callable(builder):
+        raise TypeError(f"model {name!r}: builder must be a function, got {builder!r}")
+    if not isinstance(getattr(model_class, "family", None), str):
+        raise TypeError(f"model {name!r}: {model_class!r} declares no `family`")
     if consumes not in FIT_INPUTS:
         raise ValueError(f"consumes must be one of {tuple(FIT_INPUTS)}, got {consumes!r}")
     if data not in DATA_KINDS:
         raise ValueError(f"data must be one of {tuple(DATA_KINDS)}, got {data!r}")
     if name in MODELS:
         raise ValueError(f"model {name!r} is registered twice")
-    MODELS[name] = ModelEntry(name, builder, family, consumes, bool(validated), description,
-                              data, batch_size)
+    MODELS[name] = ModelEntry(name, builder, model_class, consumes, bool(validated),
+                              description, data, batch_size)
 
 
 def get_model_entry(name):
@@ -174,18 +177,23 @@ def model_names():
 
 
 # Classical methods fitted in closed form, not trained, that a study can compare with:
-# name -> (fit function `(images, latent_dim, seed) -> model`, or its path; description).
-BASELINES = {
-    "pca": ("keras_aegan.autoencoders:fit_pca",
-            "Principal component analysis as a linear autoencoder (the classical baseline)."),
-}
+# name -> (fit function `(images, latent_dim, seed) -> model`, description); the package's
+# own are added by `keras_aegan.catalogue` with `register_baseline`.
+BASELINES = {}
+
+
+def register_baseline(name, fit, *, description):
+    """Add a classical baseline: `fit(images, latent_dim, seed=...)` returns a model."""
+    if not callable(fit):
+        raise TypeError(f"baseline {name!r}: fit must be a function, got {fit!r}")
+    if name in BASELINES:
+        raise ValueError(f"baseline {name!r} is registered twice")
+    BASELINES[name] = (fit, description)
 
 
 def fit_baseline(name, images, latent_dim, seed=0):
     """Fit the baseline `name` on images; returns a keras_aegan model."""
-    target = BASELINES[name][0]
-    module, _, function = target.partition(":")
-    return getattr(importlib.import_module(module), function)(images, latent_dim, seed=seed)
+    return BASELINES[name][0](images, latent_dim, seed=seed)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -231,75 +239,6 @@ def get_study_task(name):
     return STUDY_TASKS[name]
 
 
-# Modules whose saveable models are made by their own functions, not by a registered
-# builder (the adversarially trained classifiers of `robust_model`).
-UNREGISTERED_MODEL_MODULES = ("keras_aegan.robust_model",)
-
-
-def import_model_classes():
-    """Import every registered builder's module, and `UNREGISTERED_MODEL_MODULES`, so
-    that Keras can deserialize (load) the classes they define."""
-    for entry in MODELS.values():
-        entry.builder  # noqa: B018  (the import is the point)
-    for module in UNREGISTERED_MODEL_MODULES:
-        importlib.import_module(module)
-
-
-_AE = "keras_aegan.autoencoders"
-_GAN = "keras_aegan.gans"
-for _name, _builder, _family, _description, _options in (
-    ("conv_ae", f"{_AE}:conv_ae", "autoencoder",
-     "Convolutional autoencoder: strided convolutions down, a residual block at the "
-     "smallest map, transposed convolutions up.", {"batch_size": 32}),
-    ("dense_ae", f"{_AE}:dense_ae", "autoencoder",
-     "Undercomplete stacked dense autoencoder: hidden layers down to a linear code.", {}),
-    ("linear_ae", f"{_AE}:linear_ae", "autoencoder",
-     "Linear autoencoder (no activations, MSE): learns PCA's principal subspace.", {}),
-    ("tied_ae", f"{_AE}:tied_ae", "autoencoder",
-     "Dense autoencoder with tied weights: the decoder uses the transposed encoder "
-     "kernels.", {}),
-    ("recurrent_ae", f"{_AE}:recurrent_ae", "autoencoder",
-     "Recurrent (LSTM) autoencoder: images read as rows, or any (time, features) input.", {}),
-    ("denoising_ae", f"{_AE}:denoising_ae", "autoencoder",
-     "Denoising autoencoder: Gaussian noise or dropout on the input while training.", {}),
-    ("sparse_ae", f"{_AE}:sparse_ae", "autoencoder",
-     "Sparse autoencoder: sigmoid code with L1 and KL-divergence sparsity penalties.", {}),
-    ("vae", f"{_AE}:vae", "autoencoder",
-     "Variational autoencoder (beta-VAE by `beta`): KL via add_loss, samples from the "
-     "prior.", {}),
-    ("gan", f"{_GAN}:build_gan", "gan",
-     "Dense GAN (Goodfellow et al. 2014): fully connected generator and discriminator.",
-     {"validated": False}),
-    ("dcgan", f"{_GAN}:build_dcgan", "gan",
-     "DCGAN (Radford et al. 2015): strided convolutions with batch norm, sized to the "
-     "images.", {"validated": False}),
-    ("wgan_gp", "keras_aegan.gan_variants:build_wgan_gp", "gan",
-     "WGAN-GP (Gulrajani et al. 2017): a layer-normalized critic with a gradient penalty.",
-     {"validated": False}),
-    ("cgan", "keras_aegan.gan_variants:build_cgan", "gan",
-     "Conditional DCGAN: the label embedded into the generator, projected in the "
-     "discriminator.", {"consumes": "labeled_images"}),
-):
-    register_model(_name, _builder, family=_family, description=_description, **_options)
-
-# The adversarial autoencoders: the bridge between the families, compared within the
-# autoencoder family (next to the VAE) because they offer an autoencoder's parts.
-register_model("aae", "keras_aegan.hybrids:aae", family="autoencoder",
-               description="Adversarial autoencoder (Makhzani et al. 2015): codes matched to "
-                           "N(0, I) by a code discriminator; samples from the prior.")
-register_model("caae", "keras_aegan.hybrids:caae", family="autoencoder",
-               consumes="labeled_images",
-               description="Supervised adversarial autoencoder: the label joins the code in "
-                           "the decoder; draws a chosen class from the prior.")
-
-
-_TR = "keras_aegan.translation"
-register_model("unet_ae", f"{_TR}:build_unet_ae", family="autoencoder", consumes="task_pairs",
-               description="U-Net image-to-image translator on the pixel loss (--option "
-                           "task=super_resolution|colorize|inpaint|sketch).")
-register_model("pix2pix", f"{_TR}:build_pix2pix", family="gan", consumes="task_pairs",
-               description="pix2pix (Isola et al. 2017): U-Net translator, patch "
-                           "discriminator, adversarial + 100 L1 (--option task=...).")
 # Task studies (`study --task NAME`) and the classical baselines each compares with.
 for _task, _baselines in (("super_resolution", ("bicubic",)), ("colorize", ("grey",)),
                           ("inpaint", ("biharmonic", "mean_fill")), ("sketch", ())):
@@ -307,27 +246,7 @@ for _task, _baselines in (("super_resolution", ("bicubic",)), ("colorize", ("gre
                         description="classical baseline vs unet_ae vs pix2pix",
                         models=(*_baselines, "unet_ae", "pix2pix"), baselines=_baselines)
 
-# Sequences: next-frame prediction (video) and time-series generation, both families.
-register_model("frame_predictor", "keras_aegan.video:frame_predictor", family="autoencoder",
-               consumes="frame_sequences", data="frames",
-               description="Next-frame predictor (SimVP-like temporal convolutions), plain fit "
-                           "on the pixel loss; needs frame sequences (moving_mnist:SPEC).")
-register_model("adversarial_predictor", "keras_aegan.video:adversarial_predictor",
-               family="gan", consumes="frame_sequences", data="frames",
-               description="The frame predictor with a sequence discriminator in train_step "
-                           "(pixel + adversarial loss).")
-register_model("timegan", "keras_aegan.timeseries:timegan", family="gan", validated=False,
-               data="series",
-               description="TimeGAN (Yoon et al. 2019): recurrent generator and discriminator "
-                           "in a learned embedding, with its supervised loss; for series.")
-register_model("recurrent_gan", "keras_aegan.timeseries:recurrent_gan", family="gan",
-               validated=False, data="series",
-               description="Recurrent GAN for series in data space: noise per window unrolled "
-                           "by a GRU, a GRU discriminator per step, TimeGAN's moment loss.")
-register_model("recurrent_vae", "keras_aegan.timeseries:recurrent_vae", family="autoencoder",
-               data="series",
-               description="Recurrent (GRU) VAE for (time, channels) series: samples from its "
-                           "prior.")
+# Sequences: next-frame prediction (video) and time-series generation.
 register_study_task("next_frame", "keras_aegan.study.sequences:run_next_frame",
                     description="Moving MNIST next-frame prediction, copy-last-frame vs "
                                 "frame_predictor vs adversarial_predictor",

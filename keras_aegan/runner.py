@@ -23,6 +23,7 @@ import shutil
 import time
 
 import keras
+import psutil
 import tensorflow as tf
 
 from keras_aegan import compat, files, protocol, speed
@@ -104,15 +105,8 @@ def check_memory(config, info, available=None):
 
 
 def _available_memory():
-    """Bytes of memory available to a new allocation (Linux: MemAvailable)."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    """Bytes of memory available to a new allocation without swapping."""
+    return psutil.virtual_memory().available
 
 
 def build_model(config, info):
@@ -278,9 +272,6 @@ def load_model(path):
     """
     import zipfile
 
-    from keras_aegan.registry import import_model_classes
-
-    import_model_classes()  # Keras can only load the classes it has seen
     if not os.path.isfile(path):
         raise UserError(f"{path}: no such model file")
     try:

@@ -112,8 +112,8 @@ def _check_windows(x, name):
 
 def _gru_head(shape, units, out, sequences, name):
     inputs = keras.Input(shape)
-    # Unrolled over short windows: the same GRU, 3.5x faster a step on CPU than its
-    # while-loop (a 2-unit GRU over 24 steps is all loop overhead).
+    # Unrolled over short windows: the same GRU, several times faster a step on CPU than
+    # its while-loop (a tiny GRU over a short window is all loop overhead).
     x = keras.layers.GRU(units, return_sequences=sequences,
                          unroll=shape[0] <= MAX_UNROLL)(inputs)
     return keras.Model(inputs, keras.layers.Dense(out)(x), name=name)

@@ -17,9 +17,9 @@ Series are windows `(time, channels)` in [0, 1] (see `keras_aegan.data.series`).
 - `RecurrentGAN` (`recurrent_gan`, GAN family): the base `gans.GAN` over windows, in data
   space. Its generator is the recurrent VAE's decoder network (one noise vector per window,
   unrolled over time by a GRU), its discriminator a GRU with a logit per step (RCGAN's), and
-  the generator's loss adds TimeGAN's moment loss. On the sines, in 10 minutes on 2 CPU
-  cores, it reaches TimeGAN's published discriminative score where `TimeGAN` does not (see
-  `recurrent_gan` and the README).
+  the generator's loss adds TimeGAN's moment loss. On the sines, in the same CPU time, it
+  reaches TimeGAN's published discriminative score where `TimeGAN` does not (see the
+  README).
 - `RecurrentVAE` (`recurrent_vae`, autoencoder family): a GRU encoder to a Gaussian code
   and a GRU decoder, trained by plain `fit` as the image VAE is (it is one, with recurrent
   networks); it samples from its prior.
@@ -138,8 +138,8 @@ def moment_loss(real, generated):
 def _xla_by_default(compile_kwargs):
     """`compile` keyword arguments with `jit_compile` on where Keras' `"auto"` leaves it off.
 
-    XLA fuses a recurrent loop's many small ops: TimeGAN's steps run 1.35x faster on 2 CPU
-    cores (208 -> 155 ms at batch 128). Not under a distribution strategy (XLA fails under
+    XLA fuses a recurrent loop's many small ops, so TimeGAN's steps run faster on a CPU.
+    Not under a distribution strategy (XLA fails under
     `MirroredStrategy` on CPU), nor when running eagerly.
     """
     kwargs = dict(compile_kwargs)
@@ -206,6 +206,8 @@ class TimeGAN(AdversarialModel):
         >>> windows = model.sample(100, seed=0)
     """
 
+    family = "gan"
+
     loss_networks = {"e_loss": "embedder", "g_loss": "generator", "d_loss": "discriminator"}
     optimizer_networks = {"e_optimizer": ("embedder", "recovery"),
                           "g_optimizer": ("generator", "supervisor"),
@@ -258,7 +260,7 @@ class TimeGAN(AdversarialModel):
                              f"standard-normal noise z ({steps} steps x {self.latent_dim}) "
                              "-> windows in [0, 1]")
         return protocol.ModelSpec(
-            family="gan", image_shape=self.image_shape, latent_dim=self.latent_dim,
+            family=self.family, image_shape=self.image_shape, latent_dim=self.latent_dim,
             parts=(part,), sampler=protocol.SAMPLES_OWN,
             networks={"embedder": self.embedder, "recovery": self.recovery,
                       "generator": self.generator, "supervisor": self.supervisor,
@@ -493,13 +495,11 @@ def recurrent_gan(image_shape, latent_dim=16, num_classes=None, units=64, layers
     generator's loss adds `moment_weight` times TimeGAN's moment loss (the paper's 100);
     it samples from a moving average of its generator (`ema_decay`, see `gans.GAN`).
 
-    What each piece is worth on TimeGAN's sines, discriminative / predictive scores after
-    training on one CPU core (batch 128): one noise vector per window, the moment loss at
-    10 and a discriminator of 32 units reach 0.019 / 0.097 in 10 minutes; with noise per
-    step (as RCGAN and TimeGAN draw it) 0.071 after 5; without the moment loss the
-    generator collapses (0.43); with the moment loss and no adversary, 0.18 after 5. With
-    64 units and the weight at 100 the scores swing between evaluations (0.006 after 5
-    minutes, 0.033 after 10); the moving average steadies them (0.007 / 0.096 after 10).
+    What each piece is worth on TimeGAN's sines (discriminative / predictive scores; the
+    figures are in the README): one noise vector per window beats noise per step (as
+    RCGAN and TimeGAN draw it); without the moment loss the generator collapses; with the
+    moment loss and no adversary the samples are far worse. With 64 units and the weight
+    at 100 the scores swing between evaluations; the moving average steadies them.
     """
     del num_classes
     steps, channels = _check_series_shape(image_shape, "recurrent_gan")
@@ -578,8 +578,8 @@ def recurrent_vae(image_shape, latent_dim=16, num_classes=None, units=64, layers
     the code repeated over time into a GRU decoder with a sigmoid output per step.
 
     `reconstruction_weight` scales the summed squared error against the KL term. On the
-    sines (1,500 steps of 128), 1 collapses the posterior (every sample the mean window),
-    300 leaves holes in the prior (discriminative score 0.30), 30 gave 0.027.
+    sines, 1 collapses the posterior (every sample the mean window), 300 leaves holes in
+    the prior (a poor discriminative score), 30 gave the best of the three.
     """
     del num_classes
     steps, channels = _check_series_shape(image_shape, "recurrent_vae")

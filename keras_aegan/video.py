@@ -378,11 +378,9 @@ class AdversarialFramePredictor(AdversarialModel, FramePredictor):
         (default: a fifth of `learning_rate`; betas 0.5, 0.999, as for DCGAN), both built
         now so a strategy scope owns their slots.
 
-        Without them (and at an adversarial weight of 0.01), a 20-minute Moving MNIST run
-        diverged after 16 epochs: one step sent the predictor's logits to the hundreds
-        (pixel loss 0.16 -> 518) and it never came back. With them and the weight at
-        0.005, the same run trained its 20 minutes through (pixel loss 0.12-0.13 to the
-        end).
+        Without them (and at an adversarial weight of 0.01), a long Moving MNIST run
+        diverged: one step sent the predictor's logits to the hundreds and it never came
+        back. With them and the weight at 0.005, the same run trained through to the end.
         """
         kwargs.pop("metrics", None)
         self.pixel_loss_name = loss or self.loss_name

@@ -90,7 +90,9 @@ def test_folder_of_another_run_is_refused(tmp_path):
 def test_folder_of_another_network_is_refused(tmp_path, monkeypatch):
     # The config is the same, the network is not: keras_aegan upgraded under the run
     # changed a builder's default (conv_ae's activation did, in stop 25).
-    from keras_aegan import autoencoders
+    import dataclasses
+
+    from keras_aegan import registry
 
     config = RunConfig(epochs=1, steps_per_epoch=2, run_dir=str(tmp_path), name="x")
     train(config, verbose=0)
@@ -100,8 +102,10 @@ def test_folder_of_another_network_is_refused(tmp_path, monkeypatch):
     # Keras names swish by its other name, silu.
     assert {"silu"} == {r["config"]["activation"] for r in rows if r["class"] == "Activation"}
     longer = RunConfig(**{**config.__dict__, "epochs": 2})
-    monkeypatch.setattr(autoencoders, "conv_ae",
-                        functools.partial(autoencoders.conv_ae, activation="relu"))
+    # The registry holds the builder function itself: an upgraded builder is a new entry.
+    entry = registry.get_model_entry("conv_ae")
+    monkeypatch.setitem(registry.MODELS, "conv_ae", dataclasses.replace(
+        entry, builder=functools.partial(entry.builder, activation="relu")))
     with pytest.raises(UserError, match=r"x was trained with a different conv_ae network .*"
                                         r"layer conv_ae/0/1, Conv2D: activation 'silu' -> 'relu'\)"):
         train(longer, verbose=0)

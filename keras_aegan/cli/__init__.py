@@ -4,8 +4,9 @@
     python train.py study | export RUN_DIR | ...
 
 Each command is a module of this package with `NAME`, `HELP`, `add_parser(subparsers)` and
-`run(args)`; a new command adds its module to `COMMANDS`. Parsing and checking arguments
-imports no TensorFlow: `--help` and bad input answer at once.
+`run(args)`; a new command adds its module to `COMMANDS`. `import keras_aegan` has
+imported TensorFlow by then, quietly (`keras_aegan.noise`; `train.py` reads `--verbose`
+before that import).
 
 Exit codes: 0 done; 1 a failed export (a parity check); 2 bad input, one line
 `error: ...` on stderr; 3 a run whose training diverged (a NaN loss); 130 interrupted.
@@ -64,8 +65,7 @@ def main(argv=None):
     if getattr(args, "crop", False) and args.image_shape is None:
         parser.error("--crop needs --image-shape")
     if args.verbose:
-        os.environ[noise.VERBOSE_ENV] = "1"
-    noise.quiet_tensorflow()  # before any command imports TensorFlow
+        os.environ[noise.VERBOSE_ENV] = "1"  # e.g. LiteRT's lines while exporting
     try:
         return args.handler(args)
     except TrainingDiverged as e:

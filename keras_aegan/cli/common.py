@@ -5,7 +5,7 @@ import dataclasses
 import json
 
 from keras_aegan import registry
-from keras_aegan.config import DataOptions
+from keras_aegan.data.options import DataOptions
 from keras_aegan.errors import UserError, did_you_mean, parse_image_shape
 
 USAGE_ERROR = 2

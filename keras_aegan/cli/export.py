@@ -3,7 +3,7 @@
 import sys
 
 from keras_aegan.cli import common
-from keras_aegan.config import PARITY_BATCH, QUANTIZATIONS
+from keras_aegan.export import PARITY_BATCH, QUANTIZATIONS
 from keras_aegan.errors import one_line
 from keras_aegan.protocol import PART_NAMES
 

@@ -1,7 +1,8 @@
-"""The data layer's core: `DataInfo`, `Source`, the spec registry and preprocessing.
+"""The data layer's core: `DataInfo`, `Source` and preprocessing.
 
-A source module registers each kind of spec it opens (`register_source`); `open_source`
-looks the kind up, so a new source plugs in without a branch here. Array sources (files,
+A source module registers each kind of spec it opens (`register_source`, in
+`keras_aegan.data.specs`, re-exported here); `open_source` looks the kind up, so a new
+source plugs in without a branch here. Array sources (files,
 bundled sets) hand `array_source` their splits as arrays; it converts them to float32
 NHWC in [0, 1], carves missing splits and makes the pipelines.
 """
@@ -12,63 +13,15 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from keras_aegan.config import DataOptions
-from keras_aegan.errors import DataError, check_int, did_you_mean
+from keras_aegan.data.options import DataOptions
+from keras_aegan.data.specs import (SOURCE_KINDS, TFDS_KIND, SourceKind,  # noqa: F401
+                                    local_sources, open_data, register_source)
+from keras_aegan.errors import DataError, check_int
 
 SPLITS = ("train", "validation", "test")
 # The split carve is fixed so that runs with different seeds compare on the same data.
 _CARVE_SEED = 20061028
 _SHUFFLE_CYCLE = 32
-# kind -> `SourceKind`; filled by the source modules as they are imported. Names without a
-# registered `kind:` prefix go to the tensorflow-datasets opener, registered as TFDS_KIND.
-SOURCE_KINDS = {}
-TFDS_KIND = "tfds"
-
-
-@dataclasses.dataclass(frozen=True)
-class SourceKind:
-    """A kind of source spec: `usage` as the help shows it (`idx:DIR`), and `open`, a
-    function `(spec, arg, options) -> Source` where `arg` is the text after `kind:`."""
-
-    kind: str
-    usage: str
-    open: object
-    needs_arg: bool = True
-
-
-def register_source(kind, usage, needs_arg=True):
-    """Decorator registering an opener `(spec, arg, options) -> Source` for `kind:ARG`."""
-
-    def decorator(opener):
-        if kind in SOURCE_KINDS:
-            raise ValueError(f"source kind {kind!r} is registered twice")
-        SOURCE_KINDS[kind] = SourceKind(kind, usage, opener, needs_arg)
-        return opener
-
-    return decorator
-
-
-def open_data(options):
-    """Open the source a `keras_aegan.config.DataOptions` describes."""
-    kind, sep, arg = options.dataset.partition(":")
-    entry = SOURCE_KINDS.get(kind)
-    if entry is not None and entry.kind != TFDS_KIND:
-        if entry.needs_arg and not arg:
-            raise DataError(f"{kind}: needs a path, e.g. {entry.usage}")
-        return entry.open(options.dataset, arg, options)
-    if sep:
-        raise DataError(f"unknown source kind {kind!r} in {options.dataset!r}; known: "
-                        f"{', '.join(local_sources())} or a tensorflow-datasets name"
-                        + did_you_mean(kind, [k for k in SOURCE_KINDS if k != TFDS_KIND]))
-    # Any other name is a tensorflow-datasets dataset.
-    return SOURCE_KINDS[TFDS_KIND].open(options.dataset, options.dataset, options)
-
-
-def local_sources():
-    """The usage of every registered spec kind but tensorflow-datasets names."""
-    return tuple(k.usage for k in SOURCE_KINDS.values() if k.kind != "tfds")
-
-
 @dataclasses.dataclass(frozen=True)
 class DataInfo:
     """What a source holds.

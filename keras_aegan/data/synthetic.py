@@ -20,7 +20,7 @@ sequences) where it is prepared.
 import numpy as np
 import tensorflow as tf
 
-from keras_aegan.config import DataOptions
+from keras_aegan.data.options import DataOptions
 from keras_aegan.data.core import SPLITS, DataInfo, Source, register_source
 from keras_aegan.errors import DataError, check_int
 

@@ -26,11 +26,10 @@ part's SavedModel, TF Lite conversion, parity). Export knows nothing of training
 `keras_aegan.runner.export_run` exports a run folder.
 """
 
-from keras_aegan.config import PARITY_BATCH, QUANTIZATIONS
-from keras_aegan.export.artifacts import (CHECKS, SIGNATURE, ExportError, build_module,
-                                          run_tflite)
-from keras_aegan.export.exporter import (CALIBRATION_SIZE, MANIFEST, ExportResult, check_out,
-                                         check_parts, check_quantize, export_model)
+from keras_aegan.export.artifacts import (CHECKS, QUANTIZATIONS, SIGNATURE, ExportError,
+                                          build_module, run_tflite)
+from keras_aegan.export.exporter import (CALIBRATION_SIZE, MANIFEST, PARITY_BATCH, ExportResult,
+                                         check_out, check_parts, check_quantize, export_model)
 
 __all__ = ["CALIBRATION_SIZE", "CHECKS", "MANIFEST", "PARITY_BATCH", "QUANTIZATIONS",
            "SIGNATURE", "ExportError", "ExportResult", "build_module", "check_out",

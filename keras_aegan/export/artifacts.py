@@ -13,7 +13,6 @@ import numpy as np
 import tensorflow as tf
 
 from keras_aegan import compat, noise
-from keras_aegan.config import QUANTIZATIONS  # noqa: F401  (re-exported)
 from keras_aegan.errors import one_line
 
 # Parity checks: `(statistic, bound)` per precision, on the absolute difference from the
@@ -29,6 +28,8 @@ CHECKS = {
     "int8": ("p99", 0.1),       # int8 weights and activations, calibrated on the run's data
 }
 SIGNATURE = "serving_default"
+# The TF Lite precisions an export can add to float32 (`export_model(quantize=...)`).
+QUANTIZATIONS = ("float16", "dynamic", "int8")
 
 
 class ExportError(RuntimeError):

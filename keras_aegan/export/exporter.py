@@ -18,12 +18,14 @@ import tensorflow as tf
 
 from keras_aegan import files, protocol
 from keras_aegan.errors import UserError
-from keras_aegan.config import PARITY_BATCH, QUANTIZATIONS
-from keras_aegan.export.artifacts import CHECKS, ExportError, check_text, export_part
+from keras_aegan.export.artifacts import (CHECKS, QUANTIZATIONS, ExportError, check_text,
+                                          export_part)
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = 2
 CALIBRATION_SIZE = 128
+# The real examples a parity check runs on (unless told).
+PARITY_BATCH = 32
 
 
 @dataclasses.dataclass
