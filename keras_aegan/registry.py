@@ -176,49 +176,6 @@ def fit_baseline(name, images, latent_dim, seed=0):
     return getattr(importlib.import_module(module), function)(images, latent_dim, seed=seed)
 
 
-@dataclasses.dataclass(frozen=True)
-class StudyTask:
-    """A task study (`study --task NAME`): the same job done by both families.
-
-    Attributes:
-        name: the task's name.
-        target: `"module:function"` of `run(config, log) -> results`, which trains and
-            evaluates `config.models` on the task and writes `config.path/report.md`.
-        description: one line for `--help`.
-        models: the default models (registered names and the task's baselines).
-        baselines: the task's classical baselines, by name.
-    """
-
-    name: str
-    target: str
-    description: str
-    models: tuple
-    baselines: tuple = ()
-
-    @property
-    def run(self):
-        module, _, function = self.target.partition(":")
-        return getattr(importlib.import_module(module), function)
-
-
-STUDY_TASKS = {}
-
-
-def register_study_task(name, target, *, description, models, baselines=()):
-    """Add a task study to the catalogue (see `StudyTask`)."""
-    if name in STUDY_TASKS:
-        raise ValueError(f"study task {name!r} is registered twice")
-    STUDY_TASKS[name] = StudyTask(name, target, description, tuple(models), tuple(baselines))
-
-
-def get_study_task(name):
-    if name not in STUDY_TASKS:
-        known = ", ".join(sorted(STUDY_TASKS)) or "none yet"
-        raise UserError(f"unknown study task {name!r}{did_you_mean(name, STUDY_TASKS)}; "
-                        f"known: {known}")
-    return STUDY_TASKS[name]
-
-
 # Modules whose saveable models are made by their own functions, not by a registered
 # builder (the adversarially trained classifiers of `robust`).
 UNREGISTERED_MODEL_MODULES = ("keras_aegan.robust",)
@@ -288,12 +245,6 @@ register_model("unet_ae", f"{_TR}:build_unet_ae", family="autoencoder", consumes
 register_model("pix2pix", f"{_TR}:build_pix2pix", family="gan", consumes="task_pairs",
                description="pix2pix (Isola et al. 2017): U-Net translator, patch "
                            "discriminator, adversarial + 100 L1 (--option task=...).")
-# Task studies (`study --task NAME`) and the classical baselines each compares with.
-for _task, _baselines in (("super_resolution", ("bicubic",)), ("colorize", ("grey",)),
-                          ("inpaint", ("biharmonic", "mean_fill")), ("sketch", ())):
-    register_study_task(_task, "keras_aegan.study.translation:run",
-                        description="classical baseline vs unet_ae vs pix2pix",
-                        models=(*_baselines, "unet_ae", "pix2pix"), baselines=_baselines)
 
 # Sequences: next-frame prediction (video) and time-series generation, both families.
 register_model("frame_predictor", "keras_aegan.video:frame_predictor", family="autoencoder",
@@ -316,13 +267,3 @@ register_model("recurrent_vae", "keras_aegan.timeseries:recurrent_vae", family="
                data="series",
                description="Recurrent (GRU) VAE for (time, channels) series: samples from its "
                            "prior.")
-register_study_task("next_frame", "keras_aegan.study.sequences:run_next_frame",
-                    description="Moving MNIST next-frame prediction, copy-last-frame vs "
-                                "frame_predictor vs adversarial_predictor",
-                    models=("copy_last", "frame_predictor", "adversarial_predictor"),
-                    baselines=("copy_last",))
-register_study_task("timeseries", "keras_aegan.study.sequences:run_timeseries",
-                    description="time-series generation (--dataset sines, statsmodels:NAME or "
-                                "csv:FILE), timegan and recurrent_gan vs recurrent_vae on "
-                                "TimeGAN's scores",
-                    models=("timegan", "recurrent_gan", "recurrent_vae"))

@@ -1,6 +1,6 @@
 """`study`: autoencoders and GANs under one budget, the same metrics, one report."""
 
-from keras_aegan import registry
+from keras_aegan import study as studies
 from keras_aegan.cli import common
 from keras_aegan.config import DEFAULT_BUDGET_SECONDS, DEFAULT_STUDY_MODELS, StudyConfig
 
@@ -11,7 +11,9 @@ HELP = ("train autoencoders and GANs under one budget, evaluate all with the sam
 
 def add_parser(subparsers):
     models = DEFAULT_STUDY_MODELS
-    tasks = "; ".join(f"{t.name}: {t.description}" for t in registry.STUDY_TASKS.values())
+    kinds = [studies.get_study_kind(name) for name in studies.study_kind_names()]
+    tasks = "; ".join(f"{k.name}: {k.description}" for k in kinds
+                      if k.name != studies.DEFAULT_KIND)
     parser = subparsers.add_parser(
         NAME, help=HELP,
         description="The comparative study: trains each model on the same data, splits, seed "
@@ -19,13 +21,19 @@ def add_parser(subparsers):
                     "reconstruction, representation, cost), exports their parts, and writes "
                     "runs/<study>/report.md and report.html. Rerunning an interrupted study "
                     "reuses the models it already finished.")
-    parser.add_argument("--task", type=common.one_of(tuple(registry.STUDY_TASKS), "task"),
+    parser.add_argument("--task", type=common.one_of(tuple(studies.study_kind_names()),
+                                                     "study kind"),
                         metavar="NAME",
-                        help="compare the families on a task instead of the image study"
-                             + (f" ({tasks})" if tasks else ""))
+                        help="the kind of study to run (default: the image study, "
+                             f"{studies.DEFAULT_KIND}); compare the families on a task: "
+                             + tasks)
+    options = "; ".join(f"{k.name}: " + ", ".join(f"{o}={v}" for o, v in k.options.items())
+                        for k in kinds if k.options)
     parser.add_argument("--task-option", dest="task_options", action="append",
                         type=common.option, default=[], metavar="KEY=VALUE",
-                        help="an option of the task, repeatable (e.g. factor=4)")
+                        help="an option of the study kind or of its models' builders, "
+                             f"repeatable (e.g. factor=4); the kinds' own, with defaults: "
+                             f"{options}")
     parser.add_argument("--models", type=common.name_list, metavar="A,B,...",
                         help=f"models to compare (default: {','.join(models)}; "
                              "pca is the classical baseline; a task has its own default)")
