@@ -45,8 +45,8 @@ class ImageData:
 
 class ImageStudy(StudyKind):
     name = "images"
-    description = ("the image study (the default): samples, reconstructions, codes and "
-                   "cost of autoencoders, GANs and PCA")
+    description = ("samples, reconstructions, codes and cost of autoencoders, GANs and "
+                   "PCA on images")
     models = DEFAULT_STUDY_MODELS
     baselines = tuple(registry.BASELINES)
     columns = COLUMNS

@@ -88,7 +88,7 @@ class TaskData:
 class TranslationStudy(kinds.StudyKind):
     """The study of one translation task (one instance per task in `TASKS`)."""
 
-    description = "classical baseline vs unet_ae vs pix2pix"
+    description = "image-to-image translation, classical baseline vs unet_ae vs pix2pix"
     columns = {
         "psnr": kinds.Column("PSNR dB", "high", "{:.2f}", "per image against the clean "
                              f"image (MSE floored at 1e-6: an exact image counts "
