@@ -193,8 +193,8 @@ def exports_line(rows, start):
     """The report's line listing each model's export, linked relative to the report."""
     exports = sorted({f"{r['model']}: `{relative(r['export'], start)}`" for r in rows
                       if "export" in r})
-    return ("Exports (SavedModel and TF Lite, checked for parity): " + "; ".join(exports)
-            + ".") if exports else "No exports."
+    return ("Exports: " + "; ".join(exports) + " (SavedModel and TF Lite, checked for "
+            "parity).") if exports else "No exports."
 
 
 def relative(path, start):

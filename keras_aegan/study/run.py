@@ -53,11 +53,10 @@ def run_study(config, *, verbose=1, log=print):
         rows.append(row)
         if seed == config.seeds[0]:
             answers[name] = answer
-        elapsed = time.perf_counter() - start
-        eta = elapsed / (i + 1) * (len(jobs) - i - 1)
-        log(f"[{i + 1}/{len(jobs)}] " + report.model_done(name, seed, row, time.perf_counter()
-                                                          - tick)
-            + kind.progress(row) + f" - elapsed {_clock(elapsed)}, ETA {_clock(eta)}")
+        now = time.perf_counter()
+        eta = (now - start) / (i + 1) * (len(jobs) - i - 1)
+        log(f"[{i + 1}/{len(jobs)}] {report.model_done(name, seed, row, now - tick)}"
+            f"{kind.progress(row)} - elapsed {_clock(now - start)}, ETA {_clock(eta)}")
     summary = summarise(rows, config.models, [*kind.columns, *kind.series])
     summary += kind.references(config, data)
     results = {"study": config.study_name, "kind": kind.name, **kind.results(config, data),
