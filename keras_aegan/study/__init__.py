@@ -10,8 +10,9 @@ What a study compares is a *study kind* (`kinds.StudyKind`), registered by name 
 the image study (`images`, the default), the translation tasks (`translation`), next-frame
 prediction (`next_frame`) and time-series generation (`timeseries`). Modules: `kinds`
 (the kind base and its registry), `run` (the runner), `report` (tables, verdicts, Markdown
-and HTML), `subjects` and `timeline` (the image study's view of a model and its
-quality-against-time measurements).
+and HTML); the kinds' own: `images` with `image_columns`, `images_pictures`, `subjects`
+(a model as the metrics see it) and `timeline` (quality against training time);
+`translation`; `next_frame` and `timeseries` with `sequence_pictures`.
 
 This package imports no TensorFlow until a study runs (`--help` lists the kinds).
 """
