@@ -18,8 +18,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
-from keras_aegan import metrics, reduction  # noqa: E402
+from keras_aegan import metrics, pretraining, reduction  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
+from keras_aegan.speed import describe_machine  # noqa: E402
 
 
 def main():
@@ -33,6 +34,7 @@ def main():
     parser.add_argument("--smoke", action="store_true",
                         help="a few seconds: digits, 1 epoch, few classifier steps")
     args = parser.parse_args()
+    print(f"machine: {describe_machine()}", flush=True)
     if args.smoke:
         args.data, args.epochs = "digits", 1
     os.makedirs(args.out, exist_ok=True)
@@ -56,9 +58,10 @@ def main():
         print(f"feature detectors ({name}): {path}")
 
     # Unsupervised pre-training (the dense AE above) vs the same classifier from scratch.
-    steps = {"classifier_steps": 20, "finetune_steps": 10} if args.smoke else {}
-    rows = reduction.pretraining_study(x_train, y_train, x_test, y_test, pretrained=dense,
-                                       seed=args.seed, **steps)
+    steps = {"head_steps": 20, "finetune_steps": 10} if args.smoke else {"head_steps": 800}
+    sets = pretraining.label_sets(y_train, per_class=0, fractions=(0.01, 0.1), seed=args.seed)
+    rows = pretraining.few_label_rows({"dense_ae": dense}, x_train, y_train, x_test, y_test,
+                                      sets, seed=args.seed, **steps)
     print("\nunsupervised pre-training: test accuracy of encoder + softmax")
     print(reduction.format_table(rows))
 

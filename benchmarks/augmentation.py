@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 
 from keras_aegan import augment  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
+from keras_aegan.speed import describe_machine  # noqa: E402
 
 MNIST = "idx:" + os.path.join(os.path.dirname(ROOT), "shared", "data", "mnist")
 
@@ -46,6 +47,7 @@ def main():
                         help="seconds: bundled digits, one seed, one generator, a few steps, "
                              "no CAS")
     args = parser.parse_args()
+    print(f"machine: {describe_machine()}", flush=True)
     if args.smoke:
         args.data, args.fractions, args.seeds, args.generators = "digits", (0.2,), (0,), ("cgan",)
         args.classifier_steps, args.generator_steps, args.test_images = 20, 5, 100

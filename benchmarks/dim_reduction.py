@@ -22,6 +22,7 @@ import numpy as np  # noqa: E402
 
 from keras_aegan import reduction  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
+from keras_aegan.speed import describe_machine  # noqa: E402
 
 DEFAULT_MODELS = "linear_ae,dense_ae,tied_ae,conv_ae,denoising_ae,sparse_ae,vae"
 
@@ -43,6 +44,7 @@ def main():
     parser.add_argument("--smoke", action="store_true",
                         help="a few seconds: digits, linear_ae and dense_ae, 1 epoch")
     args = parser.parse_args()
+    print(f"machine: {describe_machine()}", flush=True)
     if args.smoke:
         args.data, args.models, args.epochs, args.lle_train = "digits", "linear_ae,dense_ae", 1, 300
 

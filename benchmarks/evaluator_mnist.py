@@ -19,6 +19,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1]))
 
 from keras_aegan import metrics  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
+from keras_aegan.speed import describe_machine  # noqa: E402
 
 DEFAULT_DATA = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
@@ -32,6 +33,7 @@ def main(argv=None):
     parser.add_argument("--smoke", action="store_true",
                         help="seconds: the bundled 8x8 digits, 1 epoch, a temporary cache")
     args = parser.parse_args(argv)
+    print(f"machine: {describe_machine()}", flush=True)
     if args.smoke:
         args.data, args.epochs, args.retrain = None, 1, True
         args.cache_dir = tempfile.mkdtemp(prefix="evaluator_smoke_")

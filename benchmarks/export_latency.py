@@ -140,6 +140,9 @@ def main(argv=None):
         print(f"note: TensorFlow already started; its thread pools keep their size, not "
               f"--threads {args.threads}")
     from keras_aegan.runner import export_run, load_model
+    from keras_aegan.speed import describe_machine
+
+    print(f"machine: {describe_machine()}", flush=True)
 
     work = args.work or tempfile.mkdtemp(prefix="keras_aegan_bench-")
     dcgan_run = args.dcgan_run or train_run("dcgan", args.dataset, args.steps, work)

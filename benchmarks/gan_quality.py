@@ -46,6 +46,7 @@ from keras_aegan.data import open_source  # noqa: E402
 from keras_aegan.evaluator import get_evaluator  # noqa: E402
 from keras_aegan.runner import RunConfig, train  # noqa: E402
 from keras_aegan.study.timeline import QualityTimeline  # noqa: E402
+from keras_aegan.speed import describe_machine  # noqa: E402
 
 MNIST = "idx:" + os.path.join(os.path.dirname(ROOT), "shared", "data", "mnist")
 NOISE_ROWS = (("(b) real + noise sigma 0.1", 0.1), ("(c) real + noise sigma 0.2", 0.2))
@@ -87,6 +88,7 @@ def main(argv=None):
     parser.add_argument("--smoke", action="store_true",
                         help="seconds: bundled mnist10k, 6 s of training, 1,000 samples")
     args = parser.parse_args(argv)
+    print(f"machine: {describe_machine()}", flush=True)
     if args.smoke:
         args.dataset, args.minutes, args.at, args.samples = "mnist10k", 0.1, "0.05", 1000
         args.out = os.path.join(args.out, "smoke")

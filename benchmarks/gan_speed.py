@@ -23,6 +23,7 @@ from keras_aegan.cli import common  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
 from keras_aegan.protocol import describe  # noqa: E402
 from keras_aegan.registry import get_model_entry  # noqa: E402
+from keras_aegan.speed import describe_machine  # noqa: E402
 
 
 def measure(name, source, batch_size, steps, warmup, latent_dim, jit_compile, options):
@@ -58,6 +59,7 @@ def main(argv=None):
     parser.add_argument("--smoke", action="store_true",
                         help="seconds: bundled mnist10k, 3 timed steps after 1 warm-up")
     args = parser.parse_args(argv)
+    print(f"machine: {describe_machine()}", flush=True)
     if args.smoke:
         args.dataset, args.steps, args.warmup = "mnist10k", 3, 1
     if args.mixed_precision:

@@ -35,6 +35,7 @@ from keras_aegan.callbacks import TimeBudget  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
 from keras_aegan.registry import get_model_entry  # noqa: E402
 from keras_aegan.schedules import CosineAnneal, start_rates  # noqa: E402
+from keras_aegan.speed import describe_machine  # noqa: E402
 
 
 class TestError(keras.callbacks.Callback):
@@ -79,6 +80,7 @@ def main():
     parser.add_argument("--smoke", action="store_true",
                         help="seconds: the bundled mnist10k, 3 s of training")
     args = parser.parse_args()
+    print(f"machine: {describe_machine()}", flush=True)
     if args.smoke:
         args.data, args.minutes = "mnist10k", 0.05
 

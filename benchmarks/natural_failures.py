@@ -31,6 +31,7 @@ import numpy as np  # noqa: E402
 from keras_aegan import attacks, augment, files, robust  # noqa: E402
 from keras_aegan.callbacks import save_grid  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
+from keras_aegan.speed import describe_machine  # noqa: E402
 
 MNIST = "idx:" + os.path.join(os.path.dirname(ROOT), "shared", "data", "mnist")
 
@@ -59,6 +60,7 @@ def main():
     parser.add_argument("--out", default="runs/natural_failures_mnist")
     parser.add_argument("--smoke", action="store_true", help="seconds: bundled digits")
     args = parser.parse_args()
+    print(f"machine: {describe_machine()}", flush=True)
     if args.smoke:
         args.data, args.generator_steps, args.classifier_epochs = "digits", 30, 2
         args.starts, args.tries, args.retrain_steps, args.judge = 100, 4, 20, "cnn"

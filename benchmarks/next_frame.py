@@ -44,6 +44,8 @@ def main(argv=None):
     parser.add_argument("--smoke", action="store_true",
                         help="a few seconds: bundled digits, 32x32 frames, tiny models")
     args = parser.parse_args(argv)
+    from keras_aegan.speed import describe_machine
+    print(f"machine: {describe_machine()}", flush=True)
 
     from keras_aegan.config import StudyConfig
     from keras_aegan.study import run_study

@@ -26,6 +26,7 @@ import numpy as np  # noqa: E402
 from keras_aegan import files, pretraining, reduction  # noqa: E402
 from keras_aegan.callbacks import save_grid  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
+from keras_aegan.speed import describe_machine  # noqa: E402
 
 MNIST = "idx:" + os.path.join(os.path.dirname(ROOT), "shared", "data", "mnist")
 
@@ -60,6 +61,7 @@ def main():
     parser.add_argument("--smoke", action="store_true",
                         help="seconds: bundled digits, two models, one seed, a few steps")
     args = parser.parse_args()
+    print(f"machine: {describe_machine()}", flush=True)
     if args.smoke:
         args.data, args.models, args.epochs, args.seeds = "digits", ("aae",), 1, (0,)
         args.fractions = ()
@@ -85,7 +87,8 @@ def main():
             for name in args.models:
                 model, took = pretraining.pretrain(name, x_train, latent_dim=args.latent_dim,
                                                    epochs=args.epochs, seed=seed,
-                                                   budget_seconds=args.budget_seconds)
+                                                   budget_seconds=args.budget_seconds,
+                                                   log=lambda line: print(line, flush=True))
                 pretrained[name] = model
                 seconds.setdefault(name, []).append(took)
                 print(f"seed {seed}: pre-trained {name} in {took:.0f}s", flush=True)
@@ -124,11 +127,11 @@ def main():
                          {"rows": rows, "summary": summary})
 
     if not args.skip_reduction:
-        rows = pretraining.reduction_tables(x_train, y_train, x_test, y_test, args.ks,
-                                            models=args.reduction_models,
-                                            epochs=args.reduction_epochs, seed=args.seeds[0],
-                                            lle_max_train=args.lle_max_train,
-                                            log=lambda line: print(line, flush=True))
+        rows = reduction.reduction_tables(x_train, y_train, x_test, y_test, args.ks,
+                                          models=args.reduction_models,
+                                          epochs=args.reduction_epochs, seed=args.seeds[0],
+                                          lle_max_train=args.lle_max_train,
+                                          log=lambda line: print(line, flush=True))
         table = reduction.format_table(rows, ["method", "k", "error", "knn", "logistic",
                                               "seconds", "note"])
         print(f"\ndimensionality reduction (error: squared error summed over pixels, mean "

@@ -28,6 +28,7 @@ import numpy as np  # noqa: E402
 
 from keras_aegan import attacks, robust  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
+from keras_aegan.speed import describe_machine  # noqa: E402
 
 MNIST = "idx:" + os.path.join(os.path.dirname(ROOT), "shared", "data", "mnist")
 
@@ -58,6 +59,7 @@ def main():
                         help="seconds: bundled digits, 2 epochs, a 5-step PGD on 100 images, "
                              "no evaluator")
     args = parser.parse_args()
+    print(f"machine: {describe_machine()}", flush=True)
     if args.smoke:
         args.data, args.epochs, args.warmup_epochs, args.epsilon = "digits", 2, 1, 0.1
         args.train_steps = 2

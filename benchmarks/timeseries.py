@@ -45,6 +45,8 @@ def main(argv=None):
     parser.add_argument("--smoke", action="store_true",
                         help="a few seconds: tiny models, short scores")
     args = parser.parse_args(argv)
+    from keras_aegan.speed import describe_machine
+    print(f"machine: {describe_machine()}", flush=True)
 
     from keras_aegan.cli.common import option
     from keras_aegan.config import StudyConfig, slug

@@ -102,8 +102,7 @@ def apply_speed(args):
     run = trained_run(args, case, dataset, task, options, 5 if args.smoke else 30)
     count = 200 if args.smoke else args.apply_images
     x, _ = open_source(dataset).arrays("test", limit=count)
-    small, = tasks.degrade_arrays(tasks.make_task(task, x.shape[1:], factor=options["factor"]),
-                                  x)
+    small, = tasks.make_task(task, x.shape[1:], factor=options["factor"]).make_input_arrays(x)
     folder = os.path.join(args.out, "apply_speed")
     shutil.rmtree(folder, ignore_errors=True)
     for i, image in enumerate(small):
@@ -170,6 +169,8 @@ def main():
                         help="well under a minute: digits, a 2x SR study with seconds of "
                              "training, apply on 200 images and a 400x300 image")
     args = parser.parse_args()
+    from keras_aegan.speed import describe_machine
+    print(f"machine: {describe_machine()}", flush=True)
     if args.smoke:
         args.minutes, args.eval_samples = 0.02, 64
         args.out = os.path.join(args.out, "smoke")

@@ -7,7 +7,8 @@ of PNG/JPEG frames or an `.npy`) into the frames that follow (`video_files.predi
 `apply_run(run_dir, input, output, mask=None)` loads the run's `model.keras` and asks it
 what it offers (`keras_aegan.protocol`): the first of its parts that has an *applier*
 (`APPLIERS`, part name -> function) runs on the files. Nothing here knows model names or
-tasks; a new kind of part plugs in with `register_applier(part_name, function)`.
+task names (the model's task, `keras_aegan.data.tasks`, checks a user's image itself); a
+new kind of part plugs in with `register_applier(part_name, function)`.
 
 The translator's applier (`apply_translator`) reads the part's input ports:
 
@@ -381,12 +382,14 @@ def _translate(model, spec, part, request):
     """The applier of a `translator` part: see the module docstring."""
     import tensorflow as tf
 
+    from keras_aegan.data.tasks import task_from_description
+
+    task = task_from_description(spec.task, spec.image_shape)
     main, extras = part.inputs[0], part.inputs[1:]
     wanted = {p.kind for p in extras}
     for name in request.extra:
         if name not in wanted:
-            raise UserError(f"this {spec.task['name'] if spec.task else spec.family} "
-                            f"model takes no --{name}")
+            raise UserError(f"this {task.name} model takes no --{name}")
     for port in extras:
         if port.kind not in request.extra:
             raise UserError(f"this model also needs --{port.kind} FILE ({part.about})")
@@ -407,10 +410,8 @@ def _translate(model, spec, part, request):
     with concurrent.futures.ThreadPoolExecutor(IO_THREADS) as pool:
         # Check every file before writing anything.
         sizes = list(pool.map(image_size, request.inputs))
-        for path, (h, w) in zip(request.inputs, sizes):
-            if h < th or w < tw:
-                raise UserError(f"{path} is {h}x{w}; this model takes images of at least "
-                                f"{th}x{tw} ({part.about})")
+        for path, size in zip(request.inputs, sizes):
+            task.check_input(size, path)
         for port in extras:
             companions = request.extra[port.kind]
             for path, companion, size, other in zip(request.inputs, companions, sizes,

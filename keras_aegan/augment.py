@@ -1,7 +1,7 @@
 """Generated images as training data: augmentation with few labels, and the
 Classification Accuracy Score.
 
-**Augmentation.** A small classifier (`robust.classifier_network`: conv 32 and 64, 4x4
+**Augmentation.** A small classifier (`classifiers.build_classifier`: conv 32 and 64, 4x4
 stride 2, dense 128, dropout 0.3) is trained on a seeded, class-stratified subset of the
 labelled training images (1%, 10%, ...) for a fixed number of steps, in four ways:
 
@@ -29,41 +29,16 @@ import time
 
 import keras
 import numpy as np
-import tensorflow as tf
 
-from keras_aegan import protocol, reduction, robust
+from keras_aegan import classifiers, fixed_steps, protocol, subsets
 from keras_aegan.errors import UserError, check_int, check_number
 
-# The classifier all comparisons train: small, documented, the same everywhere.
+# The classifier all comparisons train (`classifiers.build_classifier`'s small CNN): small,
+# documented, the same everywhere.
 CLASSIFIER = {"width": 32, "hidden": 128, "dropout": 0.3}
-SHIFT, ROTATION_DEGREES = 0.1, 10.0
 # The generators' noise / code size: the conditional AAE's code must leave the class to
 # its label, and a small code does (see `hybrids.ConditionalAdversarialAutoencoder`).
 GENERATOR_LATENT = {"cgan": 16, "caae": 8}
-
-
-def check_fraction(fraction, name="fraction"):
-    """A labelled fraction in (0, 1]; else a `UserError`."""
-    return check_number(name, fraction, 0, 1, low_open=True)
-
-
-def labelled_subset(y, fraction, seed=0):
-    """Indices of a seeded, class-stratified `fraction` of `y` (at least one per class)."""
-    return reduction.labeled_subset(np.asarray(y), check_fraction(fraction), seed)
-
-
-def per_class_subset(y, per_class, seed=0):
-    """Indices of exactly `per_class` examples of each class of `y`, drawn with `seed`."""
-    per_class = check_int("per_class", per_class)
-    y = np.asarray(y)
-    rng = np.random.default_rng(seed)
-    picked = []
-    for c in np.unique(y):
-        members = np.flatnonzero(y == c)
-        if len(members) < per_class:
-            raise UserError(f"class {c} has {len(members)} examples, fewer than {per_class}")
-        picked.append(rng.choice(members, per_class, replace=False))
-    return np.sort(np.concatenate(picked))
 
 
 # ------------------------------------------------------------------------- samples
@@ -112,83 +87,16 @@ def conditional_samples(model, n, *, seed=0):
 # ---------------------------------------------------------------------- classifiers
 
 
-def shift_rotate_layers(seed=0):
-    """Random shifts (up to `SHIFT` of the side) and rotations (up to `ROTATION_DEGREES`)
-    with a black fill, active only when training."""
-    return [keras.layers.RandomTranslation(SHIFT, SHIFT, fill_mode="constant", seed=seed,
-                                           name="random_shift"),
-            keras.layers.RandomRotation(ROTATION_DEGREES / 360.0, fill_mode="constant",
-                                        seed=seed + 1, name="random_rotation")]
-
-
-def build_classifier(image_shape, num_classes, *, shifts=False, seed=0):
-    """The comparisons' classifier (`CLASSIFIER`), optionally behind shift/rotate layers."""
-    network = robust.classifier_network(image_shape, num_classes, **CLASSIFIER)
-    if not shifts:
-        return network
-    inputs = keras.Input(image_shape, name="images")
-    x = inputs
-    for layer in shift_rotate_layers(seed):
-        x = layer(x)
-    return keras.Model(inputs, network(x), name="classifier_with_shifts")
-
-
-def mixed_dataset(x, y, extra_x=None, extra_y=None, *, share=0.5, batch_size=64, seed=0):
-    """An endless `tf.data` stream of `(images, labels)` batches mixing real and extra
-    (generated) examples in a fixed proportion.
-
-    Every batch holds exactly `round(share * batch_size)` examples drawn from
-    `(extra_x, extra_y)` and the rest from `(x, y)`, each stream shuffled on its own, so
-    the share of generated images does not drift with the sizes of the two sets.
-
-    Args:
-        x, y: the real examples.
-        extra_x, extra_y: the generated examples and the classes they were drawn for
-            (`None`: real only).
-        share: the share of each batch taken from the extra examples, in [0, 1).
-        batch_size: examples per batch.
-        seed: seeds the shuffling.
-
-    Returns:
-        A `tf.data.Dataset` (repeats for ever: train for a number of steps).
-    """
-    batch_size = check_int("batch_size", batch_size)
-    share = check_number("share", share, 0, 1, high_open=True)
-    n_extra = int(round(share * batch_size)) if extra_x is not None else 0
-    if extra_x is not None and len(extra_x) != len(extra_y):
-        raise UserError(f"got {len(extra_x)} generated images and {len(extra_y)} labels")
-
-    def stream(images, labels, size, salt):
-        ds = tf.data.Dataset.from_tensor_slices((np.asarray(images, "float32"),
-                                                 np.asarray(labels).astype("int32")))
-        return ds.shuffle(len(images), seed=seed * 7919 + salt,
-                          reshuffle_each_iteration=True).repeat().batch(size)
-
-    real = stream(x, y, batch_size - n_extra, 0)
-    if not n_extra:
-        return real.prefetch(tf.data.AUTOTUNE)
-    both = tf.data.Dataset.zip(real, stream(extra_x, extra_y, n_extra, 1))
-    return both.map(lambda a, b: (tf.concat([a[0], b[0]], 0), tf.concat([a[1], b[1]], 0))
-                    ).prefetch(tf.data.AUTOTUNE)
-
-
 def train_classifier(dataset, image_shape, num_classes, *, steps=1500, shifts=False,
-                     learning_rate=1e-3, seed=0):
-    """Train the comparisons' classifier on a batched stream for `steps` Adam steps."""
-    steps = check_int("steps", steps)
+                     learning_rate=1e-3, seed=0, log=None):
+    """Train the comparisons' classifier (`CLASSIFIER`, optionally behind random shifts and
+    rotations) on a batched stream for `steps` Adam steps (`log`: progress lines)."""
     keras.utils.set_random_seed(seed)
-    model = build_classifier(image_shape, num_classes, shifts=shifts, seed=seed)
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    model.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False)
+    model = classifiers.build_classifier(image_shape, num_classes, shifts=shifts, seed=seed,
+                                         **CLASSIFIER)
+    fixed_steps.fit_classifier(model, dataset, steps, learning_rate=learning_rate, log=log,
+                               what="classifier")
     return model
-
-
-def accuracy(model, images, labels, batch_size=512):
-    """Test accuracy of a classifier of logits on numpy arrays."""
-    from keras_aegan.attacks import predict_classes
-
-    return float(np.mean(predict_classes(model, images, batch_size) == np.asarray(labels)))
 
 
 # ---------------------------------------------------------------- classification score
@@ -220,9 +128,9 @@ def classification_accuracy_score(images, labels, test_images, test_labels, *, s
         raise UserError(f"need one label per image, got {len(images)} images and "
                         f"{len(labels)} labels")
     num_classes = num_classes or int(max(labels.max(), np.max(test_labels)) + 1)
-    model = train_classifier(mixed_dataset(images, labels, batch_size=batch_size, seed=seed),
-                             images.shape[1:], num_classes, steps=steps, seed=seed)
-    return accuracy(model, test_images, test_labels)
+    data = fixed_steps.mixed_dataset(images, labels, batch_size=batch_size, seed=seed)
+    model = train_classifier(data, images.shape[1:], num_classes, steps=steps, seed=seed)
+    return classifiers.accuracy(model, test_images, test_labels)
 
 
 def cas_for_model(model, test_images, test_labels, *, samples=None, label_by=None, n=10000,
@@ -278,14 +186,13 @@ def cas_for_model(model, test_images, test_labels, *, samples=None, label_by=Non
 
 
 def train_generator(name, x, y, *, steps=2000, batch_size=64, latent_dim=None, seed=0,
-                    budget_seconds=None, options=None):
+                    budget_seconds=None, options=None, log=None):
     """Train the registered conditional model `name` on `(x, y)` for `steps` steps
-    (`latent_dim`: default `GENERATOR_LATENT`, else 16).
+    (`latent_dim`: default `GENERATOR_LATENT`, else 16; `log`: progress lines).
 
     Returns:
         `(model, seconds)`.
     """
-    from keras_aegan.callbacks import TimeBudget
     from keras_aegan.registry import get_model_entry
 
     entry = get_model_entry(name)
@@ -299,15 +206,10 @@ def train_generator(name, x, y, *, steps=2000, batch_size=64, latent_dim=None, s
     model = entry.builder(tuple(x.shape[1:]), latent_dim=latent_dim, num_classes=num_classes,
                           **(options or {}))
     model.compile()
-    batch_size = min(batch_size, len(x))
-    data = tf.data.Dataset.from_tensor_slices((np.asarray(x, "float32"),
-                                               np.asarray(y).astype("int32")))
-    data = data.shuffle(len(x), seed=seed, reshuffle_each_iteration=True).repeat()
-    start = time.perf_counter()
-    model.fit(data.batch(batch_size, drop_remainder=True).prefetch(tf.data.AUTOTUNE),
-              steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False,
-              callbacks=[TimeBudget(budget_seconds)] if budget_seconds else None)
-    return model, time.perf_counter() - start
+    data = fixed_steps.batches(x, y, batch_size=batch_size, seed=seed, drop_remainder=True)
+    _, seconds = fixed_steps.fit_steps(model, data, steps, budget_seconds=budget_seconds,
+                                       log=log, what=name)
+    return model, seconds
 
 
 def augmentation_runs(x_train, y_train, x_test, y_test, *, fraction, seed=0,
@@ -339,9 +241,9 @@ def augmentation_runs(x_train, y_train, x_test, y_test, *, fraction, seed=0,
         `samples` (`{generator: (images, labels)}`, a few per class, for a grid).
     """
     log = log or (lambda *_: None)
-    fraction = check_fraction(fraction)
+    fraction = subsets.check_fraction(fraction)
     check_number("share", share, 0, 1, low_open=True, high_open=True)
-    index = labelled_subset(y_train, fraction, seed)
+    index = subsets.labeled_subset(y_train, fraction, seed)
     x, y = x_train[index], y_train[index]
     shape, num_classes = x.shape[1:], int(max(y_train.max(), y_test.max())) + 1
     pool = pool_size(len(x), pool)
@@ -350,11 +252,11 @@ def augmentation_runs(x_train, y_train, x_test, y_test, *, fraction, seed=0,
 
     def run(variant, extra=None, shifts=False):
         start = time.perf_counter()
-        data = mixed_dataset(x, y, *(extra or (None, None)), share=share,
-                             batch_size=batch_size, seed=seed)
+        data = fixed_steps.mixed_dataset(x, y, *(extra or (None, None)), share=share,
+                                         batch_size=batch_size, seed=seed)
         model = train_classifier(data, shape, num_classes, steps=classifier_steps,
-                                 shifts=shifts, seed=seed)
-        out["accuracy"][variant] = accuracy(model, x_test, y_test)
+                                 shifts=shifts, seed=seed, log=log)
+        out["accuracy"][variant] = classifiers.accuracy(model, x_test, y_test)
         out["seconds"][variant] = time.perf_counter() - start
         log(f"  {fraction:g} seed {seed} {variant}: {out['accuracy'][variant]:.4f}")
 
@@ -363,7 +265,7 @@ def augmentation_runs(x_train, y_train, x_test, y_test, *, fraction, seed=0,
     for name in generators:
         model, seconds = train_generator(name, x, y, steps=generator_steps,
                                          batch_size=batch_size, latent_dim=latent_dim,
-                                         seed=seed,
+                                         seed=seed, log=log,
                                          options=(generator_options or {}).get(name))
         out["seconds"][f"{name} training"] = seconds
         extra = conditional_samples(model, pool, seed=seed + 1)
@@ -444,7 +346,7 @@ def run_augmentation(x_train, y_train, x_test, y_test, out, *, fractions=(0.01, 
     from keras_aegan import files
     from keras_aegan.callbacks import save_grid
 
-    fractions = [check_fraction(f) for f in fractions]
+    fractions = [subsets.check_fraction(f) for f in fractions]
     seeds = [check_int("seed", s, 0) for s in seeds]
     os.makedirs(out, exist_ok=True)
     runs = []

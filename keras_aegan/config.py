@@ -17,7 +17,7 @@ from keras_aegan import registry
 from keras_aegan.errors import (DataError, UserError, check_image_shape, check_int,
                                 check_number)
 
-# The tf.distribute strategies a run can use (built in `runner.STRATEGIES`).
+# The tf.distribute strategies a run can use (built in `distribute.STRATEGIES`).
 STRATEGY_NAMES = ("default", "mirrored", "multiworker", "tpu")
 # With a wall-clock budget the epoch count only caps training.
 MAX_EPOCHS = 10_000

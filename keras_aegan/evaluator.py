@@ -239,43 +239,13 @@ def get_evaluator(source, *, cache_dir=None, epochs=None, batch_size=128, seed=0
 
 
 def _build_classifier(image_shape, num_classes):
-    """A small batch-normalized conv net with a 128-d embedding (the `features` layer).
+    """The evaluator: `classifiers.build_classifier`'s batch-normalised conv net with a
+    128-d embedding (the `features` layer) and dropout 0.3 before the logits. Its layers
+    decide every cached evaluator: change them only with `EVALUATOR_VERSION`."""
+    from keras_aegan.classifiers import build_classifier
 
-    Images of side 16 or more enter a stride-2 5x5 convolution (32 channels), which halves
-    the side at a quarter of the cost of a full-resolution layer; then 3x3 convolutions of
-    64, 128, ... channels (at most 256), each followed by a 2x2 max-pool while the side
-    is above 4 (at least two of them). On MNIST: 28 -> 14 -> 7 -> 3, 99.4% test accuracy
-    after 3 epochs (v1, two plain convolutions, reached 98.8%).
-    """
-    inputs = keras.Input(image_shape, name="images")
-    x = inputs
-    side = min(image_shape[:2])
-
-    def conv(x, filters, kernel, strides, name):
-        x = keras.layers.Conv2D(filters, kernel, strides=strides, padding="same",
-                                use_bias=False, name=name)(x)
-        # momentum 0.9: the moving statistics settle within the few hundred steps of a
-        # small dataset (0.99 left the 8x8 digits at 20% test accuracy after 165 steps).
-        x = keras.layers.BatchNormalization(momentum=0.9, name=f"{name}_bn")(x)
-        return keras.layers.ReLU(name=f"{name}_relu")(x)
-
-    if side >= 16:
-        x = conv(x, 32, 5, 2, "stem")
-        side = math.ceil(side / 2)
-    else:
-        x = conv(x, 32, 3, 1, "stem")
-    i = 0
-    while i < 2 or side > 4:
-        x = conv(x, min(64 * 2 ** i, 256), 3, 1, f"conv{i}")
-        if side > 4:
-            x = keras.layers.MaxPooling2D(2, name=f"pool{i}")(x)
-            side //= 2
-        i += 1
-    x = keras.layers.Flatten()(x)
-    x = keras.layers.Dense(128, activation="relu", name=_FEATURES_LAYER)(x)
-    x = keras.layers.Dropout(0.3)(x)
-    outputs = keras.layers.Dense(num_classes, name="logits")(x)
-    return keras.Model(inputs, outputs, name="evaluator")
+    return build_classifier(image_shape, num_classes, trunk="bn_cnn", hidden=128,
+                            dropout=0.3, name="evaluator")
 
 
 def _load_evaluator(path, info):

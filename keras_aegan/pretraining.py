@@ -1,29 +1,27 @@
-"""Unsupervised pre-training with few labels, and the dimensionality-reduction table, on
-real data (MNIST): the tables of issue 15.
+"""Unsupervised pre-training with few labels: the pre-training study.
 
-**Pre-training.** A model is trained on all the training images without labels; its
-declared features (`protocol.feature_extractor`: an autoencoder's code, the VAE's mean,
-the AAE's code, a GAN discriminator's `features` layer) become the trunk of a classifier:
-trunk -> standardisation (fitted on the labelled images' features) -> softmax. With a
-labelled set of 100 images (10 per class), 1% or 10% of the labels, three classifiers of
-the same architecture are trained for a fixed number of Adam steps:
+A model is trained on all the training images without labels; its declared features
+(`protocol.feature_extractor`: an autoencoder's code, the VAE's mean, the AAE's code, a
+GAN discriminator's `features` layer) become the trunk of a classifier: trunk ->
+standardisation (fitted on the labelled images' features) -> logits
+(`classifiers.build_classifier` with the trunk given). With a labelled set of 100 images
+(10 per class), 1% or 10% of the labels, three classifiers of the same architecture are
+trained for a fixed number of Adam steps:
 
 - `scratch`: the trunk's architecture with fresh weights, `head_steps + finetune_steps`
   steps at the full learning rate;
 - `frozen`: the pre-trained trunk frozen, the head trained for `head_steps`;
 - `finetuned`: then everything unfrozen, `finetune_steps` more at a tenth of the rate.
 
-**Reduction.** `reduction_tables` runs `reduction.reduction_table` (autoencoder codes vs
-PCA vs LLE: reconstruction error, k-NN and linear-probe accuracy) at each code size.
+Every classifier trains through `fixed_steps.fit_classifier`.
 """
 
-import time
+import math
 
 import keras
 import numpy as np
-import tensorflow as tf
 
-from keras_aegan import augment, metrics, protocol, reduction
+from keras_aegan import classifiers, fixed_steps, metrics, protocol, subsets
 from keras_aegan.errors import UserError, check_int, check_number
 from keras_aegan.registry import get_model_entry
 
@@ -35,23 +33,22 @@ def label_sets(y, *, per_class=10, fractions=(0.01, 0.1), seed=0):
     of each class (`"100 labels"` for 10 classes), then each stratified fraction."""
     sets = []
     if per_class:
-        index = augment.per_class_subset(y, per_class, seed)
+        index = subsets.per_class_subset(y, per_class, seed)
         sets.append((f"{len(index)} labels", index))
     for fraction in fractions:
-        index = augment.labelled_subset(y, fraction, seed)
+        index = subsets.labeled_subset(y, fraction, seed)
         sets.append((f"{100 * fraction:g}%", index))
     return sets
 
 
 def pretrain(name, x, *, latent_dim=32, epochs=5, batch_size=128, seed=0, budget_seconds=None,
-             options=None, verbose=0):
-    """Train the registered unconditional model `name` on images `x` (no labels).
+             options=None, verbose=0, log=None):
+    """Train the registered unconditional model `name` on images `x` (no labels; `log`:
+    progress lines).
 
     Returns:
         `(model, seconds)`.
     """
-    from keras_aegan.callbacks import TimeBudget
-
     entry = get_model_entry(name)
     if entry.needs_labels:
         raise UserError(f"{name} needs labels; pre-training uses unlabelled images only")
@@ -60,13 +57,11 @@ def pretrain(name, x, *, latent_dim=32, epochs=5, batch_size=128, seed=0, budget
     model.compile()
     if protocol.feature_extractor(model) is None:
         raise UserError(f"{name} declares no features to pre-train a classifier with")
-    data = tf.data.Dataset.from_tensor_slices(np.asarray(x, "float32")).shuffle(
-        len(x), seed=seed, reshuffle_each_iteration=True).batch(batch_size)
-    start = time.perf_counter()
-    model.fit(data.prefetch(tf.data.AUTOTUNE), epochs=check_int("epochs", epochs),
-              verbose=verbose, shuffle=False,
-              callbacks=[TimeBudget(budget_seconds)] if budget_seconds else None)
-    return model, time.perf_counter() - start
+    data = fixed_steps.batches(x, batch_size=batch_size, seed=seed, whole_epochs=True)
+    _, seconds = fixed_steps.fit_steps(model, data, math.ceil(len(x) / min(batch_size, len(x))),
+                                       epochs=epochs, budget_seconds=budget_seconds,
+                                       verbose=verbose, log=log, what=name)
+    return model, seconds
 
 
 def _trunk(model):
@@ -77,38 +72,18 @@ def _trunk(model):
     return trunk
 
 
-def _classifier(trunk, num_classes, images):
-    """trunk -> flatten -> standardise (on the labelled images) -> softmax."""
-    inputs = keras.Input(trunk.input_shape[1:], name="images")
-    features = keras.layers.Flatten(name="flat_features")(trunk(inputs))
-    values = reduction.predict(keras.Model(inputs, features), images)
-    standardize = keras.layers.Normalization(name="standardize")
-    standardize.adapt(values)
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classes")(
-        standardize(features))
-    return keras.Model(inputs, outputs)
-
-
 def _fit(model, x, y, steps, batch_size, learning_rate, seed):
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss="sparse_categorical_crossentropy")
-    data = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(
-        len(x), seed=seed, reshuffle_each_iteration=True).repeat()
-    model.fit(data.batch(min(batch_size, len(x))), steps_per_epoch=steps, epochs=1,
-              verbose=0, shuffle=False)
+    data = fixed_steps.batches(x, y, batch_size=batch_size, seed=seed)
+    fixed_steps.fit_classifier(model, data, steps, learning_rate=learning_rate)
 
 
 def _knn(model, x, y, x_test, y_test):
     # 1-nearest neighbour on the pre-trained features: no training at all, a reference
     # for what the features hold with so few labels.
     features = protocol.feature_extractor(model)
-    return metrics.knn_accuracy(reduction.predict(features, x).reshape(len(x), -1), y,
-                                reduction.predict(features, x_test).reshape(len(x_test), -1),
+    return metrics.knn_accuracy(classifiers.predict(features, x).reshape(len(x), -1), y,
+                                classifiers.predict(features, x_test).reshape(len(x_test), -1),
                                 y_test, k=1)
-
-
-def _accuracy(model, x, y):
-    return float(np.mean(np.argmax(reduction.predict(model, x), -1) == y))
 
 
 def few_label_rows(pretrained, x_train, y_train, x_test, y_test, sets, *, head_steps=600,
@@ -124,10 +99,10 @@ def few_label_rows(pretrained, x_train, y_train, x_test, y_test, sets, *, head_s
         seed: seeds the heads and the scratch weights.
 
     Returns:
-        A list of rows: `labels` (the set's name), `model`, `scratch`, `frozen`,
-        `finetuned`, `knn` (1-nearest neighbour on the pre-trained features), `gain`
-        (fine-tuned minus scratch: the model a user keeps, chosen before the test set is
-        seen; frozen when `finetune_steps` is 0).
+        A list of rows: `labels` (the set's name), `size` (its number of images), `model`,
+        `scratch`, `frozen`, `finetuned`, `knn` (1-nearest neighbour on the pre-trained
+        features), `gain` (fine-tuned minus scratch: the model a user keeps, chosen before
+        the test set is seen; frozen when `finetune_steps` is 0).
     """
     head_steps = check_int("head_steps", head_steps)
     finetune_steps = check_int("finetune_steps", finetune_steps, 0)
@@ -140,20 +115,22 @@ def few_label_rows(pretrained, x_train, y_train, x_test, y_test, sets, *, head_s
             trunk = _trunk(model)
             keras.utils.set_random_seed(seed)
             fresh = keras.models.clone_model(trunk)  # same architecture, new weights
-            scratch = _classifier(fresh, num_classes, x)
+            scratch = classifiers.build_classifier(num_classes=num_classes, trunk=fresh,
+                                                   standardize_on=x)
             _fit(scratch, x, y, head_steps + finetune_steps, batch_size, learning_rate, seed)
             keras.utils.set_random_seed(seed)
             trunk.trainable = False
-            clf = _classifier(trunk, num_classes, x)
+            clf = classifiers.build_classifier(num_classes=num_classes, trunk=trunk,
+                                               standardize_on=x)
             _fit(clf, x, y, head_steps, batch_size, learning_rate, seed)
-            frozen = _accuracy(clf, x_test, y_test)
+            frozen = classifiers.accuracy(clf, x_test, y_test)
             finetuned = frozen
             if finetune_steps:
                 trunk.trainable = True
                 _fit(clf, x, y, finetune_steps, batch_size, learning_rate / 10, seed)
-                finetuned = _accuracy(clf, x_test, y_test)
-            row = {"labels": set_name, "model": name,
-                   "scratch": _accuracy(scratch, x_test, y_test), "frozen": frozen,
+                finetuned = classifiers.accuracy(clf, x_test, y_test)
+            row = {"labels": set_name, "size": len(index), "model": name,
+                   "scratch": classifiers.accuracy(scratch, x_test, y_test), "frozen": frozen,
                    "finetuned": finetuned,
                    "knn": _knn(model, x, y, x_test, y_test)}
             row["gain"] = finetuned - row["scratch"]
@@ -186,16 +163,3 @@ def format_summary(summary, keys=("scratch", "frozen", "finetuned", "knn", "gain
         cells = [f"{100 * e[k]:.2f} ± {100 * e[k + '_std']:.2f}" for k in keys]
         lines.append(f"| {e['labels']} | {e['model']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-def reduction_tables(x_train, y_train, x_test, y_test, ks=(2, 10, 30), *,
-                     models=("linear_ae", "dense_ae", "conv_ae", "aae"), epochs=20, seed=0,
-                     lle_max_train=2000, verbose=0, log=None):
-    """`reduction.reduction_table` at each code size `k`; one list of rows."""
-    rows = []
-    for k in ks:
-        rows.extend(reduction.reduction_table(x_train, y_train, x_test, y_test, k,
-                                              models=models, epochs=epochs, seed=seed,
-                                              lle_max_train=lle_max_train, verbose=verbose,
-                                              log=log))
-    return rows

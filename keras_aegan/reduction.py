@@ -1,15 +1,14 @@
-"""What autoencoders are for: dimensionality reduction, features, pre-training, generation,
-denoising — measured against scikit-learn baselines.
+"""What autoencoders are for: dimensionality reduction, features, generation, denoising —
+measured against scikit-learn baselines (pre-training with few labels: `pretraining`).
 
 Library functions on numpy arrays of images in [0, 1] (as `Source.arrays` gives them); the
 `benchmarks/` scripts call them and print the tables.
 
 - `reduction_table`: autoencoders vs PCA vs LLE at a code size `k`: reconstruction error on
-  the test images, and k-NN / logistic-regression accuracy on the codes.
+  the test images, and k-NN / logistic-regression accuracy on the codes;
+  `reduction_tables`: the same at several code sizes.
 - `embedding_plot`: 2-D embeddings side by side, coloured by label (PNG).
 - `feature_detectors`: the first layer's units / conv filters as a PNG grid.
-- `pretraining_study`: an encoder pre-trained without labels, then a classifier on 1% / 10%
-  of the labels (frozen, then fine-tuned) vs the same classifier from scratch.
 - `vae_grids`: VAE samples and interpolations between two codes (PNG grids).
 - `denoising_psnr`: PSNR of noisy vs denoised test images.
 """
@@ -178,6 +177,18 @@ def reduction_table(x_train, y_train, x_test, y_test, k, *, models=("linear_ae",
     return rows
 
 
+def reduction_tables(x_train, y_train, x_test, y_test, ks=(2, 10, 30), *,
+                     models=("linear_ae", "dense_ae", "conv_ae", "aae"), epochs=20, seed=0,
+                     lle_max_train=2000, verbose=0, log=None):
+    """`reduction_table` at each code size `k`; one list of rows."""
+    rows = []
+    for k in ks:
+        rows.extend(reduction_table(x_train, y_train, x_test, y_test, k, models=models,
+                                    epochs=epochs, seed=seed, lle_max_train=lle_max_train,
+                                    verbose=verbose, log=log))
+    return rows
+
+
 def format_table(rows, columns=None):
     """Rows of dicts -> a Markdown table (floats to 4 significant figures)."""
     columns = columns or list(rows[0])
@@ -326,97 +337,3 @@ def denoising_psnr(model, images, noise="gaussian", level=0.3, seed=0):
     noisy = add_noise(images, noise, level, seed)
     denoised = predict(lambda x: model(x, training=False), noisy)
     return {"noisy": metrics.psnr(images, noisy), "denoised": metrics.psnr(images, denoised)}
-
-
-# ------------------------------------------------------------------ unsupervised pre-training
-
-
-def labeled_subset(y, fraction, seed=0):
-    """Indices of a class-stratified `fraction` of `y` (at least one example per class)."""
-    if not 0 < fraction <= 1:
-        raise UserError(f"fraction must be in (0, 1], got {fraction!r}")
-    rng = np.random.default_rng(seed)
-    picked = []
-    for c in np.unique(y):
-        members = np.flatnonzero(y == c)
-        count = max(1, int(round(fraction * len(members))))
-        picked.append(rng.choice(members, count, replace=False))
-    return np.sort(np.concatenate(picked))
-
-
-def _classifier(encoder, num_classes, trainable, images):
-    """Encoder -> standardized code -> softmax. The codes are standardized with their mean
-    and variance on `images` (the labeled training images), as a linear probe does: an
-    encoder's code can be on any scale, and a softmax head on raw small codes learns
-    slowly (a frozen head then looks worse than the codes are)."""
-    encoder.trainable = trainable
-    inputs = keras.Input(encoder.input_shape[1:])
-    code = encoder(inputs)
-    if isinstance(code, (list, tuple)):  # a VAE's [mean, log_var]: classify the mean
-        code = code[0]
-    codes = keras.ops.convert_to_numpy(keras.Model(inputs, code).predict(images, verbose=0))
-    normalize = keras.layers.Normalization(name="standardize")
-    normalize.adapt(codes.reshape(len(codes), -1))
-    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classes")(
-        normalize(code))
-    return keras.Model(inputs, outputs)
-
-
-def _fit_classifier(model, x, y, steps, batch_size, learning_rate, seed):
-    import tensorflow as tf
-
-    # A fixed number of steps, not epochs: with 1% of the labels an epoch is a few steps.
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    data = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=seed).repeat()
-    model.fit(data.batch(min(batch_size, len(x))), steps_per_epoch=steps, epochs=1,
-              verbose=0, shuffle=False)
-
-
-def pretraining_study(x_train, y_train, x_test, y_test, *, model="dense_ae", latent_dim=32,
-                      fractions=(0.01, 0.1), ae_epochs=10, classifier_steps=800,
-                      finetune_steps=400, batch_size=64, learning_rate=3e-3, seed=0,
-                      model_options=None, pretrained=None):
-    """Unsupervised pre-training vs training from scratch with few labels.
-
-    The autoencoder `model` is trained on all of `x_train` without labels. For each
-    labeled `fraction`, three classifiers (encoder + softmax) are trained on that
-    stratified subset only, for a fixed number of Adam steps: from scratch (same
-    architecture, random weights, `classifier_steps + finetune_steps` steps), on the frozen
-    pre-trained encoder (`classifier_steps`), and then fine-tuned (everything unfrozen,
-    `finetune_steps` more at a tenth of the learning rate). `pretrained` skips the
-    autoencoder training and uses that model's encoder.
-
-    Returns:
-        A list of rows: `fraction`, `labels` (count), `scratch`, `frozen`, `finetuned`
-        (test accuracies).
-    """
-    num_classes = int(max(y_train.max(), y_test.max()) + 1)
-    if pretrained is None:
-        pretrained, _ = train_autoencoder(model, x_train, latent_dim, epochs=ae_epochs,
-                                          batch_size=128, seed=seed,
-                                          **(model_options or {}))
-    rows = []
-    for fraction in fractions:
-        index = labeled_subset(y_train, fraction, seed)
-        x, y = x_train[index], y_train[index]
-
-        def accuracy(clf):
-            return float(np.mean(np.argmax(predict(clf, x_test), -1) == y_test))
-
-        keras.utils.set_random_seed(seed)
-        scratch = _classifier(keras.models.clone_model(pretrained.encoder), num_classes, True,
-                              x)
-        _fit_classifier(scratch, x, y, classifier_steps + finetune_steps, batch_size,
-                        learning_rate, seed)
-        encoder = keras.models.clone_model(pretrained.encoder)
-        encoder.set_weights(pretrained.encoder.get_weights())
-        keras.utils.set_random_seed(seed)
-        clf = _classifier(encoder, num_classes, False, x)
-        _fit_classifier(clf, x, y, classifier_steps, batch_size, learning_rate, seed)
-        frozen = accuracy(clf)
-        encoder.trainable = True
-        _fit_classifier(clf, x, y, finetune_steps, batch_size, learning_rate / 10, seed)
-        rows.append(dict(fraction=fraction, labels=len(index), scratch=accuracy(scratch),
-                         frozen=frozen, finetuned=accuracy(clf)))
-    return rows

@@ -66,18 +66,30 @@ class FitInput:
 # What one example of a model's source is -> an example shape (for tests and docs).
 DATA_KINDS = {"images": (8, 8, 1), "frames": (20, 16, 16, 1), "series": (12, 3)}
 
+
+def _task_of(description, example_shape):
+    """The task object of a model's declared task (imported here: it needs TensorFlow)."""
+    from keras_aegan.data.tasks import task_from_description
+
+    return task_from_description(description, example_shape)
+
+
+# What a task model fits on: `(inputs, target)` made from a batch of clean examples by the
+# task the model declares; the parity examples of an export, the same way.
+_TASK_INPUT = FitInput(
+    lambda spec: _task_of(spec.task, spec.image_shape).pairs(),
+    examples=lambda task, batch: _task_of(task, batch.shape[1:]).examples(batch))
+
+
 # What `fit` consumes -> `FitInput`. A new kind of input adds its entry here.
 FIT_INPUTS = {
     "images": FitInput(lambda spec: lambda images, labels=None: images),
     "labeled_images": FitInput(lambda spec: lambda images, labels: (images, labels),
                                needs_labels=True),
     # (task inputs, images) made from clean images by the model's declared task.
-    "task_pairs": FitInput(lambda spec: _function("keras_aegan.data.tasks:pairs")(spec.task),
-                           examples="keras_aegan.data.tasks:examples"),
+    "task_pairs": _TASK_INPUT,
     # (observed frames, future frames) cut from each sequence by the model's declared task.
-    "frame_sequences": FitInput(
-        lambda spec: _function("keras_aegan.video:frame_pairs")(spec.task),
-        examples="keras_aegan.video:examples"),
+    "frame_sequences": _TASK_INPUT,
 }
 
 

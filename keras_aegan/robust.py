@@ -15,11 +15,13 @@ instead of PGD's `steps`. With `attack="pgd"` it is Madry et al.'s PGD training,
 Family: `"classifier"`; one part, the `classifier` (images -> logits), and features =
 the network's `features` layer.
 
-- `classifier_network`: the small CNN of Wong et al.'s MNIST experiments (conv 16 and 32,
-  4x4 stride 2, dense 100) or a wider one (`width`).
+- `build_adversarial_classifier`: the small CNN of Wong et al.'s MNIST experiments
+  (`classifiers.build_classifier`: conv 16 and 32, 4x4 stride 2, dense 100, or a wider
+  one) inside an `AdversarialClassifier`.
 - `TriangularSchedule`: the one-cycle learning rate of Wong et al. (up linearly to the
   peak at 40% of training, down linearly to 0).
-- `train_classifier`: build, compile and fit on numpy arrays, with a time budget.
+- `train_classifier`: build, compile and fit on numpy arrays, with a time budget
+  (`fixed_steps.fit_steps`).
 """
 
 import math
@@ -29,46 +31,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from keras_aegan import attacks, networks, protocol
-from keras_aegan.callbacks import TimeBudget
+from keras_aegan import attacks, classifiers, fixed_steps, networks, protocol
 from keras_aegan.errors import UserError, check_int, check_number
 
 TRAINING_ATTACKS = ("fgsm", "pgd", "none")
-
-
-def classifier_network(image_shape, num_classes=10, width=16, hidden=100, dropout=0.0,
-                       name="classifier"):
-    """A small CNN classifier: images in [0, 1] -> logits.
-
-    Two 4x4 stride-2 convolutions (`width`, `2 * width` channels, ReLU), a dense layer of
-    `hidden` units named `features`, and the logits: with the defaults, the MNIST network
-    of Wong et al. 2020 (and of Wong & Kolter 2018).
-
-    Args:
-        image_shape: `(H, W, C)` of the images.
-        num_classes: number of classes.
-        width: channels of the first convolution.
-        hidden: units of the `features` layer.
-        dropout: dropout rate before the logits.
-        name: model name.
-
-    Returns:
-        A functional `keras.Model` with float32 logits of shape `(batch, num_classes)`.
-    """
-    image_shape = networks.check_image_shape(image_shape)
-    num_classes = check_int("num_classes", num_classes, 2)
-    width, hidden = check_int("width", width), check_int("hidden", hidden)
-    images = keras.Input(image_shape, name="images")
-    x = keras.layers.Conv2D(width, 4, strides=2, padding="same", activation="relu",
-                            name="conv0")(images)
-    x = keras.layers.Conv2D(2 * width, 4, strides=2, padding="same", activation="relu",
-                            name="conv1")(x)
-    x = keras.layers.Flatten(name="flatten")(x)
-    x = keras.layers.Dense(hidden, activation="relu", name=networks.FEATURES_LAYER)(x)
-    if dropout:
-        x = keras.layers.Dropout(dropout, name="dropout")(x)
-    logits = keras.layers.Dense(num_classes, dtype="float32", name="logits")(x)
-    return keras.Model(images, logits, name=name)
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
@@ -287,22 +253,19 @@ def fine_tune(network, x, y, extra_x=None, extra_y=None, *, share=0.25, steps=50
               batch_size=64, learning_rate=1e-4, seed=0):
     """A copy of a classifier network trained `steps` more Adam steps on `(x, y)` mixed
     with `(extra_x, extra_y)` (e.g. the natural failures found for it, labelled with their
-    intended class): every batch holds `share` extra examples (`augment.mixed_dataset`).
+    intended class): every batch holds `share` extra examples
+    (`fixed_steps.mixed_dataset`).
 
     Returns:
         The fine-tuned copy (the original is unchanged).
     """
-    from keras_aegan import augment
-
     keras.utils.set_random_seed(seed)
     tuned = keras.models.clone_model(network)
     tuned.set_weights(network.get_weights())
-    tuned.compile(optimizer=keras.optimizers.Adam(learning_rate),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    data = augment.mixed_dataset(x, y, extra_x, extra_y, share=share if extra_x is not None
-                                 else 0.0, batch_size=batch_size, seed=seed)
-    tuned.fit(data, steps_per_epoch=check_int("steps", steps), epochs=1, verbose=0,
-              shuffle=False)
+    data = fixed_steps.mixed_dataset(x, y, extra_x, extra_y,
+                                     share=share if extra_x is not None else 0.0,
+                                     batch_size=batch_size, seed=seed)
+    fixed_steps.fit_classifier(tuned, data, steps, learning_rate=learning_rate)
     return tuned
 
 
@@ -316,7 +279,8 @@ def build_adversarial_classifier(image_shape, latent_dim=None, num_classes=10, w
     if num_classes is None:
         raise UserError("a classifier needs class labels, and the dataset has none")
     return AdversarialClassifier(
-        classifier_network(image_shape, num_classes, width, hidden, dropout),
+        classifiers.build_classifier(image_shape, num_classes, width=width, hidden=hidden,
+                                     dropout=dropout),
         epsilon=epsilon, attack=attack, steps=steps, step_size=step_size,
         random_start=random_start, clean_weight=clean_weight, epsilon_warmup=epsilon_warmup,
         seed=seed, name=f"{attack}_trained_classifier")
@@ -324,7 +288,7 @@ def build_adversarial_classifier(image_shape, latent_dim=None, num_classes=10, w
 
 def train_classifier(x_train, y_train, *, attack="fgsm", epsilon=0.3, epochs=10,
                      batch_size=100, learning_rate=5e-3, budget_seconds=None, seed=0,
-                     validation=None, verbose=0, **options):
+                     validation=None, verbose=0, log=None, **options):
     """Build and adversarially train a classifier on numpy arrays.
 
     The learning rate follows `TriangularSchedule` (peak `learning_rate`) over `epochs`;
@@ -340,6 +304,7 @@ def train_classifier(x_train, y_train, *, attack="fgsm", epsilon=0.3, epochs=10,
         seed: seeds the weights, the shuffling and the attack.
         validation: optional `(x, y)` for clean validation accuracy per epoch.
         verbose: Keras verbosity.
+        log: a function given a progress line every 30 s or so (`None`: quiet).
         **options: options of `build_adversarial_classifier` (`width`, `steps`,
             `epsilon_warmup`, ...).
 
@@ -355,18 +320,16 @@ def train_classifier(x_train, y_train, *, attack="fgsm", epsilon=0.3, epochs=10,
     keras.utils.set_random_seed(seed)
     model = build_adversarial_classifier(x_train.shape[1:], num_classes=int(y_train.max()) + 1,
                                          epsilon=epsilon, attack=attack, seed=seed, **options)
-    total = epochs * math.ceil(len(x_train) / batch_size)
-    model.compile(learning_rate=TriangularSchedule(learning_rate, total))
-    callbacks = [TimeBudget(budget_seconds)] if budget_seconds else []
-    data = tf.data.Dataset.from_tensor_slices((x_train, y_train)).shuffle(
-        len(x_train), seed=seed, reshuffle_each_iteration=True).batch(batch_size)
-    start = time.perf_counter()
-    history = model.fit(data.prefetch(tf.data.AUTOTUNE), epochs=epochs, verbose=verbose,
-                        shuffle=False,
-                        validation_data=None if validation is None else
-                        tf.data.Dataset.from_tensor_slices(validation).batch(512),
-                        callbacks=callbacks)
-    return model, history.history, time.perf_counter() - start
+    steps = math.ceil(len(x_train) / batch_size)
+    model.compile(learning_rate=TriangularSchedule(learning_rate, epochs * steps))
+    data = fixed_steps.batches(x_train, y_train, batch_size=batch_size, seed=seed,
+                               whole_epochs=True)
+    history, seconds = fixed_steps.fit_steps(
+        model, data, steps, epochs=epochs, budget_seconds=budget_seconds, verbose=verbose,
+        validation=None if validation is None else
+        tf.data.Dataset.from_tensor_slices(validation).batch(512),
+        log=log, what=model.name)
+    return model, history, seconds
 
 
 def run_robustness(x_train, y_train, x_test, y_test, out, *, epsilon=0.3, attack="fgsm",
@@ -429,7 +392,7 @@ def run_robustness(x_train, y_train, x_test, y_test, out, *, epsilon=0.3, attack
         model, _, seconds = train_classifier(
             x_train, y_train, attack=training_attack, epsilon=epsilon, epochs=epochs,
             batch_size=batch_size, learning_rate=learning_rate, budget_seconds=budget_seconds,
-            seed=seed, epsilon_warmup=warmup_epochs * steps_per_epoch, **options)
+            seed=seed, epsilon_warmup=warmup_epochs * steps_per_epoch, log=log, **options)
         trained[name] = model
         model.save(os.path.join(out, f"{name}.keras"))
         evaluate(name, model.network, seconds)

@@ -4,6 +4,7 @@
 Keras callbacks and writes `runs/<name>/`:
 
 - `config.json`: the `RunConfig`, enough to repeat the run (`RunConfig.load`).
+- `machine.json`: the machine it trained on (`speed.machine`: CPU, cores, speed index).
 - `architecture.json`: the networks it built, layer by layer (`architecture`), so that a
   run folder never resumes into a different network (say, after an upgrade changed a
   builder's default).
@@ -24,57 +25,17 @@ import time
 import keras
 import tensorflow as tf
 
-from keras_aegan import compat, files, protocol
+from keras_aegan import compat, files, protocol, speed
 from keras_aegan.callbacks import (CollapseWatch, DivergenceGuard, ImageGrid, TimeBudget,
                                    TrainingCheckpoint, checkpoint_seconds, restore_checkpoint)
 from keras_aegan.config import RunConfig
+from keras_aegan.distribute import make_strategy, worker_role
 from keras_aegan.errors import UserError, one_line
 from keras_aegan.registry import get_model_entry
+from keras_aegan.run_folder import architecture, check_architecture, check_run_folder
 from keras_aegan.schedules import CosineAnneal, start_rates
 
 PREVIEW_IMAGES = 16
-
-
-def _tpu_strategy():
-    resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
-    tf.config.experimental_connect_to_cluster(resolver)
-    tf.tpu.experimental.initialize_tpu_system(resolver)
-    return tf.distribute.TPUStrategy(resolver)
-
-
-# Strategies by name. MultiWorkerMirroredStrategy reads the cluster from TF_CONFIG.
-STRATEGIES = {
-    "default": tf.distribute.get_strategy,
-    "mirrored": compat.mirrored_strategy,
-    "multiworker": tf.distribute.MultiWorkerMirroredStrategy,
-    "tpu": _tpu_strategy,
-}
-
-
-def make_strategy(name):
-    """The `tf.distribute` strategy registered under `name` (see `STRATEGIES`)."""
-    if name not in STRATEGIES:
-        raise UserError(f"unknown strategy {name!r}; choose from {', '.join(STRATEGIES)}")
-    try:
-        return STRATEGIES[name]()
-    except (ValueError, RuntimeError, tf.errors.OpError) as e:
-        raise UserError(f"cannot start the {name} strategy: {e}") from None
-
-
-def worker_role(strategy):
-    """`(is_chief, "task_type-task_id")` of this process in a multi-worker cluster.
-
-    Only the chief writes the run folder; other workers write their final model under
-    `<run>/workers/<role>/` (a single process is its own chief).
-    """
-    resolver = getattr(strategy, "cluster_resolver", None)
-    task_type = getattr(resolver, "task_type", None)
-    if not task_type:
-        return True, "chief"
-    task_id = resolver.task_id or 0
-    has_chief = "chief" in resolver.cluster_spec().as_dict()
-    chief = task_type == "chief" or (not has_chief and task_type == "worker" and task_id == 0)
-    return chief, f"{task_type}-{task_id}"
 
 
 @dataclasses.dataclass
@@ -191,7 +152,7 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print, budget=N
         'runs/conv_ae-digits'
     """
     entry = get_model_entry(config.model)  # fail on a bad name before reading data
-    _check_run_folder(config, restart)
+    check_run_folder(config, restart)
     # Multi-worker strategies must exist before other TensorFlow work starts.
     strategy = make_strategy(config.strategy)
     chief, role = worker_role(strategy)
@@ -227,13 +188,15 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print, budget=N
                                limit=PREVIEW_IMAGES)
     checkpoints = os.path.join(config.path, "checkpoints")
     layers = architecture(model)
-    _check_architecture(config, layers, restart)
+    check_architecture(config, layers, restart)
     if chief:
         if restart and os.path.isdir(checkpoints):
             shutil.rmtree(checkpoints)
         os.makedirs(config.path, exist_ok=True)
         files.write_text(os.path.join(config.path, "config.json"), config.to_json())
         files.write_json(os.path.join(config.path, "architecture.json"), layers)
+        # The machine's speed beside the run's figures: seconds mean little without it.
+        files.write_json(os.path.join(config.path, "machine.json"), speed.machine())
     # Every worker restores the chief's newest checkpoint, so all resume alike.
     with strategy.scope():  # building optimizer slots must happen in the strategy's scope
         step, restored = restore_checkpoint(model, checkpoints, log=log)
@@ -274,6 +237,7 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print, budget=N
         log(f"training {config.model} on {info.name}: {info.splits['train']} images of "
             f"{'x'.join(map(str, info.image_shape))}, {model.count_params():,} parameters, "
             f"{length} -> {config.path}")
+        log(f"machine: {speed.describe_machine()}")
     start = time.perf_counter()
     history = {}
     epoch, done = divmod(step, steps)
@@ -347,96 +311,6 @@ def _collapse_watch(source, config, log):
         evaluator = get_evaluator(source)
         classify, num_classes = evaluator.predict_classes, evaluator.num_classes
     return CollapseWatch(classify, num_classes, seed=config.seed, log=log)
-
-
-def _check_run_folder(config, restart):
-    """Refuse to resume a run folder that holds a different run."""
-    path = os.path.join(config.path, "config.json")
-    if restart or not os.path.exists(path):
-        return
-    try:
-        previous = RunConfig.load(path)
-    except (ValueError, TypeError, OSError) as e:
-        raise UserError(f"{path}: not a readable run config ({e}); pick another --name "
-                        "or --restart") from None
-    fields = ("model", "dataset", "batch_size", "latent_dim", "seed", "image_shape", "crop",
-              "strategy", "model_options", "steps_per_epoch", "validation_fraction",
-              "learning_rate", "anneal")
-    changed = [f"{f}: {getattr(previous, f)!r} -> {getattr(config, f)!r}" for f in fields
-               if getattr(previous, f) != getattr(config, f)]
-    if changed:
-        raise UserError(f"run folder {config.path} holds a different run ({'; '.join(changed)}); "
-                        "use another --name, or --restart to discard it")
-
-
-def architecture(model):
-    """The model's leaf layers in build order: `[{"layer", "name", "class", "config",
-    "weights"}]`.
-
-    `layer` is the layer's position (`dcgan/0/3`: the fourth layer of the model's first
-    network), `config` its Keras config with no names or dtypes in it, `weights` the
-    shapes of its variables. `name` is there for people only: auto-generated names count
-    up within a process, so they cannot tell two networks apart. Two runs of one
-    `RunConfig` agree; a builder whose defaults changed (an activation, a width, one
-    layer more) does not.
-    """
-    rows = []
-
-    def walk(layer, where):
-        children = layer.layers if isinstance(layer, keras.Model) else ()
-        for i, child in enumerate(children):
-            walk(child, f"{where}/{i}")
-        if not children:
-            rows.append({"layer": where, "name": layer.name, "class": type(layer).__name__,
-                         "config": _unnamed(layer.get_config()),
-                         "weights": [list(w.shape) for w in layer.weights]})
-
-    walk(model, model.name)
-    return files.json_ready(rows)  # compared with what the run folder's file reads back
-
-
-def _unnamed(config):
-    """`config` without its `name` and `dtype` entries, at any depth (a wrapper layer's
-    config holds the wrapped layer's)."""
-    if isinstance(config, dict):
-        return {k: _unnamed(v) for k, v in config.items() if k not in ("name", "dtype")}
-    if isinstance(config, (list, tuple)):
-        return [_unnamed(v) for v in config]
-    return config
-
-
-def _check_architecture(config, layers, restart):
-    """Refuse to resume a run folder whose networks differ from the ones just built."""
-    path = os.path.join(config.path, "architecture.json")
-    if restart or not os.path.exists(path):
-        return  # a fresh run, or a folder written before keras_aegan recorded networks
-    previous = files.read_json(path)
-    if not isinstance(previous, list):
-        raise UserError(f"{path}: not readable; use another --name, or --restart to "
-                        "discard the run")
-    pairs = [(old, new) for old, new in zip(previous, layers)
-             if {**old, "name": None} != {**new, "name": None}]
-    if not pairs and len(previous) == len(layers):
-        return
-    difference = (_layer_difference(*pairs[0]) if pairs
-                  else f"{len(previous)} layers -> {len(layers)}")
-    raise UserError(f"run folder {config.path} was trained with a different {config.model} "
-                    f"network than these settings build ({difference}); keras_aegan's "
-                    "defaults may have changed since: use another --name, or --restart to "
-                    "discard it")
-
-
-def _layer_difference(old, new):
-    """What tells two rows of `architecture` apart, in a few words."""
-    where = f"layer {new['layer']}"
-    if old["class"] != new["class"] or old["layer"] != new["layer"]:
-        return f"{where}: {old['class']} at {old['layer']} -> {new['class']}"
-    keys = sorted(k for k in {*old["config"], *new["config"]}
-                  if old["config"].get(k) != new["config"].get(k))
-    if keys:
-        return f"{where}, {new['class']}: " + "; ".join(
-            f"{k} {old['config'].get(k)!r} -> {new['config'].get(k)!r}" for k in keys[:3])
-    return f"{where}, {new['class']}: weights {old['weights']} -> {new['weights']}"
 
 
 def save_model(model, path):

@@ -1,7 +1,8 @@
 """Image-to-image translation: one U-Net trained the autoencoder way and the GAN way.
 
-A translator maps a task's inputs (a small image, a grey image, an image with holes and
-its mask, an edge map: `keras_aegan.data.tasks`) to the clean image. Two models hold the
+A translator maps an image task's inputs (a small image, a grey image, an image with holes
+and its mask, an edge map: the task classes of `keras_aegan.data.tasks`) to the clean
+image. Two models hold the
 same generator (`translation_networks.unet_generator`):
 
 - `UNetTranslator` (registered as `unet_ae`, family `autoencoder`): plain `compile()` +
@@ -17,14 +18,15 @@ same generator (`translation_networks.unet_generator`):
   Adam(5e-4, 0.5, 0.999): the paper's 2e-4 learns too slowly for minutes of CPU training.
 
 Both are fitted on `(inputs, images)` pairs that the registry's `task_pairs` input makes
-from clean image batches with the model's own task (`ModelSpec.task`), so every data
-source works unchanged. Both declare one part, the `translator` (`translate(*inputs) ->
-images`), whose ports are the task's inputs; `apply` and export read only that.
+from clean image batches with the model's own task (`model.task`, a task object, described
+as plain data in `ModelSpec.task` and the config), so every data source works unchanged.
+Both declare one part, the `translator` (`translate(*inputs) -> images`), whose ports are
+the task's inputs; `apply` and export read only that.
 
 Example:
     >>> model = build_pix2pix((28, 28, 1), task="super_resolution", factor=4)
     >>> model.compile()
-    >>> model.fit(dataset.map(tasks.pairs(model.task)), epochs=1)
+    >>> model.fit(dataset.map(model.task.pairs()), epochs=1)
     >>> big = model.translate(small_images)
 """
 
@@ -52,14 +54,15 @@ class _Translator(keras.Model):
     def __init__(self, translator, task, **kwargs):
         super().__init__(**kwargs)
         self.translator = translator
-        self.task = dict(task)
         self.image_shape = tuple(int(d) for d in translator.output_shape[1:])
-        self.ports = tasks.input_ports(self.task, self.image_shape)
+        # Configs hold the task as plain data (`Task.describe()`); the model holds the object.
+        self.task = tasks.task_from_description(task, self.image_shape, kind=tasks.ImageTask)
+        self.ports = self.task.input_ports()
         expected = [tuple(p.shape) for p in self.ports]
         got = [tuple(t.shape[1:]) for t in translator.inputs]
         if expected != got:
             raise UserError(f"the translator takes inputs of shapes {got}, but the "
-                            f"{self.task['name']} task makes {expected}")
+                            f"{self.task.name} task makes {expected}")
         self.built = True
 
     def call(self, inputs, training=False):
@@ -77,7 +80,7 @@ class _Translator(keras.Model):
             inputs = [inputs]
         inputs = list(inputs)
         if len(inputs) != len(self.ports):
-            raise UserError(f"the {self.task['name']} translator takes "
+            raise UserError(f"the {self.task.name} translator takes "
                             f"{len(self.ports)} input(s) "
                             f"({', '.join(p.name for p in self.ports)}), got {len(inputs)}")
         for port, value in zip(self.ports, inputs):
@@ -93,24 +96,23 @@ class _Translator(keras.Model):
 
     def describe(self):
         """The model's `protocol.ModelSpec`: one `translator` part, and its task."""
-        part = protocol.Part(
-            "translator", "translate", self.translate, tuple(self.ports),
-            protocol.image_port(self.image_shape, name="translation"),
-            tasks.convention(self.task, self.image_shape))
+        part = protocol.Part("translator", "translate", self.translate, tuple(self.ports),
+                             self.task.output_port(), self.task.convention())
         return protocol.ModelSpec(family=self.family, image_shape=self.image_shape,
-                                  parts=(part,), task=dict(self.task), **self._declared())
+                                  parts=(part,), task=self.task.describe(), **self._declared())
 
     def preview(self, images):
         """Rows for the progress grid: the task's inputs (drawn at full size), the
         translations, the clean images."""
         images = np.asarray(images, "float32")
-        inputs = tasks.degrade_arrays(self.task, images)
+        inputs = self.task.make_input_arrays(images)
         out = keras.ops.convert_to_numpy(self.translate(*inputs))
-        return [tasks.display(self.task, inputs, self.image_shape), out, images]
+        return self.task.display_rows(inputs, out, images)
 
     def get_config(self):
         config = super().get_config()
-        config.update(translator=keras.layers.serialize(self.translator), task=self.task)
+        config.update(translator=keras.layers.serialize(self.translator),
+                      task=self.task.describe())
         return config
 
 
@@ -122,7 +124,7 @@ class UNetTranslator(_Translator):
     Args:
         translator: a network mapping the task's inputs to images in [0, 1]
             (`translation_networks.unet_generator`).
-        task: the task (`keras_aegan.data.tasks.make_task`).
+        task: an image task (`keras_aegan.data.tasks`) or its description.
 
     Example:
         >>> model = build_unet_ae((32, 32, 3), task="colorize")
@@ -263,7 +265,7 @@ class Pix2Pix(_Translator):
     def _unpack(self, data):
         if not isinstance(data, (tuple, list)) or len(data) < 2:
             raise UserError("pix2pix trains on (inputs, images) pairs; map clean images "
-                            "with keras_aegan.data.tasks.pairs(model.task)")
+                            "with model.task.pairs()")
         inputs, target = self._input_list(data[0]), data[1]
         if tuple(target.shape[1:]) != self.image_shape:
             raise UserError(f"images: this translator makes images of shape "
@@ -313,9 +315,11 @@ class Pix2Pix(_Translator):
 
 def _task(image_shape, task, factor, mask, box, threshold, task_seed):
     if not isinstance(task, str):
-        raise UserError(f"task must be a name ({', '.join(tasks.TASK_NAMES)}), got {task!r}")
-    return tasks.make_task(task, image_shape, factor=factor, mask=mask, box=box,
-                           threshold=threshold, seed=task_seed)
+        raise UserError(f"task must be a name ({', '.join(tasks.IMAGE_TASK_NAMES)}), got "
+                        f"{task!r}")
+    return tasks.task_from_description(
+        {"name": task, "factor": factor, "mask": mask, "box": box, "threshold": threshold,
+         "seed": task_seed}, image_shape, kind=tasks.ImageTask)
 
 
 def build_unet_ae(image_shape, latent_dim=None, num_classes=None, task="super_resolution",
@@ -328,7 +332,7 @@ def build_unet_ae(image_shape, latent_dim=None, num_classes=None, task="super_re
         latent_dim, num_classes: unused (a translator has no code and ignores labels).
         task: `super_resolution`, `colorize`, `inpaint` or `sketch`.
         factor, mask, box, threshold, task_seed: the task's options
-            (`keras_aegan.data.tasks.make_task`); `None` keeps the default.
+            (`keras_aegan.data.tasks`); `None` keeps the default.
         width, depth, blocks: the U-Net's channels at full size, stride-2 levels and
             residual blocks at the bottom.
     """

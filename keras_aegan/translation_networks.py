@@ -1,13 +1,17 @@
 """The networks of the image-to-image translators: a U-Net generator, a patch discriminator.
 
-Both take the inputs a task declares (`keras_aegan.data.tasks.input_ports`) and first turn
-them into one full-size *condition* image with fixed, weightless layers:
+Both take the inputs a task declares (`Task.input_ports`, `keras_aegan.data.tasks`) and
+first turn them into one full-size *condition* image with fixed, weightless layers
+(`CONDITIONS`, by task class):
 
 - `super_resolution`: the small image upsampled bilinearly by the factor (a layer TF Lite
   runs; the generator learns the rest, so bicubic is not needed inside);
 - `inpaint`: the image with its holes zeroed, and the mask as an extra channel
   (`HoleInput`), so that whatever a user leaves under the mask is ignored;
 - `colorize`, `sketch`: the one-channel input itself.
+
+The generator's output then keeps what the task gives (`KEEPS`): an inpainter the known
+pixels, a colorizer the given luminance.
 
 Like every network here they speak [0, 1] at their edges and [-1, 1] inside; the last
 layers run in float32 so that mixed precision keeps pixels and logits exact.
@@ -80,19 +84,30 @@ def unet_depth(height, width, max_depth=MAX_DEPTH):
     return depth
 
 
-def _inputs(task, image_shape):
-    return [keras.Input(port.shape, name=port.name)
-            for port in tasks.input_ports(task, image_shape)]
+def _inputs(task):
+    return [keras.Input(port.shape, name=port.name) for port in task.input_ports()]
+
+
+# Task class -> `(task, inputs, prefix) -> the full-size condition image` (see the module
+# docstring); a task not listed gives its first input as it is.
+CONDITIONS = {
+    tasks.SuperResolution: lambda task, inputs, prefix: keras.layers.UpSampling2D(
+        task.factor, interpolation="bilinear", name=f"{prefix}_upsample")(inputs[0]),
+    tasks.Inpaint: lambda task, inputs, prefix: HoleInput(name=f"{prefix}_holes")(inputs),
+}
+# Task class -> `(generated, inputs) -> the output`: what the output keeps of the inputs.
+KEEPS = {
+    tasks.Inpaint: lambda x, inputs: KeepKnown(dtype="float32", name="keep_known")(
+        [x, *inputs]),
+    tasks.Colorize: lambda x, inputs: KeepLuminance(dtype="float32", name="keep_luminance")(
+        [x, inputs[0]]),
+}
 
 
 def _condition(task, inputs, prefix):
     """The full-size condition image a task's inputs make (see the module docstring)."""
-    if task["name"] == "super_resolution":
-        return keras.layers.UpSampling2D(task["factor"], interpolation="bilinear",
-                                         name=f"{prefix}_upsample")(inputs[0])
-    if task["name"] == "inpaint":
-        return HoleInput(name=f"{prefix}_holes")(inputs)
-    return inputs[0]
+    make = CONDITIONS.get(type(task))
+    return make(task, inputs, prefix) if make else inputs[0]
 
 
 def _model_inputs(inputs):
@@ -131,7 +146,7 @@ def unet_generator(task, image_shape, width=32, depth=None, blocks=2, name="tran
     luminance (`KeepLuminance`).
 
     Args:
-        task: a task from `keras_aegan.data.tasks.make_task`.
+        task: an image task (`keras_aegan.data.tasks`), e.g. `SuperResolution`.
         image_shape: `(H, W, C)` of the images it makes.
         width: channels at full size; each level down doubles them.
         depth: stride-2 levels; `None` picks `unet_depth(H, W)`. `H` and `W` must be
@@ -150,7 +165,7 @@ def unet_generator(task, image_shape, width=32, depth=None, blocks=2, name="tran
     if height % 2 ** depth or width_px % 2 ** depth:
         raise UserError(f"depth {depth} needs image sides divisible by {2 ** depth}, got "
                         f"{height}x{width_px}")
-    inputs = _inputs(task, image_shape)
+    inputs = _inputs(task)
     x = _condition(task, inputs, "g")
     x = keras.layers.Rescaling(2.0, offset=-1.0, name="to_signed")(x)
     x = _conv(x, width, "stem", norm=False)
@@ -173,10 +188,9 @@ def unet_generator(task, image_shape, width=32, depth=None, blocks=2, name="tran
         x = _conv(x, ch, f"up{i}b", activation="relu")
     x = keras.layers.Conv2D(channels, 1, dtype="float32", name="to_pixels")(x)
     x = keras.layers.Activation("sigmoid", dtype="float32", name="pixels")(x)
-    if task["name"] == "inpaint":
-        x = KeepKnown(dtype="float32", name="keep_known")([x, *inputs])
-    elif task["name"] == "colorize":
-        x = KeepLuminance(dtype="float32", name="keep_luminance")([x, inputs[0]])
+    keep = KEEPS.get(type(task))
+    if keep:
+        x = keep(x, inputs)
     return keras.Model(_model_inputs(inputs), x, name=name)
 
 
@@ -198,7 +212,7 @@ def patch_discriminator(task, image_shape, width=32, name="discriminator"):
     logit per position.
 
     Args:
-        task: a task from `keras_aegan.data.tasks.make_task`.
+        task: an image task (`keras_aegan.data.tasks`), e.g. `SuperResolution`.
         image_shape: `(H, W, C)` of the images judged.
         width: channels of the first convolution.
         name: model name.
@@ -207,7 +221,7 @@ def patch_discriminator(task, image_shape, width=32, name="discriminator"):
         A functional `keras.Model` taking the task's inputs and the image, in that order.
     """
     width = check_int("d_width", width, 1, maximum=1024)
-    inputs = _inputs(task, image_shape)
+    inputs = _inputs(task)
     candidate = keras.Input(image_shape, name="candidate")
     x = keras.layers.Concatenate(name="pair")([_condition(task, inputs, "d"), candidate])
     x = keras.layers.Rescaling(2.0, offset=-1.0, name="to_signed")(x)

@@ -14,10 +14,10 @@ a small U-Net of 2-D convolutions maps them to the future frames' blocks, and
 depth-to-space puts the pixels back. Everything is convolutions and reshapes: it trains
 fast on a CPU and exports to TF Lite without recurrent loops.
 
-A model declares its task (`ModelSpec.task = {"name": "next_frames", "observed": 10,
-"predicted": 10}`): the data (`registry.FIT_INPUTS["frame_sequences"]`) cuts each
-sequence into observed and future frames by it, and `video_files.predict_files`
-(`apply`) reads it.
+A model holds its task (`model.task`, a `keras_aegan.data.tasks.NextFrames`, declared as
+plain data in `ModelSpec.task = {"name": "next_frames", "observed": 10, "predicted": 10}`):
+the data (`registry.FIT_INPUTS["frame_sequences"]`) cuts each sequence into observed and
+future frames by it, and `video_files.predict_files` (`apply`) reads it.
 
 Example:
     >>> model = frame_predictor((20, 64, 64, 1))
@@ -33,11 +33,10 @@ import tensorflow as tf
 from keras_aegan import compat, protocol
 from keras_aegan import losses as losses_lib
 from keras_aegan.callbacks import with_divergence_guard
+from keras_aegan.data.tasks import NextFrames
+from keras_aegan.data.tasks.frames import OBSERVED, PREDICTED
 from keras_aegan.errors import UserError, check_int, check_number
 
-TASK = "next_frames"
-OBSERVED = 10
-PREDICTED = 10
 PIXEL_LOSSES = ("bce", "mse")
 PREVIEW_SEQUENCES = 3
 
@@ -200,23 +199,6 @@ def sequence_discriminator(frame_shape, steps, patch=4, width=64, name="discrimi
     return keras.Model(sequences, logits, name=name)
 
 
-def frame_pairs(task):
-    """The map from a batch of sequences to `(observed frames, future frames)` for a
-    `next_frames` task (`registry.FIT_INPUTS["frame_sequences"]`)."""
-    observed, predicted = int(task["observed"]), int(task["predicted"])
-
-    def pairs(sequences, labels=None):
-        return sequences[:, :observed], sequences[:, observed:observed + predicted]
-
-    return pairs
-
-
-def examples(task, sequences):
-    """Parity examples for export from whole sequences: `{"frames": observed frames}`
-    (what `export.export_model(examples=...)` feeds the `predictor` part)."""
-    return {"frames": np.asarray(sequences)[:, :int(task["observed"])]}
-
-
 # ------------------------------------------------------------------------------ losses
 
 
@@ -274,7 +256,9 @@ class FramePredictor(keras.Model):
 
     @property
     def task(self):
-        return {"name": TASK, "observed": self.observed, "predicted": self.predicted}
+        """The model's `NextFrames` task."""
+        return NextFrames((self.observed + self.predicted, *self.frame_shape),
+                          observed=self.observed, predicted=self.predicted)
 
     def check_frames(self, frames):
         """A `UserError` unless `frames` is `(batch, observed, H, W, C)` for this model."""
@@ -303,18 +287,13 @@ class FramePredictor(keras.Model):
 
     def describe(self):
         """The predictor's `protocol.ModelSpec`: one part, `predictor`, and its task."""
-        shape = (self.observed, *self.frame_shape)
-        frames = protocol.Port("frames", shape, "frames", range=protocol.UNIT_RANGE)
-        future = protocol.Port("future", (self.predicted, *self.frame_shape), "frames",
-                               range=protocol.UNIT_RANGE)
-        part = protocol.Part(
-            "predictor", "predict", self.predict_next, (frames,), future,
-            f"the last {self.observed} frames in [0, 1] -> the next {self.predicted}")
+        task = self.task
+        part = protocol.Part("predictor", "predict", self.predict_next, task.input_ports(),
+                             task.output_port(), task.convention())
         return protocol.ModelSpec(
-            family=self.family, image_shape=(self.observed + self.predicted,
-                                             *self.frame_shape),
-            parts=(part,), networks=self._networks(), losses=self.loss_networks,
-            optimizers=self._optimizers(), task=self.task)
+            family=self.family, image_shape=task.example_shape, parts=(part,),
+            networks=self._networks(), losses=self.loss_networks,
+            optimizers=self._optimizers(), task=task.describe())
 
     loss_networks = {"loss": "predictor"}
 
@@ -331,13 +310,9 @@ class FramePredictor(keras.Model):
         """Rows of a progress grid: for a few sequences, the observed frames, the true
         future and the predicted future."""
         sequences = np.asarray(sequences)[:PREVIEW_SEQUENCES]
-        observed = sequences[:, :self.observed]
-        true = sequences[:, self.observed:self.observed + self.predicted]
-        predicted = keras.ops.convert_to_numpy(self.predict_next(observed))
-        rows = []
-        for i in range(len(sequences)):
-            rows.extend([observed[i], true[i], predicted[i]])
-        return rows
+        inputs, true = self.task.make_pair(sequences)
+        predicted = keras.ops.convert_to_numpy(self.predict_next(inputs[0]))
+        return self.task.display_rows(inputs, predicted, true)
 
     def get_config(self):
         config = super().get_config()

@@ -17,7 +17,7 @@ import tensorflow as tf
 from keras_aegan import files, protocol
 from keras_aegan.callbacks import save_grid
 from keras_aegan.errors import DataError, UserError
-from keras_aegan.video import TASK
+from keras_aegan.data.tasks import NextFrames, task_from_description
 
 FRAME_EXTENSIONS = (".png", ".jpg", ".jpeg")
 
@@ -130,12 +130,12 @@ def predict_files(model, input_path, output_path, overwrite=False):
     """
     spec = protocol.describe(model)
     part = spec.part("predictor")
-    if not spec.task or spec.task.get("name") != TASK:
+    task = task_from_description(spec.task, spec.image_shape) if spec.task else None
+    if not isinstance(task, NextFrames):
         raise UserError(f"this model does not predict frames (task {spec.task!r})")
-    observed = spec.task["observed"]
-    frame_shape = part.inputs[0].shape[1:]
-    frames = fit_frames(read_frames(input_path), frame_shape, observed,
-                        where=os.fspath(input_path))
+    frames = read_frames(input_path)
+    task.check_input(frames.shape, os.fspath(input_path))
+    frames = fit_frames(frames, task.frame_shape, task.observed, where=os.fspath(input_path))
     output_path = os.fspath(output_path)
     to_npy = output_path.lower().endswith(".npy")
     if os.path.exists(output_path) and not to_npy and not os.path.isdir(output_path):

@@ -10,7 +10,6 @@ from PIL import Image
 
 from keras_aegan import apply, translation
 from keras_aegan.cli import main
-from keras_aegan.data import tasks
 from keras_aegan.errors import UserError
 from keras_aegan.runner import save_model
 
@@ -46,7 +45,7 @@ def read_png(path):
 
 def test_super_resolution_of_a_png_end_to_end(runs, digits_images, tmp_path):
     folder, model = runs["sr"]
-    small, = tasks.degrade_arrays(model.task, digits_images[0][:1])
+    small, = model.task.make_input_arrays(digits_images[0][:1])
     small = np.round(small * 255) / 255  # what a PNG holds
     src = write_png(tmp_path / "small.png", small[0])
     code = main(["apply", str(folder), "--input", str(src), "--output",

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_aegan import attacks, robust
+from keras_aegan import attacks, classifiers
 from keras_aegan.errors import UserError
 
 
@@ -17,7 +17,7 @@ def trained(digits_source):
     x, y = digits_source.arrays("train")
     xt, yt = digits_source.arrays("test", limit=200)
     keras.utils.set_random_seed(0)
-    net = robust.classifier_network(x.shape[1:], 10, width=8, hidden=32)
+    net = classifiers.build_classifier(x.shape[1:], 10, width=8, hidden=32)
     net.compile(optimizer=keras.optimizers.Adam(3e-3),
                 loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     net.fit(x, y, batch_size=64, epochs=15, verbose=0)

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_aegan import augment, cli
+from keras_aegan import augment, cli, fixed_steps, subsets
 from keras_aegan.errors import UserError
 
 
@@ -22,7 +22,7 @@ def test_batches_hold_the_intended_share_of_generated_images_with_their_labels(
     x, y = digits_images
     labels = np.arange(300) % 10
     extra = _painted(labels)
-    data = augment.mixed_dataset(x, y, extra, labels, share=share, batch_size=batch, seed=1)
+    data = fixed_steps.mixed_dataset(x, y, extra, labels, share=share, batch_size=batch, seed=1)
     want = int(round(share * batch))
     for images, got in data.take(12).as_numpy_iterator():
         assert images.shape == (batch, 8, 8, 1) and got.shape == (batch,)
@@ -40,25 +40,25 @@ def test_batches_hold_the_intended_share_of_generated_images_with_their_labels(
 
 def test_real_only_stream_and_bad_shares(digits_images):
     x, y = digits_images
-    images, _ = next(augment.mixed_dataset(x, y, batch_size=16).as_numpy_iterator())
+    images, _ = next(fixed_steps.mixed_dataset(x, y, batch_size=16).as_numpy_iterator())
     assert images.shape[0] == 16
     with pytest.raises(UserError, match=r"share must be in \[0, 1\)"):
-        augment.mixed_dataset(x, y, x, y, share=1.0)
+        fixed_steps.mixed_dataset(x, y, x, y, share=1.0)
     with pytest.raises(UserError, match="generated images and"):
-        augment.mixed_dataset(x, y, x, y[:3], share=0.5)
+        fixed_steps.mixed_dataset(x, y, x, y[:3], share=0.5)
 
 
 def test_subsets_are_stratified_and_fractions_checked(digits_source):
     _, y = digits_source.arrays("train")
-    index = augment.labelled_subset(y, 0.1, seed=0)
+    index = subsets.labeled_subset(y, 0.1, seed=0)
     counts = np.bincount(y[index], minlength=10)
     assert abs(len(index) - 0.1 * len(y)) <= 10 and counts.min() >= 1
-    assert not np.array_equal(index, augment.labelled_subset(y, 0.1, seed=1))
-    exact = augment.per_class_subset(y, 10, seed=0)
+    assert not np.array_equal(index, subsets.labeled_subset(y, 0.1, seed=1))
+    exact = subsets.per_class_subset(y, 10, seed=0)
     assert np.bincount(y[exact]).tolist() == [10] * 10
     for fraction in (0, -0.5, 1.5):
         with pytest.raises(UserError, match="fraction must be positive and at most 1"):
-            augment.labelled_subset(y, fraction)
+            subsets.labeled_subset(y, fraction)
 
 
 def test_balanced_draws_ask_for_each_class_in_turn():

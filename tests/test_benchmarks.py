@@ -49,3 +49,5 @@ def test_every_benchmark_smoke_mode_runs(tmp_path):
     for script in scripts:
         section = done.stdout.split(f"@@START {script}\n", 1)[1].split("\n@@END ", 1)[0]
         assert any(c.isdigit() for c in section), (script, section[-500:])
+        # ... beside the machine they came from (issue 33: figures travel badly).
+        assert "machine: " in section and "GFLOP/s" in section, (script, section[:500])

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from keras_aegan import metrics, reduction
+from keras_aegan import metrics, pretraining, reduction
 from keras_aegan.errors import UserError
 
 
@@ -72,25 +72,18 @@ def test_embedding_plot_and_feature_detectors(digits, tmp_path):
         reduction.feature_detectors(recurrent, str(tmp_path / "rnn.png"))
 
 
-def test_labeled_subset_is_stratified():
-    y = np.repeat(np.arange(10), 50)
-    index = reduction.labeled_subset(y, 0.1)
-    assert len(index) == 50 and np.all(np.bincount(y[index]) == 5)
-    assert np.all(np.bincount(y[reduction.labeled_subset(y, 0.001)]) == 1)
-    with pytest.raises(UserError, match="fraction"):
-        reduction.labeled_subset(y, 0.0)
-
-
-def test_pretraining_study_rows(digits):
+def test_pretraining_rows(digits):
     x_train, y_train, x_test, y_test = digits
-    rows = reduction.pretraining_study(x_train, y_train, x_test, y_test, latent_dim=8,
-                                       fractions=(0.1,), ae_epochs=5, classifier_steps=300,
-                                       finetune_steps=100, model_options={"units": (32,)})
-    assert len(rows) == 1 and rows[0]["labels"] >= 10
+    dense, _ = reduction.train_autoencoder("dense_ae", x_train, 8, epochs=5, units=(32,))
+    sets = pretraining.label_sets(y_train, per_class=0, fractions=(0.1,))
+    rows = pretraining.few_label_rows({"dense_ae": dense}, x_train, y_train, x_test, y_test,
+                                      sets, head_steps=300, finetune_steps=100)
+    assert len(rows) == 1 and rows[0]["labels"] == "10%" and rows[0]["size"] >= 10
     for key in ("scratch", "frozen", "finetuned"):
         # 10% of the labels (130 images) teach every classifier far above chance (0.1);
         # a frozen head on standardized codes too.
         assert 0.3 < rows[0][key] <= 1.0, (key, rows[0])
+    assert rows[0]["gain"] == pytest.approx(rows[0]["finetuned"] - rows[0]["scratch"])
 
 
 def test_vae_grids_and_denoising_psnr(digits, tmp_path):

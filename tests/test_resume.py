@@ -95,6 +95,8 @@ def test_folder_of_another_network_is_refused(tmp_path, monkeypatch):
     config = RunConfig(epochs=1, steps_per_epoch=2, run_dir=str(tmp_path), name="x")
     train(config, verbose=0)
     rows = json.loads((tmp_path / "x" / "architecture.json").read_text())
+    machine = json.loads((tmp_path / "x" / "machine.json").read_text())
+    assert machine["speed_index_gflops"] > 0 and machine["cores"] >= 1 and machine["cpu"]
     # Keras names swish by its other name, silu.
     assert {"silu"} == {r["config"]["activation"] for r in rows if r["class"] == "Activation"}
     longer = RunConfig(**{**config.__dict__, "epochs": 2})

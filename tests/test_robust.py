@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import assert_config_round_trip, assert_save_load_equal, weights_changed
 
-from keras_aegan import attacks, protocol, robust
+from keras_aegan import attacks, fixed_steps, protocol, robust
 from keras_aegan.errors import UserError
 
 SHAPE = (8, 8, 1)
@@ -72,6 +72,17 @@ def test_short_adversarial_training_is_more_robust_than_plain(digits_source):
     assert scores["none"][0] > 0.85 and scores["fgsm"][0] > 0.7, scores
     # The evaluation attack (PGD-10) is stronger than the training one (FGSM).
     assert scores["fgsm"][1] > scores["none"][1] + 0.1, scores
+
+
+def test_training_says_how_far_it_is(digits_images, monkeypatch):
+    # `train.py robust` is otherwise silent for minutes: every training step can report.
+    monkeypatch.setattr(fixed_steps, "PROGRESS_SECONDS", 0.0)
+    lines = []
+    model, history, _ = robust.train_classifier(
+        digits_images[0][:64], digits_images[1][:64], epochs=2, batch_size=32, width=8,
+        hidden=32, log=lines.append)
+    assert len(history["loss"]) == 2 and int(model.optimizer.iterations) == 4
+    assert len(lines) == 4 and lines[-1].startswith("  fgsm_trained_classifier: step 4/4, ")
 
 
 def test_declares_itself_as_a_classifier_and_round_trips(digits_images, tmp_path):

@@ -162,9 +162,7 @@ def _video_model(name, **options):
 def _pairs(model, videos):
     import tensorflow as tf
 
-    from keras_aegan.video import frame_pairs
-
-    return tf.data.Dataset.from_tensor_slices(videos).batch(4).map(frame_pairs(model.task))
+    return tf.data.Dataset.from_tensor_slices(videos).batch(4).map(model.task.pairs())
 
 
 @pytest.mark.parametrize("name, family", [("frame_predictor", "autoencoder"),

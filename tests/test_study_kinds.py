@@ -132,10 +132,10 @@ def test_every_kind_declares_itself():
 def test_translation_kinds_declare_their_tasks_options():
     from keras_aegan.data import tasks
 
-    for task in tasks.TASK_NAMES:
+    for task in tasks.IMAGE_TASK_NAMES:
         kind = kinds.get_study_kind(task)
-        assert kind.options == tasks.OPTIONS[task]
-        assert kind.baselines == tasks.baseline_names(task)
+        assert kind.options == tasks.task_class(task).OPTIONS
+        assert kind.baselines == tuple(tasks.task_class(task).BASELINES)
 
 
 def test_a_sequence_study_exports_where_export_dir_says(tmp_path, monkeypatch):

@@ -46,7 +46,7 @@ def build(name, task, shape, **options):
 
 
 def pairs_dataset(model, images, batch=16):
-    return tf.data.Dataset.from_tensor_slices(images).batch(batch).map(tasks.pairs(model.task))
+    return tf.data.Dataset.from_tensor_slices(images).batch(batch).map(model.task.pairs())
 
 
 # ----------------------------------------------------------------------- degradations
@@ -55,18 +55,18 @@ def pairs_dataset(model, images, batch=16):
 def test_super_resolution_input_is_the_area_downsampled_image():
     task = tasks.make_task("super_resolution", (4, 4, 1), factor=2)
     image = np.arange(16, dtype="float32").reshape(1, 4, 4, 1) / 16
-    small, = tasks.degrade(task, image)
+    small, = task.make_inputs(image)
     assert small.shape == (1, 2, 2, 1)
     expected = image[0, :, :, 0].reshape(2, 2, 2, 2).mean(axis=(1, 3))
     np.testing.assert_allclose(np.asarray(small)[0, :, :, 0], expected, atol=1e-6)
-    port, = tasks.input_ports(task, (4, 4, 1))
+    port, = task.input_ports()
     assert (port.name, port.shape, port.kind) == ("low_resolution", (2, 2, 1), "low_resolution")
 
 
 def test_colorize_input_is_one_channel_luminance():
     task = tasks.make_task("colorize", (2, 2, 3))
     image = np.array([[[[1, 0, 0], [0, 1, 0]], [[0, 0, 1], [1, 1, 1]]]], "float32")
-    grey, = tasks.degrade(task, image)
+    grey, = task.make_inputs(image)
     assert grey.shape == (1, 2, 2, 1)
     np.testing.assert_allclose(np.asarray(grey)[0, :, :, 0],
                                [[0.299, 0.587], [0.114, 1.0]], atol=2e-3)
@@ -76,7 +76,7 @@ def test_colorize_input_is_one_channel_luminance():
 def test_inpaint_holes_are_the_pixels_the_mask_names(kind, digits_images):
     task = tasks.make_task("inpaint", SHAPE, mask=kind, box=4)
     x = digits_images[0][:32]
-    holed, mask = (np.asarray(t) for t in tasks.degrade(task, x))
+    holed, mask = (np.asarray(t) for t in task.make_inputs(x))
     assert set(np.unique(mask)) <= {0.0, 1.0} and mask.shape == (32, 8, 8, 1)
     assert (mask.reshape(32, -1).sum(1) > 0).all()  # every image has a hole
     np.testing.assert_array_equal(holed[mask == 1], 0.0)
@@ -86,28 +86,28 @@ def test_inpaint_holes_are_the_pixels_the_mask_names(kind, digits_images):
         rows, cols = np.nonzero(mask[0, :, :, 0])
         assert rows.max() - rows.min() == 3 and cols.max() - cols.min() == 3
     # Pure: the same batch gets the same masks; another batch (or seed) others.
-    again = np.asarray(tasks.degrade(task, x)[1])
+    again = np.asarray(task.make_inputs(x)[1])
     np.testing.assert_array_equal(mask, again)
-    other = np.asarray(tasks.degrade(task, x[::-1])[1])
-    reseeded = np.asarray(tasks.degrade(tasks.make_task("inpaint", SHAPE, mask=kind, box=4,
-                                                        seed=1), x)[1])
+    other = np.asarray(task.make_inputs(x[::-1])[1])
+    reseeded = np.asarray(tasks.make_task("inpaint", SHAPE, mask=kind, box=4,
+                                          seed=1).make_inputs(x)[1])
     assert not np.array_equal(mask, other[::-1]) and not np.array_equal(mask, reseeded)
 
 
 def test_sketch_edges_of_a_flat_image_are_empty_and_a_step_has_edges():
     task = tasks.make_task("sketch", (8, 8, 3))
     flat = np.full((2, 8, 8, 3), 0.7, "float32")
-    assert not np.asarray(tasks.degrade(task, flat)[0]).any()
+    assert not np.asarray(task.make_inputs(flat)[0]).any()
     step = np.zeros((1, 8, 8, 3), "float32")
     step[:, :, 4:] = 1.0
-    edges = np.asarray(tasks.degrade(task, step)[0])[0, :, :, 0]
+    edges = np.asarray(task.make_inputs(step)[0])[0, :, :, 0]
     assert edges.shape == (8, 8)
     assert edges[:, 3:5].all() and not edges[:, :3].any() and not edges[:, 5:].any()
 
 
 def test_pairs_in_tf_data_resume_exactly(digits_source):
     task = tasks.make_task("inpaint", SHAPE)
-    ds = digits_source.dataset("train", 16, seed=3, passes=2).map(tasks.pairs(task))
+    ds = digits_source.dataset("train", 16, seed=3, passes=2).map(task.pairs())
     elements = list(ds.take(6).as_numpy_iterator())
     resumed = next(iter(ds.skip(5).as_numpy_iterator()))
     for a, b in zip(elements[5][0], resumed[0]):
@@ -136,14 +136,13 @@ def test_baselines_on_known_inputs():
     mask = np.zeros((1, 4, 4, 1), "float32")
     mask[0, 1:3, 1:3] = 1
     for name in ("mean_fill", "biharmonic"):
-        np.testing.assert_allclose(tasks.baseline(name, task, (image * (1 - mask), mask),
-                                                  (4, 4, 1)), image, atol=1e-5)
+        np.testing.assert_allclose(task.baseline(name, (image * (1 - mask), mask)), image,
+                                   atol=1e-5)
     sr = tasks.make_task("super_resolution", (4, 4, 1), factor=2)
     flat = np.full((1, 2, 2, 1), 0.25, "float32")
-    np.testing.assert_allclose(tasks.baseline("bicubic", sr, (flat,), (4, 4, 1)), 0.25,
-                               atol=1e-5)
+    np.testing.assert_allclose(sr.baseline("bicubic", (flat,)), 0.25, atol=1e-5)
     with pytest.raises(UserError, match="has no baseline 'bicubic'"):
-        tasks.baseline("bicubic", task, (image, mask), (4, 4, 1))
+        task.baseline("bicubic", (image, mask))
 
 
 # ---------------------------------------------------------------------------- models
@@ -161,7 +160,7 @@ def test_one_real_step_of_each_model_on_each_task(name, task, digits_images, pho
     history = assert_one_step_trains(model, pairs_dataset(model, images, batch=32))
     keys = {"loss"} if name == "unet_ae" else {"d_loss", "g_loss", "l1", "adversarial"}
     assert keys <= set(history)
-    inputs = tasks.degrade_arrays(model.task, images[:3])
+    inputs = model.task.make_input_arrays(images[:3])
     part = spec.part("translator")
     assert [p.shape for p in part.inputs] == [x.shape[1:] for x in inputs]
     out = np.asarray(part.fn(*inputs))
@@ -181,10 +180,10 @@ def test_pix2pix_save_load_keeps_both_optimizers_and_resumes(digits_images, tmp_
     model.compile(learning_rate=5e-4, run_eagerly=True)
     data = pairs_dataset(model, digits_images[0][:16])
     model.fit(data, epochs=1, verbose=0)
-    inputs = tasks.degrade_arrays(model.task, digits_images[0][:4])
+    inputs = model.task.make_input_arrays(digits_images[0][:4])
     loaded = assert_save_load_equal(model, inputs[0], tmp_path / "p.keras")
     assert_config_round_trip(model)
-    assert protocol.describe(loaded).task == model.task
+    assert protocol.describe(loaded).task == model.task.describe()
     for attr in ("d_optimizer", "g_optimizer"):
         a, b = getattr(model, attr), getattr(loaded, attr)
         assert int(b.iterations) == int(a.iterations) == 1
@@ -201,7 +200,7 @@ def test_unet_ae_save_load_round_trip(digits_images, tmp_path):
     model = build("unet_ae", "inpaint", SHAPE)
     model.compile(run_eagerly=True)
     model.fit(pairs_dataset(model, digits_images[0][:32]), epochs=1, verbose=0)
-    inputs = list(tasks.degrade_arrays(model.task, digits_images[0][:4]))
+    inputs = list(model.task.make_input_arrays(digits_images[0][:4]))
     loaded = assert_save_load_equal(model, inputs, tmp_path / "u.keras")
     assert int(loaded.optimizer.iterations) == 2
     assert_config_round_trip(model)
@@ -235,7 +234,7 @@ def test_mixed_precision_wraps_both_optimizers(digits_images):
         assert isinstance(model.d_optimizer, keras.optimizers.LossScaleOptimizer)
         history = model.fit(pairs_dataset(model, digits_images[0][:32]), verbose=0).history
         assert np.isfinite(history["g_loss"][-1]) and np.isfinite(history["d_loss"][-1])
-        inputs = tasks.degrade_arrays(model.task, digits_images[0][:2])
+        inputs = model.task.make_input_arrays(digits_images[0][:2])
         assert model.translate(*inputs).dtype == "float32"
     finally:
         keras.mixed_precision.set_dtype_policy("float32")
@@ -252,7 +251,7 @@ def test_one_and_two_replicas_train_pix2pix_alike():
             cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
         import keras, numpy as np
         from keras_aegan import compat, translation
-        from keras_aegan.data import open_source, tasks
+        from keras_aegan.data import open_source
 
         x, _ = open_source("digits").arrays("train", limit=48)
 
@@ -264,7 +263,7 @@ def test_one_and_two_replicas_train_pix2pix_alike():
                                                   blocks=1)
                 model.compile(learning_rate=1e-3)
             ds = tf.data.Dataset.from_tensor_slices(x).batch(16, drop_remainder=True)
-            history = model.fit(ds.map(tasks.pairs(model.task)), epochs=1, verbose=0).history
+            history = model.fit(ds.map(model.task.pairs()), epochs=1, verbose=0).history
             return (strategy.num_replicas_in_sync, history,
                     [w.numpy() for w in model.trainable_weights])
 
@@ -311,14 +310,14 @@ def test_export_parity_of_the_translator(task, digits_images, tmp_path):
     model.fit(pairs_dataset(model, digits_images[0][:32]), epochs=1, verbose=0)
     images = digits_images[0][:32]
     result = export.export_model(model, tmp_path / "out", images=images,
-                                 examples=tasks.examples(model.task, images))
+                                 examples=model.task.examples(images))
     part = result.manifest["parts"]["translator"]
     assert all(a["ok"] for a in part["artifacts"])
-    ports = tasks.input_ports(model.task, SHAPE)
+    ports = model.task.input_ports()
     assert list(part["inputs"]) == [p.name for p in ports]
     assert task in part["about"]
     # Reloaded as a user elsewhere would, at another batch size.
-    batch = tasks.degrade_arrays(model.task, images[:7])
+    batch = model.task.make_input_arrays(images[:7])
     feed = {p.name: x for p, x in zip(ports, batch)}
     want = np.asarray(model.translate(*batch))
     loaded = tf.saved_model.load(str(tmp_path / "out" / "translator"))

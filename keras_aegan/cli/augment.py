@@ -56,14 +56,9 @@ def add_parser(subparsers):
     parser.add_argument("--generator-steps", type=common.positive_int, default=2000,
                         metavar="N", help="training steps of each generator "
                                           "(default: %(default)s)")
-    parser.add_argument("--batch-size", type=common.positive_int, default=64,
-                        help="examples per step (default: %(default)s)")
-    parser.add_argument("--test-images", type=common.positive_int, metavar="N",
-                        help="score on the first N test images (default: all)")
     parser.add_argument("--no-cas", dest="cas", action="store_false",
                         help="skip the Classification Accuracy Scores")
-    parser.add_argument("--out", default="runs/augment", metavar="DIR",
-                        help="output folder (default: %(default)s)")
+    common.add_labelled_experiment_arguments(parser, batch_size=64, out="runs/augment")
     return parser
 
 

@@ -141,6 +141,17 @@ def data_options(args):
     return {f.name: getattr(args, f.name) for f in dataclasses.fields(DataOptions)}
 
 
+def add_labelled_experiment_arguments(parser, *, batch_size, out):
+    """The options `augment` and `robust` share: `--batch-size`, `--test-images` (read by
+    `labelled_data`) and `--out`."""
+    parser.add_argument("--batch-size", type=positive_int, default=batch_size,
+                        help="examples per training step (default: %(default)s)")
+    parser.add_argument("--test-images", type=positive_int, metavar="N",
+                        help="score on the first N test images (default: all)")
+    parser.add_argument("--out", default=out, metavar="DIR",
+                        help="output folder (default: %(default)s)")
+
+
 def labelled_data(args, purpose):
     """The data arguments' source with its whole labelled training pool (the train split
     and the validation carved from it) and its test split (the first `args.test_images`).

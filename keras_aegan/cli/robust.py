@@ -49,8 +49,6 @@ def add_parser(subparsers):
     group.add_argument("--learning-rate", type=common.positive_float, default=5e-3,
                        metavar="LR", help="peak of the one-cycle learning rate "
                                           "(default: %(default)s)")
-    group.add_argument("--batch-size", type=common.positive_int, default=100,
-                       help="images per step (default: %(default)s)")
     group.add_argument("--budget-seconds", type=common.positive_seconds, metavar="S",
                        help="stop each training after S seconds")
     group.add_argument("--no-baseline", dest="baseline", action="store_false",
@@ -67,12 +65,9 @@ def add_parser(subparsers):
                        help="PGD step size of the evaluation attack (default: %(default)s)")
     group.add_argument("--restarts", type=common.positive_int, default=1,
                        help="PGD random starts per image (default: %(default)s)")
-    group.add_argument("--test-images", type=common.positive_int, metavar="N",
-                       help="evaluate on the first N test images (default: all)")
     group.add_argument("--attack-evaluator", action="store_true",
                        help="also attack the dataset's evaluator (trained once and cached)")
-    parser.add_argument("--out", default="runs/robust", metavar="DIR",
-                        help="output folder (default: %(default)s)")
+    common.add_labelled_experiment_arguments(parser, batch_size=100, out="runs/robust")
     return parser
 
 

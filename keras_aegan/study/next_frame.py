@@ -12,6 +12,8 @@ Options: `test_sequences` (default 1000); the models' `observed`, `predicted`, `
 
 import dataclasses
 
+import numpy as np
+
 from keras_aegan.errors import UserError
 from keras_aegan.study import kinds, report
 
@@ -24,7 +26,8 @@ def video_dataset(spec):
 @dataclasses.dataclass
 class VideoData:
     info: object
-    test_count: int
+    task: object
+    test: object
     observed: object
     future: object
 
@@ -68,7 +71,7 @@ class NextFrameStudy(kinds.StudyKind):
                                    model_options=model_options)
 
     def prepare(self, config, options, log):
-        from keras_aegan import video
+        from keras_aegan.data.tasks import NextFrames
 
         dataset = video_dataset(config.dataset)
         if dataset != config.dataset:
@@ -76,19 +79,17 @@ class NextFrameStudy(kinds.StudyKind):
         source = dataclasses.replace(config.data_options(), dataset=dataset).open_data()
         test, _ = source.arrays("test", limit=int(options["test_sequences"]))
         # The models' own options say how many frames they observe and predict.
-        observed = int(config.task_options.get("observed", video.OBSERVED))
-        predicted = int(config.task_options.get("predicted", video.PREDICTED))
+        task = NextFrames(test.shape[1:], observed=config.task_options.get("observed"),
+                          predicted=config.task_options.get("predicted"))
+        (observed,), future = task.make_pair(test)
         log(f"study {config.study_name}: next_frame on {source.info.name}, {len(test)} test "
-            f"sequences ({observed} observed -> {predicted} predicted), models "
+            f"sequences ({task.observed} observed -> {task.predicted} predicted), models "
             f"{', '.join(config.models)}, budget {config.budget_text} per model -> "
             f"{config.path}")
-        return VideoData(source.info, len(test), test[:, :observed],
-                         test[:, observed:observed + predicted])
+        return VideoData(source.info, task, test, np.asarray(observed), np.asarray(future))
 
     def baseline(self, config, data, name, seed):
-        from keras_aegan import sequence_metrics
-
-        answer = sequence_metrics.copy_last_frame(data.observed, data.future.shape[1])
+        answer = data.task.baseline(name, (data.observed,))
         return {"status": "computed", "train_seconds": 0.0}, answer, None
 
     def answer(self, config, data, name, model, seed):
@@ -102,17 +103,17 @@ class NextFrameStudy(kinds.StudyKind):
         return sequence_metrics.frame_scores(data.future, predicted)
 
     def scoring(self, config, data):
-        return {"test_sequences": data.test_count, "observed": data.observed.shape[1],
+        return {"test_sequences": len(data.test), "observed": data.observed.shape[1],
                 "predicted": data.future.shape[1]}
 
     def export_inputs(self, data, model):
-        return {"examples": {"frames": data.observed[:32]}}
+        return {"examples": data.task.examples(data.test[:32])}
 
     def results(self, config, data):
         from keras_aegan import sequence_metrics
 
         return {"task": "next_frame", "dataset": data.info.name,
-                "test_sequences": data.test_count, "frame_shape": list(data.info.image_shape[1:]),
+                "test_sequences": len(data.test), "frame_shape": list(data.info.image_shape[1:]),
                 "observed": data.observed.shape[1], "predicted": data.future.shape[1],
                 "published": [list(p) for p in sequence_metrics.PUBLISHED_MOVING_MNIST]}
 

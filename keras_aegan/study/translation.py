@@ -26,12 +26,13 @@ from keras_aegan.study import kinds, report
 PSNR_CAP_DB = 60.0
 GRID_IMAGES = 8
 # The tasks: the classical baselines each compares with, and the task's own options with
-# their defaults (those of `data.tasks.OPTIONS`, which imports TensorFlow; `--help` lists
-# these); every option also reaches the models, which make the task from them.
-TASKS = {"super_resolution": (("bicubic",), {"factor": 4}),
-         "colorize": (("grey",), {}),
-         "inpaint": (("biharmonic", "mean_fill"), {"mask": "mixed", "box": None}),
-         "sketch": ((), {"threshold": 0.5})}
+# their defaults: those of the task classes (`data.tasks`, which import TensorFlow; `--help`
+# lists these without it; tests/test_study_kinds.py checks they agree). Every option also
+# reaches the models, which make the task from them.
+TASKS = {"super_resolution": (("bicubic",), {"seed": 0, "factor": 4}),
+         "colorize": (("grey",), {"seed": 0}),
+         "inpaint": (("biharmonic", "mean_fill"), {"seed": 0, "mask": "mixed", "box": None}),
+         "sketch": ((), {"seed": 0, "threshold": 0.5})}
 
 
 def psnr(images, answers, cap_db=PSNR_CAP_DB):
@@ -77,7 +78,7 @@ def model_options(config):
 @dataclasses.dataclass
 class TaskData:
     info: object
-    task: dict
+    task: object
     truth: object
     labels: object
     inputs: list
@@ -131,11 +132,11 @@ class TranslationStudy(kinds.StudyKind):
 
         source = config.open_data()
         info = source.info
-        task = tasks.make_task(self.name, info.image_shape, **{
-            k: v for k, v in config.task_options.items() if k in self.options or k == "seed"})
+        task = tasks.task_class(self.name, tasks.ImageTask)(info.image_shape, **{
+            k: v for k, v in config.task_options.items() if k in self.options})
         truth, labels = source.arrays("test", limit=config.eval_samples)
-        inputs = tasks.degrade_arrays(task, truth)
-        log(f"study {config.study_name}: task {self.name} {_options_text(task)} on "
+        inputs = task.make_input_arrays(truth)
+        log(f"study {config.study_name}: task {self.name} {_options_text(task.describe())} on "
             f"{info.name} ({'x'.join(map(str, info.image_shape))}), {len(truth)} test images, "
             f"models {', '.join(config.models)}, budget {config.budget_text} per model -> "
             f"{config.path}")
@@ -144,9 +145,7 @@ class TranslationStudy(kinds.StudyKind):
                         evaluator.features(truth))
 
     def baseline(self, config, data, name, seed):
-        from keras_aegan.data import tasks
-
-        answers = tasks.baseline(name, data.task, data.inputs, data.info.image_shape)
+        answers = data.task.baseline(name, data.inputs)
         return {"status": "computed", "train_seconds": 0.0}, answers, None
 
     def answer(self, config, data, name, model, seed):
@@ -156,7 +155,7 @@ class TranslationStudy(kinds.StudyKind):
         return score(data.evaluator, data.truth, data.labels, answers, data.truth_features)
 
     def scoring(self, config, data):
-        return {"task": _options_text(data.task), "test_images": len(data.truth)}
+        return {"task": _options_text(data.task.describe()), "test_images": len(data.truth)}
 
     def references(self, config, data):
         truth = {"model": "truth", "family": "reference", "fid": 0.0, "psnr": PSNR_CAP_DB,
@@ -170,17 +169,15 @@ class TranslationStudy(kinds.StudyKind):
         from keras_aegan import export, protocol
         from keras_aegan.data import tasks
 
-        images = data.truth[:export.PARITY_BATCH]
-        return {"images": images, "examples": tasks.examples(protocol.describe(model).task,
-                                                             images)}
+        images, spec = data.truth[:export.PARITY_BATCH], protocol.describe(model)
+        task = tasks.task_from_description(spec.task, spec.image_shape)
+        return {"images": images, "examples": task.examples(images)}
 
     def results(self, config, data):
-        from keras_aegan.data import tasks
-
         evaluator = data.evaluator
-        return {"task": data.task, "dataset": data.info.name,
+        return {"task": data.task.describe(), "dataset": data.info.name,
                 "image_shape": list(data.info.image_shape), "test_images": len(data.truth),
-                "convention": tasks.convention(data.task, data.info.image_shape),
+                "convention": data.task.convention(),
                 "evaluator": {"path": str(evaluator.path),
                               "test_accuracy": evaluator.test_accuracy,
                               "kind": "classifier" if evaluator.has_classes else "PCA"},
@@ -190,11 +187,9 @@ class TranslationStudy(kinds.StudyKind):
         import os
 
         from keras_aegan.callbacks import save_grid
-        from keras_aegan.data import tasks
 
         count = min(GRID_IMAGES, len(data.truth))
-        shown = tasks.display(data.task, [x[:count] for x in data.inputs],
-                              data.info.image_shape)
+        shown = data.task.display([x[:count] for x in data.inputs])
         columns = [shown, *[answers[name][:count] for name in config.models],
                    data.truth[:count]]
         save_grid(os.path.join(config.path, "grid.png"),
