@@ -41,7 +41,7 @@ def run_study(config, *, verbose=1, log=print):
     runs = {(name, seed): kind.run_config(config, name, seed, model_options[name])
             for seed in config.seeds for name in config.models if name not in kind.baselines}
     for name in config.models:  # a bad model option fails before anything trains
-        if model_options.get(name):
+        if name not in kind.baselines and model_options.get(name):
             runner.build_model(runs[(name, config.seeds[0])], data.info)
     os.makedirs(config.path, exist_ok=True)
     files.write_json(os.path.join(config.path, "study.json"), dataclasses.asdict(config))

@@ -115,7 +115,8 @@ class TranslationStudy(kinds.StudyKind):
     def split_options(self, config):
         # Every option goes to the models (they make the task from it); the models'
         # builders refuse an option none of them takes.
-        return {}, {name: model_options(config) for name in config.models}
+        return {}, {name: model_options(config) for name in config.models
+                    if name not in self.baselines}
 
     def check_model(self, config, name):
         from keras_aegan.registry import get_model_entry
