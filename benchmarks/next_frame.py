@@ -3,7 +3,7 @@
     python benchmarks/next_frame.py --minutes 20                 # the target run
     python benchmarks/next_frame.py --smoke                      # seconds, tiny everything
 
-Runs the `next_frame` task study (`keras_aegan.study.sequences.run_next_frame`, the same
+Runs the `next_frame` study kind (`keras_aegan.study.run_study`, the same
 code as `python train.py study --task next_frame`): Moving MNIST made from the real MNIST
 digits (training sequences drawn afresh from the training digits, a fixed test set from
 the test digits), each model trained through the runner for `--minutes` of wall-clock
@@ -48,7 +48,7 @@ def main(argv=None):
     print(f"machine: {describe_machine()}", flush=True)
 
     from keras_aegan.config import StudyConfig
-    from keras_aegan.study.sequences import run_next_frame
+    from keras_aegan.study import run_study
 
     options = {"test_sequences": args.test_sequences}
     data = {"dataset": f"moving_mnist:{args.digits}"}
@@ -64,7 +64,7 @@ def main(argv=None):
                          run_dir=os.path.dirname(args.out) or ".",
                          name=os.path.basename(args.out) + ("-smoke" if args.smoke else ""))
     start = time.perf_counter()
-    results = run_next_frame(config, log=lambda m: print(m, flush=True))
+    results = run_study(config, log=lambda m: print(m, flush=True))
     print()
     print(f"{'model':<28} {'MSE/frame':>10} {'SSIM':>7} {'train s':>8} {'steps':>7}")
     for entry in results["summary"]:

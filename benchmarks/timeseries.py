@@ -4,7 +4,7 @@
     python benchmarks/timeseries.py --dataset statsmodels:elnino --minutes 10
     python benchmarks/timeseries.py --smoke                                # seconds
 
-Runs the `timeseries` task study (`keras_aegan.study.sequences.run_timeseries`, the same
+Runs the `timeseries` study kind (`keras_aegan.study.run_study`, the same
 code as `python train.py study --task timeseries`): each model (`timegan`,
 `recurrent_gan`, `recurrent_vae`) is trained through the runner for `--minutes` of wall-clock time, draws
 as many windows as there are training windows (at most 10,000), and is scored with
@@ -50,7 +50,7 @@ def main(argv=None):
 
     from keras_aegan.cli.common import option
     from keras_aegan.config import StudyConfig, slug
-    from keras_aegan.study.sequences import run_timeseries
+    from keras_aegan.study import run_study
 
     out = args.out or os.path.join("runs", f"bench-timeseries-{slug(args.dataset)}")
     options = {"repeats": args.repeats, **dict(option(o) for o in args.option)}
@@ -67,7 +67,7 @@ def main(argv=None):
                          export=not args.smoke, run_dir=os.path.dirname(out) or ".",
                          name=os.path.basename(out) + ("-smoke" if args.smoke else ""))
     start = time.perf_counter()
-    results = run_timeseries(config, log=lambda m: print(m, flush=True))
+    results = run_study(config, log=lambda m: print(m, flush=True))
     print()
     print(f"{'model':<26} {'discriminative':>16} {'predictive':>16} {'spread':>7} "
           f"{'train s':>8} {'steps':>7}")

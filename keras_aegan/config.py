@@ -150,9 +150,9 @@ class StudyConfig(DataOptions):
     study's default dataset is the bundled `mnist10k` (real 28x28 digits, offline).
 
     Attributes:
-        task: `None` for the image study (samples, reconstruction, codes), or the name of
-            a task study in `registry.STUDY_TASKS` (a use of the two families compared on
-            the same job, with its own metrics and baselines).
+        task: the study kind (`keras_aegan.study.kinds`): `None` for the image study
+            (samples, reconstruction, codes), or the name of another kind (a use of the
+            two families compared on the same job, with its own metrics and baselines).
         task_options: options of the task (e.g. `{"factor": 4}`).
         models: registered model names and baselines (`pca`; a task's own baselines);
             `None`: the study's (or the task's) default models.
@@ -200,13 +200,10 @@ class StudyConfig(DataOptions):
 
     def __post_init__(self):
         super().__post_init__()
-        baselines = registry.BASELINES
-        default_models = DEFAULT_STUDY_MODELS
-        if self.task is not None:
-            task = registry.get_study_task(self.task)
-            baselines, default_models = task.baselines, task.models
+        kind = self.kind  # an unknown kind fails here
+        baselines = kind.baselines
         if self.models is None:
-            object.__setattr__(self, "models", default_models)
+            object.__setattr__(self, "models", kind.models)
         object.__setattr__(self, "models", tuple(self.models))
         object.__setattr__(self, "seeds", tuple(self.seeds))
         if not self.models:
@@ -240,8 +237,16 @@ class StudyConfig(DataOptions):
         check_name(self.name)
 
     @property
+    def kind(self):
+        """The study kind (`keras_aegan.study.kinds`) `task` names; the image study's
+        without one."""
+        from keras_aegan.study.kinds import DEFAULT_KIND, get_study_kind
+
+        return get_study_kind(self.task or DEFAULT_KIND)
+
+    @property
     def study_name(self):
-        task = f"{self.task}-" if self.task else ""
+        task = f"{self.task}-" if self.task and self.task != "images" else ""
         return self.name or f"study-{task}{slug(self.dataset)}"
 
     @property

@@ -591,7 +591,7 @@ def test_benchmark_smoke(tmp_path, script):
 
 def test_timeseries_study_rescores_a_reused_run_only_if_scored_otherwise(tmp_path):
     from keras_aegan.config import StudyConfig
-    from keras_aegan.study.sequences import run_timeseries
+    from keras_aegan.study import run_study
 
     options = {"repeats": 1, "disc_iterations": 5, "pred_iterations": 5, "synthetic": 50,
                "pictures": 30, "units": 4}
@@ -601,7 +601,7 @@ def test_timeseries_study_rescores_a_reused_run_only_if_scored_otherwise(tmp_pat
                              task_options={**options, **scoring}, models=("recurrent_vae",),
                              budget_seconds=1, batch_size=8, export=False,
                              run_dir=str(tmp_path), name="s")
-        return run_timeseries(config, log=lambda m: None)["rows"][0]
+        return run_study(config, log=lambda m: None)["rows"][0]
 
     first, again, other = study(), study(), study(disc_units=3)
     assert [r["status"] for r in (first, again, other)] == ["trained", "reused", "reused"]

@@ -247,7 +247,7 @@ def test_cas_column_of_a_conditional_model(tmp_path, digits_source):
 
     from keras_aegan import metrics
     from keras_aegan.registry import get_model_entry
-    from keras_aegan.study.run import _classification_accuracy_score
+    from keras_aegan.study.images import classification_accuracy_score
     from keras_aegan.study.subjects import Subject
 
     evaluator = metrics.get_evaluator(digits_source, cache_dir=tmp_path, epochs=1)
@@ -256,5 +256,5 @@ def test_cas_column_of_a_conditional_model(tmp_path, digits_source):
     cgan = get_model_entry("cgan").builder(x.shape[1:], latent_dim=8, num_classes=10)
     subject = Subject("cgan", cgan, x)
     data = SimpleNamespace(evaluator=evaluator, test_x=test_x, test_y=test_y)
-    scores = _classification_accuracy_score(subject, data, subject.sample(64), seed=0)
+    scores = classification_accuracy_score(subject, data, subject.sample(64), seed=0)
     assert set(scores) == {"cas", "cas_se"} and 0 <= scores["cas"] <= 1

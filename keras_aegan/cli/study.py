@@ -1,6 +1,6 @@
 """`study`: autoencoders and GANs under one budget, the same metrics, one report."""
 
-from keras_aegan import registry
+from keras_aegan import study as studies
 from keras_aegan.cli import common
 from keras_aegan.config import DEFAULT_BUDGET_SECONDS, DEFAULT_STUDY_MODELS, StudyConfig
 
@@ -9,23 +9,42 @@ HELP = ("train autoencoders and GANs under one budget, evaluate all with the sam
         "write a report (the default when run with no arguments)")
 
 
+def kinds_text():
+    """The registered study kinds, a few lines each, for `--help`: description, default
+    models and the options each owns (with their defaults)."""
+    import textwrap
+
+    lines = []
+    for name in studies.study_kind_names():
+        kind = studies.get_study_kind(name)
+        default = " (the default)" if name == studies.DEFAULT_KIND else ""
+        text = (f"{name}{default}: {kind.description}. Models: {','.join(kind.models)}"
+                + (f"; options: {', '.join(f'{k}={v}' for k, v in kind.options.items())}"
+                   if kind.options else "") + ".")
+        lines += textwrap.wrap(text, 88, initial_indent="  ", subsequent_indent="      ")
+    return "\n".join(lines)
+
+
 def add_parser(subparsers):
     models = DEFAULT_STUDY_MODELS
-    tasks = "; ".join(f"{t.name}: {t.description}" for t in registry.STUDY_TASKS.values())
     parser = subparsers.add_parser(
         NAME, help=HELP,
         description="The comparative study: trains each model on the same data, splits, seed "
                     "and budget, evaluates all with the same metrics (sample quality, "
                     "reconstruction, representation, cost), exports their parts, and writes "
                     "runs/<study>/report.md and report.html. Rerunning an interrupted study "
-                    "reuses the models it already finished.")
-    parser.add_argument("--task", type=common.one_of(tuple(registry.STUDY_TASKS), "task"),
+                    "reuses the models it already finished.",
+        epilog=f"study kinds (--task NAME):\n{kinds_text()}",
+        formatter_class=common.argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--task", type=common.one_of(tuple(studies.study_kind_names()),
+                                                     "study kind"),
                         metavar="NAME",
-                        help="compare the families on a task instead of the image study"
-                             + (f" ({tasks})" if tasks else ""))
+                        help="the kind of study: the image study by default, or the "
+                             "families compared on a task (listed below)")
     parser.add_argument("--task-option", dest="task_options", action="append",
                         type=common.option, default=[], metavar="KEY=VALUE",
-                        help="an option of the task, repeatable (e.g. factor=4)")
+                        help="an option of the study kind (listed below) or of its models' "
+                             "builders, repeatable (e.g. factor=4)")
     parser.add_argument("--models", type=common.name_list, metavar="A,B,...",
                         help=f"models to compare (default: {','.join(models)}; "
                              "pca is the classical baseline; a task has its own default)")

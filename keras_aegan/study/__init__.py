@@ -1,34 +1,47 @@
-"""The comparative study: autoencoders and GANs on the same data, budget and yardsticks.
+"""Studies: models compared on the same data, budget, seeds and yardsticks.
 
-`run_study(StudyConfig(...))` trains every model of the study through the runner (same
-dataset, splits, seed and budget), evaluates all of them with the same metrics, exports
-their parts, and writes `runs/<study>/`:
+One runner (`run.run_study(StudyConfig(...))`) trains or reuses every model of a study
+once per seed, scores it, exports its parts, and writes `runs/<study>/`: `report.md` and
+`report.html` (tables, verdicts, pictures), `results.json` / `results.csv` (one row per
+model: mean, std and standard error over seeds), and `models/<model>-seed<seed>/` (each
+model's run folder and `results.json`, reused on rerun).
 
-- `report.md` and `report.html`: the table, picture grids, curves and a summary.
-- `results.json` / `results.csv`: one row per model (mean and std over seeds).
-- `models/<model>-seed<seed>/`: each model's run folder and its `results.json`.
+What a study compares is a *study kind* (`kinds.StudyKind`), registered by name below:
+the image study (`images`, the default), the translation tasks (`translation`), next-frame
+prediction (`next_frame`) and time-series generation (`timeseries`). Modules: `kinds`
+(the kind base and its registry), `run` (the runner), `report` (tables, verdicts, Markdown
+and HTML); the kinds' own: `images` with `image_columns`, `images_pictures`, `subjects`
+(a model as the metrics see it) and `timeline` (quality against training time);
+`translation`; `next_frame` and `timeseries` with `sequence_pictures`.
 
-Every model is judged by the same functions, through what it declares about itself
-(`keras_aegan.protocol`):
-
-- sample quality: FID, KID, precision/recall, density/coverage, class coverage and
-  memorisation on the study's evaluator features, samples vs real test images. Models
-  without a sampler of their own (plain autoencoders, PCA) decode draws from a Gaussian
-  fitted to their training codes.
-- reconstruction: MSE/PSNR/SSIM of test images; GANs reconstruct by searching their noise.
-- representation: linear-probe and k-NN accuracy on each model's declared features (the
-  code of an autoencoder or PCA, the discriminator's last hidden layer of a GAN).
-- cost: training seconds, parameters, training images per second.
-
-Modules: `run` (the config and the orchestration), `subjects` (a model as the metrics see
-it, and the baselines), `report` (Markdown, HTML, pictures, curves).
+This package imports no TensorFlow until a study runs (`--help` lists the kinds).
 """
 
-from keras_aegan.config import (DEFAULT_BUDGET_SECONDS, DEFAULT_STUDY_MODELS, MAX_EPOCHS,
-                                StudyConfig)
-from keras_aegan.study.report import COLUMNS, winners, write_report
-from keras_aegan.study.run import run_study
-from keras_aegan.study.subjects import Subject
+from keras_aegan.study.kinds import (DEFAULT_KIND, Column, StudyKind, get_study_kind,
+                                     register_study_kind, study_kind_names)
+from keras_aegan.study import images, next_frame, timeseries, translation
 
-__all__ = ["COLUMNS", "DEFAULT_BUDGET_SECONDS", "DEFAULT_STUDY_MODELS", "MAX_EPOCHS",
-           "StudyConfig", "Subject", "run_study", "winners", "write_report"]
+# The built-in study kinds: a new kind is one module and one line here.
+register_study_kind(images.ImageStudy())
+for _task in translation.TASKS:
+    register_study_kind(translation.TranslationStudy(_task))
+register_study_kind(next_frame.NextFrameStudy())
+register_study_kind(timeseries.TimeseriesStudy())
+
+_LAZY = {"run_study": "keras_aegan.study.run", "winners": "keras_aegan.study.report",
+         "write_report": "keras_aegan.study.report", "Subject": "keras_aegan.study.subjects",
+         "StudyConfig": "keras_aegan.config", "DEFAULT_BUDGET_SECONDS": "keras_aegan.config",
+         "DEFAULT_STUDY_MODELS": "keras_aegan.config", "MAX_EPOCHS": "keras_aegan.config",
+         "COLUMNS": "keras_aegan.study.images"}
+
+__all__ = ["Column", "DEFAULT_KIND", "StudyKind", "get_study_kind", "register_study_kind",
+           "study_kind_names", *_LAZY]
+
+
+def __getattr__(name):
+    # The runner and the report import TensorFlow: loaded when first used.
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,11 +1,10 @@
-"""Task studies (`study --task super_resolution|colorize|inpaint|sketch`): one translation
-done by a classical baseline, the autoencoder way (`unet_ae`) and the GAN way (`pix2pix`)
-on the same data, split, seed and budget, judged by the same yardsticks.
+"""Translation studies (`study --task super_resolution|colorize|inpaint|sketch`): one
+translation done by a classical baseline, the autoencoder way (`unet_ae`) and the GAN way
+(`pix2pix`) on the same data, split, seed and budget, judged by the same yardsticks.
 
-`run(config, log)` (registered in `keras_aegan.registry.STUDY_TASKS`) degrades the test
-images once with the task (`keras_aegan.data.tasks`), trains each registered model through
-the runner with the task as its model options, runs each baseline, and scores every
-answer against the clean test images:
+The test images are degraded once with the task (`keras_aegan.data.tasks`); each model
+is trained with the task as its model options (every `--task-option` goes to the models;
+the task's own make the task), and every answer is scored against the clean test images:
 
 - distortion: PSNR (per image, mean over images; each image's MSE floored at 1e-6, so an
   exact answer counts 60 dB rather than infinity) and SSIM (`metrics.ssim`);
@@ -14,39 +13,26 @@ answer against the clean test images:
   labels, the evaluator's accuracy on the answers (does a restored digit read as the
   right digit?). A `truth` row gives the evaluator's accuracy on the clean images.
 
-It writes `<study>/report.md` and `report.html` (the table, who won, the picture grid),
-`grid.png` (one test image per row: input | baselines | models | truth), `results.json`,
-`results.csv`, and each model's run folder under `models/`. Rerunning reuses the models
-that finished (their `results.json` and `model.keras`).
+Pictures: `grid.png`, one test image per row: input | baselines | models | truth.
 """
 
-import csv
 import dataclasses
-import math
-import os
-import time
 
 import numpy as np
 
-from keras_aegan import files, metrics, protocol, runner
-from keras_aegan.callbacks import save_grid
-from keras_aegan.data import tasks
-from keras_aegan.errors import UserError, one_line
-from keras_aegan.registry import get_model_entry
-from keras_aegan.study import report
+from keras_aegan.errors import UserError
+from keras_aegan.study import kinds, report
 
 PSNR_CAP_DB = 60.0
 GRID_IMAGES = 8
-# name -> (header, better, format)
-COLUMNS = {
-    "psnr": ("PSNR dB", "high", "{:.2f}"),
-    "ssim": ("SSIM", "high", "{:.3f}"),
-    "fid": ("FID", "low", "{:.2f}"),
-    "accuracy": ("evaluator accuracy", "high", "{:.4f}"),
-    "train_seconds": ("train s", None, "{:.1f}"),
-    "images_per_second": ("train images/s", None, "{:,.0f}"),
-    "parameters": ("parameters", None, "{:,.0f}"),
-}
+# The tasks: the classical baselines each compares with, and the task's own options with
+# their defaults: those of the task classes (`data.tasks`, which import TensorFlow; `--help`
+# lists these without it; tests/test_study_kinds.py checks they agree). Every option also
+# reaches the models, which make the task from them.
+TASKS = {"super_resolution": (("bicubic",), {"seed": 0, "factor": 4}),
+         "colorize": (("grey",), {"seed": 0}),
+         "inpaint": (("biharmonic", "mean_fill"), {"seed": 0, "mask": "mixed", "box": None}),
+         "sketch": ((), {"seed": 0, "threshold": 0.5})}
 
 
 def psnr(images, answers, cap_db=PSNR_CAP_DB):
@@ -59,6 +45,8 @@ def psnr(images, answers, cap_db=PSNR_CAP_DB):
 
 def score(evaluator, truth, labels, answers, truth_features=None):
     """The study's yardsticks for one set of answers (see the module docstring)."""
+    from keras_aegan import metrics
+
     answers = np.clip(np.asarray(answers, "float32"), 0.0, 1.0)
     if truth_features is None:
         truth_features = evaluator.features(truth)
@@ -72,6 +60,8 @@ def score(evaluator, truth, labels, answers, truth_features=None):
 def translate(model, inputs, batch_size=256):
     """A trained model's answers to a task's inputs (numpy), through its declared
     `translator` part."""
+    from keras_aegan import protocol
+
     part = protocol.describe(model).part("translator")
     count = len(inputs[0])
     return np.concatenate([np.asarray(part.fn(*[x[i:i + batch_size] for x in inputs]),
@@ -85,182 +75,167 @@ def model_options(config):
     return {"task": config.task, **options}
 
 
-def run(config, log=print):
-    """Run a task study (see the module docstring); returns its results dict."""
-    start = time.perf_counter()
-    source = config.open_data()
-    info = source.info
-    # Fail on a bad option before anything trains: the task's own options make the task,
-    # the rest are the models' (width, l1_weight, ...), checked by building each model.
-    kind = tasks.task_class(config.task, tasks.ImageTask)
-    task = kind(info.image_shape, **{k: v for k, v in config.task_options.items()
-                                     if k in kind.OPTIONS})
-    baselines = task.baselines
-    for name in config.models:
-        if name not in baselines:
-            _check_task_model(config, name)
-            runner.build_model(dataclasses.replace(config.run_config(name, config.seeds[0]),
-                                                   model_options=model_options(config)), info)
-    truth, labels = source.arrays("test", limit=config.eval_samples)
-    inputs = task.make_input_arrays(truth)
-    log(f"study {config.study_name}: task {config.task} {_options_text(task.describe())} on "
-        f"{info.name} ({'x'.join(map(str, info.image_shape))}), {len(truth)} test images, "
-        f"models {', '.join(config.models)}, budget {config.budget_text} per model -> "
-        f"{config.path}")
-    evaluator = metrics.get_evaluator(source, verbose=0, log=log)
-    truth_features = evaluator.features(truth)
-    rows, grid = [], {}
-    for seed in config.seeds:
-        for name in config.models:
-            tick = time.perf_counter()
-            if name in baselines:
-                answers = task.baseline(name, inputs)
-                row = {"model": name, "family": "baseline", "seed": seed, "status": "computed",
-                       "train_seconds": 0.0}
-            else:
-                row, answers = _trained(config, name, seed, inputs, truth)
-            row.update(score(evaluator, truth, labels, answers, truth_features))
-            if row["status"] == "trained":  # what a rerun reuses with the model
-                files.write_json(os.path.join(config.path, "models", f"{name}-seed{seed}",
-                                              "results.json"), row)
-            rows.append(row)
-            if seed == config.seeds[0]:
-                grid[name] = answers[:GRID_IMAGES]
-            log(report.model_done(name, seed, row, time.perf_counter() - tick)
-                + ", ".join(f"{COLUMNS[k][0]} {COLUMNS[k][2].format(row[k])}"
-                            for k in ("psnr", "ssim", "fid", "accuracy") if k in row))
-    truth_row = {"model": "truth", "family": "reference",
-                 "fid": 0.0, "psnr": PSNR_CAP_DB, "ssim": 1.0}
-    if evaluator.has_classes and labels is not None:
-        truth_row["accuracy"] = float(np.mean(evaluator.predict_classes(truth) == labels))
-    summary = _summarise(rows, config.models) + [truth_row]
-    results = {"study": config.study_name, "task": task.describe(), "dataset": info.name,
-               "image_shape": list(info.image_shape), "test_images": len(truth),
-               "budget": config.budget_text, "seeds": list(config.seeds), "rows": rows,
-               "summary": summary, "convention": task.convention(),
-               "evaluator": {"path": os.fspath(evaluator.path),
-                             "test_accuracy": evaluator.test_accuracy,
-                             "kind": "classifier" if evaluator.has_classes else "PCA"},
-               "grid_columns": ["input", *config.models, "truth"]}
-    _write_grid(config, task, inputs, grid, truth)
-    _write_csv(os.path.join(config.path, "results.csv"), summary)
-    files.write_json(os.path.join(config.path, "results.json"), results)
-    write_report(config, results)
-    log(f"study done in {time.perf_counter() - start:.0f}s: {config.path}/report.md")
-    return results
+@dataclasses.dataclass
+class TaskData:
+    info: object
+    task: object
+    truth: object
+    labels: object
+    inputs: list
+    evaluator: object
+    truth_features: object
 
 
-def _trained(config, name, seed, inputs, truth):
-    """Train (or reuse) one registered model of the study; `(row, answers)`."""
-    entry = get_model_entry(name)
-    folder = os.path.join(config.path, "models", f"{name}-seed{seed}")
-    cached = files.read_json(os.path.join(folder, "results.json"))
-    if cached is not None and os.path.isfile(os.path.join(folder, "model.keras")):
-        trained = runner.load_model(os.path.join(folder, "model.keras"))
-        row = {k: v for k, v in cached.items() if k not in COLUMNS or k in (
-            "train_seconds", "images_per_second", "parameters")}
-        return {**row, "status": "reused"}, translate(trained, inputs)
-    run_config = dataclasses.replace(config.run_config(name, seed),
-                                     model_options=model_options(config))
-    result = runner.train(run_config, verbose=0)
-    trained = result.model
-    row = {"model": name, "family": entry.family, "seed": seed, "status": "trained",
-           "train_seconds": result.seconds, "steps": result.steps,
-           "images_per_second": result.images / max(result.seconds, 1e-9),
-           "parameters": trained.count_params()}
-    if config.export:
-        row["export"] = _export(config, name, seed, trained, truth)
-    return row, translate(trained, inputs)
+class TranslationStudy(kinds.StudyKind):
+    """The study of one translation task (one instance per task in `TASKS`)."""
 
+    description = "image-to-image translation, classical baseline vs unet_ae vs pix2pix"
+    columns = {
+        "psnr": kinds.Column("PSNR dB", "high", "{:.2f}", "per image against the clean "
+                             f"image (MSE floored at 1e-6: an exact image counts "
+                             f"{PSNR_CAP_DB:g} dB), averaged."),
+        "ssim": kinds.Column("SSIM", "high", "{:.3f}", "structural similarity with the "
+                             "clean image (1: identical)."),
+        "fid": kinds.Column("FID", "low", "{:.2f}", "Fréchet distance between the answers "
+                            "and the clean test images on the evaluator's features."),
+        "accuracy": kinds.Column("evaluator accuracy", "high", "{:.4f}", "whether an "
+                                 "answer reads as its image's class, to the evaluator."),
+        "train_seconds": kinds.TRAIN_SECONDS,
+        "images_per_second": kinds.Column("train images/s", None, "{:,.0f}", "training "
+                                          "images processed per second.", contest=False),
+        "parameters": kinds.PARAMETERS,
+    }
 
-def _check_task_model(config, name):
-    entry = get_model_entry(name)
-    if entry.consumes != "task_pairs":
-        raise UserError(f"{name} does not learn a task (it consumes {entry.consumes}); a "
-                        f"{config.task} study compares task models and the task's baselines "
-                        f"({', '.join(tasks.task_class(config.task).BASELINES) or 'none'})")
+    def __init__(self, task):
+        self.name = task
+        self.baselines, self.options = TASKS[task]
+        self.models = (*self.baselines, "unet_ae", "pix2pix")
+        self.title = "Task study {study}: " + task
 
+    def split_options(self, config):
+        # Every option goes to the models (they make the task from it); the models'
+        # builders refuse an option none of them takes.
+        return {}, {name: model_options(config) for name in config.models
+                    if name not in self.baselines}
 
-def _export(config, name, seed, trained, truth):
-    from keras_aegan import export
+    def check_model(self, config, name):
+        from keras_aegan.registry import get_model_entry
 
-    images = truth[:export.PARITY_BATCH]
-    spec = protocol.describe(trained)
-    out = os.path.join(config.export_dir, config.study_name, f"{name}-seed{seed}")
-    try:
-        export.export_model(trained, out, overwrite=True, images=images,
-                            examples=tasks.task_from_description(
-                                spec.task, spec.image_shape).examples(images),
-                            source={"study": config.study_name, "model": name,
-                                    "dataset": config.dataset, "seed": seed,
-                                    "task": spec.task})
-    except (UserError, export.ExportError) as e:
-        return f"failed: {one_line(e, 200)}"
-    return out
+        entry = get_model_entry(name)
+        if entry.consumes != "task_pairs":
+            raise UserError(f"{name} does not learn a task (it consumes {entry.consumes}); "
+                            f"a {self.name} study compares task models and the task's "
+                            f"baselines ({', '.join(self.baselines) or 'none'})")
 
+    def prepare(self, config, options, log):
+        from keras_aegan import metrics
+        from keras_aegan.data import tasks
 
-def _summarise(rows, order):
-    summary = []
-    for name in order:
-        mine = [r for r in rows if r["model"] == name]
-        if not mine:
-            continue
-        entry = {"model": name, "family": mine[0]["family"], "seeds": len(mine)}
-        for key in COLUMNS:
-            values = [r[key] for r in mine if isinstance(r.get(key), (int, float))]
-            if values:
-                entry[key] = float(np.mean(values))
-                entry[f"{key}_std"] = float(np.std(values))
-        summary.append(entry)
-    return summary
+        source = config.open_data()
+        info = source.info
+        task = tasks.task_class(self.name, tasks.ImageTask)(info.image_shape, **{
+            k: v for k, v in config.task_options.items() if k in self.options})
+        truth, labels = source.arrays("test", limit=config.eval_samples)
+        inputs = task.make_input_arrays(truth)
+        log(f"study {config.study_name}: task {self.name} {_options_text(task.describe())} on "
+            f"{info.name} ({'x'.join(map(str, info.image_shape))}), {len(truth)} test images, "
+            f"models {', '.join(config.models)}, budget {config.budget_text} per model -> "
+            f"{config.path}")
+        evaluator = metrics.get_evaluator(source, verbose=0, log=log)
+        return TaskData(info, task, truth, labels, inputs, evaluator,
+                        evaluator.features(truth))
+
+    def baseline(self, config, data, name, seed):
+        answers = data.task.baseline(name, data.inputs)
+        return {"status": "computed", "train_seconds": 0.0}, answers, None
+
+    def answer(self, config, data, name, model, seed):
+        return translate(model, data.inputs)
+
+    def score(self, config, data, answers, seed):
+        return score(data.evaluator, data.truth, data.labels, answers, data.truth_features)
+
+    def scoring(self, config, data):
+        return {"task": _options_text(data.task.describe()), "test_images": len(data.truth)}
+
+    def references(self, config, data):
+        truth = {"model": "truth", "family": "reference", "fid": 0.0, "psnr": PSNR_CAP_DB,
+                 "ssim": 1.0}
+        if data.evaluator.has_classes and data.labels is not None:
+            truth["accuracy"] = float(np.mean(
+                data.evaluator.predict_classes(data.truth) == data.labels))
+        return [truth]
+
+    def export_inputs(self, data, model):
+        from keras_aegan import export, protocol
+        from keras_aegan.data import tasks
+
+        images, spec = data.truth[:export.PARITY_BATCH], protocol.describe(model)
+        task = tasks.task_from_description(spec.task, spec.image_shape)
+        return {"images": images, "examples": task.examples(images)}
+
+    def results(self, config, data):
+        evaluator = data.evaluator
+        return {"task": data.task.describe(), "dataset": data.info.name,
+                "image_shape": list(data.info.image_shape), "test_images": len(data.truth),
+                "convention": data.task.convention(),
+                "evaluator": {"path": str(evaluator.path),
+                              "test_accuracy": evaluator.test_accuracy,
+                              "kind": "classifier" if evaluator.has_classes else "PCA"},
+                "grid_columns": ["input", *config.models, "truth"]}
+
+    def pictures(self, config, data, answers, results):
+        import os
+
+        from keras_aegan.callbacks import save_grid
+
+        count = min(GRID_IMAGES, len(data.truth))
+        shown = data.task.display([x[:count] for x in data.inputs])
+        columns = [shown, *[answers[name][:count] for name in config.models],
+                   data.truth[:count]]
+        save_grid(os.path.join(config.path, "grid.png"),
+                  [np.stack([column[i] for column in columns]) for i in range(count)])
+        return {"grid": "grid.png"}
+
+    def report(self, config, results, tables):
+        evaluator, seeds = results["evaluator"], len(results["seeds"])
+        accuracy = evaluator["test_accuracy"]
+        return [
+            f"Dataset `{results['dataset']}` ({'x'.join(map(str, results['image_shape']))}), "
+            f"{results['test_images']} test images, budget {results['budget']} per model, "
+            f"seeds {', '.join(map(str, results['seeds']))}"
+            + (" (mean ± std over seeds)" if seeds > 1 else "") + ".",
+            f"Task: {_options_text(results['task'])}. Input: {results['convention']}.",
+            f"Evaluator ({evaluator['kind']} features): {evaluator['path']}"
+            + (f" (test accuracy {accuracy:.4f})" if accuracy is not None else ""),
+            "", "## Results", "", *tables.table(), "", *tables.legend(), "",
+            "The `truth` row is the clean test images themselves.", "",
+            "## Who won what", "", *findings(results["summary"], self.columns), "",
+            "## Pictures", "",
+            f"One test image per row; columns: {', '.join(results['grid_columns'])}.", "",
+            "![grid](grid.png)", "",
+            report.exports_line(results["rows"], config.path), "",
+            "Per seed: `results.json`; the table as CSV: `results.csv`."]
 
 
 def _options_text(task):
     return ", ".join(f"{k}={v}" for k, v in task.items() if k != "name") or "defaults"
 
 
-def _write_grid(config, task, inputs, grid, truth):
-    count = min(GRID_IMAGES, len(truth))
-    shown = task.display([x[:count] for x in inputs])
-    columns = [shown, *[grid[name][:count] for name in config.models], truth[:count]]
-    rows = [np.stack([column[i] for column in columns]) for i in range(count)]
-    save_grid(os.path.join(config.path, "grid.png"), rows)
-
-
-def _write_csv(path, summary):
-    keys = ["model", "family", "seeds", *COLUMNS, *[f"{k}_std" for k in COLUMNS]]
-    with files.atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
-        writer = csv.DictWriter(f, keys, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(summary)
-
-
-def _cell(entry, key, seeds):
-    if key not in entry or not math.isfinite(entry[key]):
-        return "—"
-    text = COLUMNS[key][2].format(entry[key])
-    if seeds > 1 and f"{key}_std" in entry and COLUMNS[key][1] is not None:
-        text += " ± " + COLUMNS[key][2].format(entry[f"{key}_std"])
-    return text
-
-
-def findings(summary):
+def findings(summary, columns):
     """Lines saying who won each yardstick and whether the perception-distortion
     expectation held (the pixel loss wins PSNR, the GAN wins realism)."""
     scored = [e for e in summary if e["family"] != "reference"]
-    lines, best = [], {}
+    lines = []
     for key in ("psnr", "ssim", "fid", "accuracy"):
-        header, better, fmt = COLUMNS[key]
-        entries = [e for e in scored if key in e and math.isfinite(e[key])]
-        if len(entries) < 2:
+        column = columns[key]
+        order = report.ranked(scored, key, column)
+        if len(order) < 2:
             continue
-        pick = max if better == "high" else min
-        winner = pick(entries, key=lambda e: e[key])
-        best[key] = winner
-        others = "; ".join(f"{e['model']} {fmt.format(e[key])}" for e in entries
-                           if e is not winner)
-        lines.append(f"- **{header}**: {winner['model']} ({winner['family']}) "
-                     f"{fmt.format(winner[key])}; {others}")
+        winner, others = order[0], [e for e in scored if e in order[1:]]
+        lines.append(f"- **{column.header}**: {winner['model']} ({winner['family']}) "
+                     f"{column.fmt.format(winner[key])}; " + "; ".join(
+                         f"{e['model']} {column.fmt.format(e[key])}" for e in others))
     ae = [e for e in scored if e["family"] == "autoencoder"]
     gan = [e for e in scored if e["family"] == "gan"]
     if ae and gan:
@@ -277,57 +252,6 @@ def findings(summary):
                             f"{g['accuracy']:.2%} of the time, the pixel loss's "
                             f"{a['accuracy']:.2%}")
         if verdicts:
-            lines.append(f"- Perception-distortion (Blau & Michaeli 2018): {'; '.join(verdicts)}.")
+            lines.append(f"- Perception-distortion (Blau & Michaeli 2018): "
+                         f"{'; '.join(verdicts)}.")
     return lines
-
-
-def write_report(config, results):
-    """Write `report.md` and `report.html` for a task study's results."""
-    summary, seeds = results["summary"], len(results["seeds"])
-    keys = [k for k in COLUMNS if any(k in e for e in summary)]
-    table = ["| model | family | " + " | ".join(COLUMNS[k][0] for k in keys) + " |",
-             "|---|---|" + "---|" * len(keys)]
-    table += [f"| {e['model']} | {e['family']} | "
-              + " | ".join(_cell(e, k, seeds) for k in keys) + " |" for e in summary]
-    evaluator = results["evaluator"]
-    exports = sorted({f"{r['model']}: `{r['export']}`" for r in results["rows"]
-                      if "export" in r})
-    accuracy = evaluator["test_accuracy"]
-    lines = [
-        f"# Task study {results['study']}: {results['task']['name']}",
-        "",
-        f"Dataset `{results['dataset']}` ({'x'.join(map(str, results['image_shape']))}), "
-        f"{results['test_images']} test images, budget {results['budget']} per model, "
-        f"seeds {', '.join(map(str, results['seeds']))}"
-        + (" (mean ± std over seeds)" if seeds > 1 else "") + ".",
-        f"Task: {_options_text(results['task'])}. Input: {results['convention']}.",
-        f"Evaluator ({evaluator['kind']} features): {evaluator['path']}"
-        + (f" (test accuracy {accuracy:.4f})" if accuracy is not None else ""),
-        "",
-        "## Results",
-        "",
-        *table,
-        "",
-        f"PSNR is per image (MSE floored at 1e-6: an exact image counts {PSNR_CAP_DB:g} dB), "
-        "averaged; FID compares the answers with the clean test images on the evaluator's "
-        "features; the evaluator's accuracy asks whether an answer reads as its image's "
-        "class. The `truth` row is the clean test images themselves.",
-        "",
-        "## Who won what",
-        "",
-        *findings(summary),
-        "",
-        "## Pictures",
-        "",
-        f"One test image per row; columns: {', '.join(results['grid_columns'])}.",
-        "",
-        "![grid](grid.png)",
-        "",
-        ("Exports: " + "; ".join(exports) + ".") if exports else "No exports.",
-        "",
-        "Per seed: `results.json`; the table as CSV: `results.csv`.",
-    ]
-    text = "\n".join(lines) + "\n"
-    files.write_text(os.path.join(config.path, "report.md"), text)
-    html = report.markdown_to_html(text, title=f"keras_aegan task study {results['study']}")
-    files.write_text(os.path.join(config.path, "report.html"), html)

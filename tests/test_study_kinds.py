@@ -1,0 +1,155 @@
+"""Study kinds: a new kind runs through the one runner; the catalogue's declarations."""
+
+import json
+import os
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from keras_aegan import cli
+from keras_aegan.errors import UserError
+from keras_aegan.study import kinds, report
+
+
+class MeanImageStudy(kinds.StudyKind):
+    """A tiny kind, as a user would write one: the mean training image (a baseline) vs a
+    linear autoencoder, on reconstruction error."""
+
+    name = "mean_image"
+    description = "the mean image vs a linear autoencoder"
+    models = ("mean", "linear_ae")
+    baselines = ("mean",)
+    options = {"test_images": 40}
+    columns = {"mse": kinds.Column("MSE", "low", "{:.4f}", "mean squared error per pixel."),
+               "train_seconds": kinds.TRAIN_SECONDS}
+    title = "Mean-image study {study}"
+
+    def prepare(self, config, options, log):
+        source = config.open_data()
+        train, _ = source.arrays("train")
+        test, _ = source.arrays("test", limit=int(options["test_images"]))
+        log(f"mean_image on {source.info.name}")
+        return SimpleNamespace(info=source.info, train=train, test=test)
+
+    def baseline(self, config, data, name, seed):
+        answer = np.broadcast_to(data.train.mean(0), data.test.shape)
+        return {"status": "computed", "train_seconds": 0.0}, answer, None
+
+    def answer(self, config, data, name, model, seed):
+        from keras_aegan import protocol
+
+        return np.asarray(protocol.describe(model).part("autoencoder").fn(data.test))
+
+    def score(self, config, data, answer, seed):
+        return {"mse": float(np.mean((answer - data.test) ** 2))}
+
+    def export_inputs(self, data, model):
+        return {"images": data.test[:8]}
+
+    def report(self, config, results, tables):
+        return ["## Results", "", *tables.table(), "", *tables.legend(), "",
+                report.exports_line(results["rows"], config.path)]
+
+
+@pytest.fixture
+def mean_image_kind(monkeypatch):
+    monkeypatch.setattr(kinds, "STUDY_KINDS", dict(kinds.STUDY_KINDS))
+    return kinds.register_study_kind(MeanImageStudy())
+
+
+def test_a_registered_kind_runs_from_the_command_line(mean_image_kind, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the CLI exports to export/<study>/
+    argv = ["study", "--task", "mean_image", "--dataset", "digits", "--epochs", "1",
+            "--task-option", "test_images=30", "--run-dir", str(tmp_path), "--name", "m"]
+    assert cli.main(argv) == 0
+    folder = tmp_path / "m"
+    text = (folder / "report.md").read_text()
+    assert text.startswith("# Mean-image study m\n")
+    assert "| mean | baseline |" in text and "| linear_ae | autoencoder |" in text
+    assert "- **MSE** ↓: mean squared error per pixel." in text
+    assert "<table>" in (folder / "report.html").read_text()
+    results = json.loads((folder / "results.json").read_text())
+    rows = {r["model"]: r for r in results["rows"]}
+    assert rows["mean"]["status"] == "computed" and rows["linear_ae"]["status"] == "trained"
+    assert all(np.isfinite(r["mse"]) for r in rows.values())
+    # The runner trained, stored, exported and summarised: the kind did none of it.
+    assert (folder / "models" / "linear_ae-seed0" / "model.keras").exists()
+    assert rows["linear_ae"]["export"] == os.path.join("export", "m", "linear_ae-seed0")
+    assert (tmp_path / "export" / "m" / "linear_ae-seed0" / "manifest.json").exists()
+    header = (folder / "results.csv").read_text().splitlines()[0]
+    assert header == "model,family,seeds,mse,train_seconds,mse_std,train_seconds_std"
+    assert cli.main(argv) == 0
+    again = json.loads((folder / "results.json").read_text())
+    assert {r["model"]: r["status"] for r in again["rows"]} == {"mean": "computed",
+                                                                "linear_ae": "reused"}
+    assert again["summary"][1]["mse"] == results["summary"][1]["mse"]
+
+
+def test_a_kind_refuses_an_option_nobody_takes(mean_image_kind, tmp_path):
+    from keras_aegan.config import StudyConfig
+    from keras_aegan.study import run_study
+
+    config = StudyConfig(dataset="digits", task="mean_image", task_options={"tset": 3},
+                         epochs=1, run_dir=str(tmp_path))
+    with pytest.raises(UserError, match="task option.s. tset: not an option of the "
+                                        "mean_image study .test_images."):
+        run_study(config, log=lambda *_: None)
+    assert not os.listdir(tmp_path)
+
+
+def test_unknown_kind_is_a_one_line_error(capsys):
+    from keras_aegan.config import StudyConfig
+
+    with pytest.raises(UserError) as error:
+        StudyConfig(task="nxt_frame")
+    assert "unknown study kind 'nxt_frame'" in str(error.value)
+    assert "next_frame" in str(error.value) and "\n" not in str(error.value)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["study", "--task", "timeserie"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "timeseries" in err and err.count("\n") == 1
+
+
+def test_every_kind_declares_itself():
+    names = kinds.study_kind_names()
+    assert {"images", "super_resolution", "colorize", "inpaint", "sketch", "next_frame",
+            "timeseries"} <= set(names)
+    for name in names:
+        kind = kinds.get_study_kind(name)
+        assert kind.name == name and kind.description and kind.models, name
+        assert set(kind.baselines) <= set(kind.models), name
+        assert isinstance(kind.options, dict), name
+        assert kind.columns, name
+        for key, column in kind.columns.items():
+            assert column.better in ("low", "high", None), (name, key)
+            assert column.meaning.strip() and column.header, (name, key)
+        # At least one column says which way is better: a study has a contest.
+        assert any(c.better and c.contest for c in kind.columns.values()), name
+
+
+def test_translation_kinds_declare_their_tasks_options():
+    from keras_aegan.data import tasks
+
+    for task in tasks.IMAGE_TASK_NAMES:
+        kind = kinds.get_study_kind(task)
+        assert kind.options == tasks.task_class(task).OPTIONS
+        assert kind.baselines == tuple(tasks.task_class(task).BASELINES)
+
+
+def test_a_sequence_study_exports_where_export_dir_says(tmp_path, monkeypatch):
+    from keras_aegan.config import StudyConfig
+    from keras_aegan.study import run_study
+
+    monkeypatch.chdir(tmp_path)
+    config = StudyConfig(dataset="sines", task="timeseries", models=("recurrent_vae",),
+                         task_options={"repeats": 1, "disc_iterations": 5,
+                                       "pred_iterations": 5, "synthetic": 50,
+                                       "pictures": 30, "units": 4},
+                         budget_seconds=1, batch_size=8, run_dir=str(tmp_path / "runs"),
+                         export_dir=str(tmp_path / "elsewhere"), name="s")
+    row = run_study(config, log=lambda *_: None)["rows"][0]
+    out = tmp_path / "elsewhere" / "s" / "recurrent_vae-seed0"
+    assert row["export"] == str(out) and (out / "manifest.json").exists()
+    assert not (tmp_path / "export").exists()
