@@ -21,14 +21,8 @@ own models are registered in `keras_aegan.catalogue`, which `import keras_aegan`
 """
 
 import dataclasses
-import importlib
 
 from keras_aegan.errors import UserError, did_you_mean
-
-
-def _function(target):
-    module, _, function = target.partition(":")
-    return getattr(importlib.import_module(module), function)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,12 +32,11 @@ class FitInput:
     Attributes:
         mapper: `mapper(spec)` returns the function mapping one batch of the data
             (`images, labels`, or images alone) to what `fit` is given; it may read the
-            model's declaration (`protocol.ModelSpec`), e.g. its task. A function or its
-            `module:function` path.
+            model's declaration (`protocol.ModelSpec`), e.g. its task.
         needs_labels: the data must have labels.
         examples: for task models, `examples(task, batch) -> {port kind: array}`, the
-            inputs the task makes of a batch of real data (a function or its path): an
-            export's parity check feeds them to the model's parts.
+            inputs the task makes of a batch of real data: an export's parity check
+            feeds them to the model's parts.
     """
 
     mapper: object
@@ -51,17 +44,14 @@ class FitInput:
     examples: object = None
 
     def map(self, spec):
-        mapper = _function(self.mapper) if isinstance(self.mapper, str) else self.mapper
-        return mapper(spec)
+        return self.mapper(spec)
 
     def examples_of(self, spec, batch):
         """`{port kind: array}` for a batch of real data, or `None` when the parts take
         the data as it is."""
         if self.examples is None:
             return None
-        examples = _function(self.examples) if isinstance(self.examples, str) \
-            else self.examples
-        return examples(spec.task, batch)
+        return self.examples(spec.task, batch)
 
 
 # What one example of a model's source is -> an example shape (for tests and docs).
