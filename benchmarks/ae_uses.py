@@ -18,9 +18,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
-from keras_aegan import metrics, pretraining, reduction  # noqa: E402
+from keras_aegan.evaluation import metrics  # noqa: E402
+from keras_aegan.studies import pretraining, reduction
 from keras_aegan.data import open_source  # noqa: E402
-from keras_aegan.speed import describe_machine  # noqa: E402
+from keras_aegan.training.speed import describe_machine  # noqa: E402
 
 
 def main():

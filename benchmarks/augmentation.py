@@ -21,9 +21,9 @@ sys.path.insert(0, ROOT)
 
 import numpy as np  # noqa: E402
 
-from keras_aegan import augment  # noqa: E402
+from keras_aegan.studies import augment  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
-from keras_aegan.speed import describe_machine  # noqa: E402
+from keras_aegan.training.speed import describe_machine  # noqa: E402
 
 MNIST = "idx:" + os.path.join(os.path.dirname(ROOT), "shared", "data", "mnist")
 

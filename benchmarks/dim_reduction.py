@@ -20,9 +20,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
-from keras_aegan import reduction  # noqa: E402
+from keras_aegan.studies import reduction  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
-from keras_aegan.speed import describe_machine  # noqa: E402
+from keras_aegan.training.speed import describe_machine  # noqa: E402
 
 DEFAULT_MODELS = "linear_ae,dense_ae,tied_ae,conv_ae,denoising_ae,sparse_ae,vae"
 

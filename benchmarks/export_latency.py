@@ -57,7 +57,7 @@ def parse_args(argv=None):
 
 
 def train_run(model, dataset, steps, work):
-    from keras_aegan.runner import RunConfig, train
+    from keras_aegan.training.runner import RunConfig, train
 
     config = RunConfig(model=model, dataset=dataset, epochs=1, steps_per_epoch=steps,
                        batch_size=64, latent_dim=16, run_dir=work, name=f"bench-{model}")
@@ -139,8 +139,8 @@ def main(argv=None):
     except RuntimeError:  # TensorFlow already ran in this process (the smoke-test driver)
         print(f"note: TensorFlow already started; its thread pools keep their size, not "
               f"--threads {args.threads}")
-    from keras_aegan.runner import export_run, load_model
-    from keras_aegan.speed import describe_machine
+    from keras_aegan.training.runner import export_run, load_model
+    from keras_aegan.training.speed import describe_machine
 
     print(f"machine: {describe_machine()}", flush=True)
 
@@ -177,7 +177,7 @@ def main(argv=None):
 
 
 def _images(run, n):
-    from keras_aegan.runner import RunConfig
+    from keras_aegan.training.runner import RunConfig
 
     source = RunConfig.load(run).open_data()
     images, _ = source.arrays("test", limit=n)

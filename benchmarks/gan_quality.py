@@ -5,7 +5,7 @@
     python benchmarks/gan_quality.py --epochs 20 --option loss=hinge  # per step, not minute
     python benchmarks/gan_quality.py --smoke              # seconds: bundled mnist10k
 
-One run of the registered model with the CLI's defaults (`keras_aegan.runner.train`, batch
+One run of the registered model with the CLI's defaults (`keras_aegan.training.runner.train`, batch
 64, the model's own latent size and optimizers) for `--minutes` of training. At each time
 in `--at` (minutes of training; the measuring is not charged to the budget) it draws
 `--samples` samples (10,000) and scores them on the study's evaluator (a BN conv net,
@@ -39,14 +39,14 @@ sys.path.insert(0, ROOT)
 
 import numpy as np  # noqa: E402
 
-from keras_aegan import metrics  # noqa: E402
-from keras_aegan.callbacks import TimeBudget  # noqa: E402
+from keras_aegan.evaluation import metrics  # noqa: E402
+from keras_aegan.training.callbacks import TimeBudget  # noqa: E402
 from keras_aegan.cli import common  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
-from keras_aegan.evaluator import get_evaluator  # noqa: E402
-from keras_aegan.runner import RunConfig, train  # noqa: E402
-from keras_aegan.study.timeline import QualityTimeline  # noqa: E402
-from keras_aegan.speed import describe_machine  # noqa: E402
+from keras_aegan.evaluation.evaluator import get_evaluator  # noqa: E402
+from keras_aegan.training.runner import RunConfig, train  # noqa: E402
+from keras_aegan.studies.timeline import QualityTimeline  # noqa: E402
+from keras_aegan.training.speed import describe_machine  # noqa: E402
 
 MNIST = "idx:" + os.path.join(os.path.dirname(ROOT), "shared", "data", "mnist")
 NOISE_ROWS = (("(b) real + noise sigma 0.1", 0.1), ("(c) real + noise sigma 0.2", 0.2))

@@ -23,7 +23,7 @@ from keras_aegan.cli import common  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
 from keras_aegan.protocol import describe  # noqa: E402
 from keras_aegan.registry import get_model_entry  # noqa: E402
-from keras_aegan.speed import describe_machine  # noqa: E402
+from keras_aegan.training.speed import describe_machine  # noqa: E402
 
 
 def measure(name, source, batch_size, steps, warmup, latent_dim, jit_compile, options):

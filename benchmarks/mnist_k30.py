@@ -30,12 +30,13 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from keras_aegan import metrics, reduction  # noqa: E402
-from keras_aegan.callbacks import TimeBudget  # noqa: E402
+from keras_aegan.evaluation import metrics  # noqa: E402
+from keras_aegan.studies import reduction
+from keras_aegan.training.callbacks import TimeBudget  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
 from keras_aegan.registry import get_model_entry  # noqa: E402
-from keras_aegan.schedules import CosineAnneal, start_rates  # noqa: E402
-from keras_aegan.speed import describe_machine  # noqa: E402
+from keras_aegan.training.schedules import CosineAnneal, start_rates  # noqa: E402
+from keras_aegan.training.speed import describe_machine  # noqa: E402
 
 
 class TestError(keras.callbacks.Callback):

@@ -2,7 +2,7 @@
 
 A conditional generator (`cgan`, trained on the labelled training images) is searched
 around prior draws of each class for images that a classifier under test (the small CNN
-of `keras_aegan.robust`, trained plainly) labels wrongly while an independent judge (the
+of `keras_aegan.studies.robust`, trained plainly) labels wrongly while an independent judge (the
 dataset's evaluator: another architecture, trained separately) still gives the intended
 class a probability of at least 0.9. The failures are counted and drawn; the classifier is
 then fine-tuned on the training images mixed with the failures (labelled with their
@@ -28,10 +28,12 @@ sys.path.insert(0, ROOT)
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from keras_aegan import attacks, augment, files, robust  # noqa: E402
-from keras_aegan.callbacks import save_grid  # noqa: E402
+from keras_aegan import files  # noqa: E402
+from keras_aegan.evaluation import attacks
+from keras_aegan.studies import augment, robust
+from keras_aegan.training.callbacks import save_grid  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
-from keras_aegan.speed import describe_machine  # noqa: E402
+from keras_aegan.training.speed import describe_machine  # noqa: E402
 
 MNIST = "idx:" + os.path.join(os.path.dirname(ROOT), "shared", "data", "mnist")
 

@@ -3,7 +3,7 @@
     python benchmarks/next_frame.py --minutes 20                 # the target run
     python benchmarks/next_frame.py --smoke                      # seconds, tiny everything
 
-Runs the `next_frame` study kind (`keras_aegan.study.run_study`, the same
+Runs the `next_frame` study kind (`keras_aegan.studies.run_study`, the same
 code as `python train.py study --task next_frame`): Moving MNIST made from the real MNIST
 digits (training sequences drawn afresh from the training digits, a fixed test set from
 the test digits), each model trained through the runner for `--minutes` of wall-clock
@@ -44,11 +44,11 @@ def main(argv=None):
     parser.add_argument("--smoke", action="store_true",
                         help="a few seconds: bundled digits, 32x32 frames, tiny models")
     args = parser.parse_args(argv)
-    from keras_aegan.speed import describe_machine
+    from keras_aegan.training.speed import describe_machine
     print(f"machine: {describe_machine()}", flush=True)
 
     from keras_aegan.config import StudyConfig
-    from keras_aegan.study import run_study
+    from keras_aegan.studies import run_study
 
     options = {"test_sequences": args.test_sequences}
     data = {"dataset": f"moving_mnist:{args.digits}"}
@@ -84,7 +84,8 @@ def main(argv=None):
 
 def _tfds_scores(config, results):
     """Score the study's trained models on tensorflow-datasets' fixed test set."""
-    from keras_aegan import runner, sequence_metrics
+    from keras_aegan.evaluation import sequence_metrics
+    from keras_aegan.training import runner
     from keras_aegan.data.synthetic import tfds_moving_mnist_test
     from keras_aegan.errors import DataError
 

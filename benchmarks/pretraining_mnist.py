@@ -23,10 +23,11 @@ sys.path.insert(0, ROOT)
 
 import numpy as np  # noqa: E402
 
-from keras_aegan import files, pretraining, reduction  # noqa: E402
-from keras_aegan.callbacks import save_grid  # noqa: E402
+from keras_aegan import files  # noqa: E402
+from keras_aegan.studies import pretraining, reduction
+from keras_aegan.training.callbacks import save_grid  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
-from keras_aegan.speed import describe_machine  # noqa: E402
+from keras_aegan.training.speed import describe_machine  # noqa: E402
 
 MNIST = "idx:" + os.path.join(os.path.dirname(ROOT), "shared", "data", "mnist")
 

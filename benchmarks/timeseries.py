@@ -4,7 +4,7 @@
     python benchmarks/timeseries.py --dataset statsmodels:elnino --minutes 10
     python benchmarks/timeseries.py --smoke                                # seconds
 
-Runs the `timeseries` study kind (`keras_aegan.study.run_study`, the same
+Runs the `timeseries` study kind (`keras_aegan.studies.run_study`, the same
 code as `python train.py study --task timeseries`): each model (`timegan`,
 `recurrent_gan`, `recurrent_vae`) is trained through the runner for `--minutes` of wall-clock time, draws
 as many windows as there are training windows (at most 10,000), and is scored with
@@ -45,12 +45,12 @@ def main(argv=None):
     parser.add_argument("--smoke", action="store_true",
                         help="a few seconds: tiny models, short scores")
     args = parser.parse_args(argv)
-    from keras_aegan.speed import describe_machine
+    from keras_aegan.training.speed import describe_machine
     print(f"machine: {describe_machine()}", flush=True)
 
     from keras_aegan.cli.common import option
     from keras_aegan.config import StudyConfig, slug
-    from keras_aegan.study import run_study
+    from keras_aegan.studies import run_study
 
     out = args.out or os.path.join("runs", f"bench-timeseries-{slug(args.dataset)}")
     options = {"repeats": args.repeats, **dict(option(o) for o in args.option)}

@@ -48,7 +48,7 @@ SMOKE_CASE = ("digits", "super_resolution", {"factor": 2, "width": 4, "blocks": 
 
 
 def study(name, dataset, task, options, args):
-    from keras_aegan.study import StudyConfig, run_study
+    from keras_aegan.studies import StudyConfig, run_study
 
     config = StudyConfig(dataset=dataset, task=task, task_options=options,
                          budget_seconds=args.minutes * 60, batch_size=args.batch_size,
@@ -78,9 +78,9 @@ def study(name, dataset, task, options, args):
 
 def trained_run(args, case, dataset, task, options, seconds):
     """A run folder of a model trained on the case: the study's pix2pix, or a short run."""
-    from keras_aegan.callbacks import TimeBudget
+    from keras_aegan.training.callbacks import TimeBudget
     from keras_aegan.config import RunConfig
-    from keras_aegan.runner import train
+    from keras_aegan.training.runner import train
 
     folder = os.path.join(args.out, case, "models", "pix2pix-seed0")
     if os.path.isfile(os.path.join(folder, "model.keras")):
@@ -94,7 +94,7 @@ def trained_run(args, case, dataset, task, options, seconds):
 
 def apply_speed(args):
     """`apply` on a folder of MNIST-sized inputs: images per second."""
-    from keras_aegan.apply import apply_run, write_png
+    from keras_aegan.apply.run import apply_run, write_png
     from keras_aegan.data import open_source, tasks
 
     dataset, task, options = SMOKE_CASE if args.smoke else CASES["mnist_sr"]
@@ -122,7 +122,7 @@ def apply_large(args):
     """`apply` on a 4000x3000 photo (colorize) and to a 4000x3000 output (4x SR), by tiles."""
     from PIL import Image
 
-    from keras_aegan.apply import apply_run
+    from keras_aegan.apply.run import apply_run
     from keras_aegan.data import photos
 
     folder = os.path.join(args.out, "apply_large")
@@ -169,7 +169,7 @@ def main():
                         help="well under a minute: digits, a 2x SR study with seconds of "
                              "training, apply on 200 images and a 400x300 image")
     args = parser.parse_args()
-    from keras_aegan.speed import describe_machine
+    from keras_aegan.training.speed import describe_machine
     print(f"machine: {describe_machine()}", flush=True)
     if args.smoke:
         args.minutes, args.eval_samples = 0.02, 64

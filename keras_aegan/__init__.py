@@ -28,33 +28,31 @@ from keras_aegan import noise as _noise
 _noise.quiet_tensorflow()  # before anything below imports TensorFlow
 
 # isort: off  (TensorFlow quietly first, then the models, so the registry is complete)
-from keras_aegan import catalogue as _catalogue  # noqa: E402,F401  (registers every model)
-from keras_aegan.apply import apply_run  # noqa: E402
-from keras_aegan.autoencoders import (Autoencoder, DenoisingAutoencoder,  # noqa: E402
+from keras_aegan.models import catalogue as _catalogue  # noqa: E402,F401  (registers every model)
+from keras_aegan.apply.run import apply_run  # noqa: E402
+from keras_aegan.models.autoencoders import (Autoencoder, DenoisingAutoencoder,  # noqa: E402
                                       PCAAutoencoder, TiedAutoencoder,
                                       VariationalAutoencoder)
 from keras_aegan.config import RunConfig, StudyConfig  # noqa: E402
 from keras_aegan.data import DataInfo, DataOptions, Source, load, open_source  # noqa: E402
 from keras_aegan.errors import (DataError, TrainingDiverged, UserError)  # noqa: E402
 from keras_aegan.export import ExportError, export_model  # noqa: E402
-from keras_aegan.gan_variants import WGANGP, ConditionalGAN  # noqa: E402
-from keras_aegan.gans import GAN  # noqa: E402
-from keras_aegan.hybrids import (AdversarialAutoencoder,  # noqa: E402
+from keras_aegan.models.gan_variants import WGANGP, ConditionalGAN  # noqa: E402
+from keras_aegan.models.gans import GAN  # noqa: E402
+from keras_aegan.models.hybrids import (AdversarialAutoencoder,  # noqa: E402
                                  ConditionalAdversarialAutoencoder)
 from keras_aegan.protocol import ModelSpec, Part, Port, describe  # noqa: E402
 from keras_aegan.registry import (get_model_entry, model_names, register_baseline,  # noqa: E402
                                   register_model)
-from keras_aegan.robust_model import AdversarialClassifier  # noqa: E402
-from keras_aegan.runner import RunResult, export_run, load_model, train  # noqa: E402
-from keras_aegan.study import run_study  # noqa: E402
-from keras_aegan.timeseries import RecurrentGAN, RecurrentVAE, TimeGAN  # noqa: E402
-from keras_aegan.translation import Pix2Pix, UNetTranslator  # noqa: E402
-from keras_aegan.video import AdversarialFramePredictor, FramePredictor  # noqa: E402
+from keras_aegan.models.robust_model import AdversarialClassifier  # noqa: E402
+from keras_aegan.training.runner import RunResult, export_run, load_model, train  # noqa: E402
+from keras_aegan.studies import run_study  # noqa: E402
+from keras_aegan.models.timeseries import RecurrentGAN, RecurrentVAE, TimeGAN  # noqa: E402
+from keras_aegan.models.translation import Pix2Pix, UNetTranslator  # noqa: E402
+from keras_aegan.models.video import AdversarialFramePredictor, FramePredictor  # noqa: E402
 # isort: on
 
-# `keras_aegan.study` is the function running a study. It shadows the `study` sub-package
-# as an attribute of the package; `from keras_aegan.study import ...` still reaches the
-# sub-package (it is looked up in `sys.modules`).
+# `keras_aegan.study(config)` runs a study (the sub-package is `keras_aegan.studies`).
 study = run_study
 
 __all__ = [

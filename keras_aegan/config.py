@@ -150,7 +150,7 @@ class StudyConfig(DataOptions):
     study's default dataset is the bundled `mnist10k` (real 28x28 digits, offline).
 
     Attributes:
-        task: the study kind (`keras_aegan.study.kinds`): `None` for the image study
+        task: the study kind (`keras_aegan.studies.kinds`): `None` for the image study
             (samples, reconstruction, codes), or the name of another kind (a use of the
             two families compared on the same job, with its own metrics and baselines).
         task_options: options of the task (e.g. `{"factor": 4}`).
@@ -238,9 +238,9 @@ class StudyConfig(DataOptions):
 
     @property
     def kind(self):
-        """The study kind (`keras_aegan.study.kinds`) `task` names; the image study's
+        """The study kind (`keras_aegan.studies.kinds`) `task` names; the image study's
         without one."""
-        from keras_aegan.study.kinds import DEFAULT_KIND, get_study_kind
+        from keras_aegan.studies.kinds import DEFAULT_KIND, get_study_kind
 
         return get_study_kind(self.task or DEFAULT_KIND)
 

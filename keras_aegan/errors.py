@@ -1,7 +1,7 @@
 """Errors a user can cause and fix, and the one set of checks that raise them.
 
 The CLI prints a `UserError` as one line (`one_line`) and exits with 2; a run that diverged
-(`keras_aegan.callbacks.TrainingDiverged`) is not bad input and exits with its own code.
+(`keras_aegan.training.callbacks.TrainingDiverged`) is not bad input and exits with its own code.
 Every number and shape a user gives passes through `check_int`, `check_number` or
 `check_image_shape`, so the same mistake reads the same everywhere.
 """

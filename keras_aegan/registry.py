@@ -17,7 +17,7 @@ through `keras_aegan.protocol`. The entry says how data reaches it:
 Add a model with `register_model(name, builder, model_class=..., description=...)`: the
 builder function itself and the class it builds, whose `family` attribute is the model's
 family (the one declaration the registry and `protocol.describe` both read). The package's
-own models are registered in `keras_aegan.catalogue`, which `import keras_aegan` imports.
+own models are registered in `keras_aegan.models.catalogue`, which `import keras_aegan` imports.
 """
 
 import dataclasses
@@ -168,7 +168,7 @@ def model_names():
 
 # Classical methods fitted in closed form, not trained, that a study can compare with:
 # name -> (fit function `(images, latent_dim, seed) -> model`, description); the package's
-# own are added by `keras_aegan.catalogue` with `register_baseline`.
+# own are added by `keras_aegan.models.catalogue` with `register_baseline`.
 BASELINES = {}
 
 

@@ -65,7 +65,7 @@ def assert_config_round_trip(model):
 def assert_save_load_equal(model, inputs, path, atol=1e-6):
     """A `.keras` round trip (in safe mode) gives the same outputs and declaration."""
     from keras_aegan import protocol
-    from keras_aegan.runner import load_model, save_model
+    from keras_aegan.training.runner import load_model, save_model
 
     save_model(model, str(path))
     loaded = load_model(str(path))

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from keras_aegan import protocol, registry, robust
-from keras_aegan.adversarial import AdversarialModel
+from keras_aegan import protocol, registry
+from keras_aegan.studies import robust
+from keras_aegan.models.adversarial import AdversarialModel
 from keras_aegan.errors import UserError
 
 # Every adversarial model kind, with the keys its compile config has always had (files

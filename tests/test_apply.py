@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from keras_aegan import apply, translation
+from keras_aegan.apply import run as apply
+from keras_aegan.models import translation
 from keras_aegan.cli import main
 from keras_aegan.errors import UserError
-from keras_aegan.runner import save_model
+from keras_aegan.training.runner import save_model
 
 TINY = {"width": 4, "blocks": 1}
 
@@ -148,7 +149,7 @@ def test_bad_input_one_error_line_exit_2_nothing_written(case, match, runs, tmp_
 
 
 def test_a_model_without_a_translator_is_refused(tmp_path, digits_images):
-    from keras_aegan.autoencoders import conv_ae
+    from keras_aegan.models.autoencoders import conv_ae
 
     folder = run_folder(tmp_path, "ae", conv_ae((8, 8, 1), 4, filters=(4,)))
     write_png(tmp_path / "x.png", digits_images[0][0])

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_aegan import attacks, classifiers
+from keras_aegan.evaluation import attacks, classifiers
 from keras_aegan.errors import UserError
 
 

@@ -6,7 +6,10 @@ import keras
 import numpy as np
 import pytest
 
-from keras_aegan import augment, cli, fixed_steps, subsets
+from keras_aegan import cli
+from keras_aegan.data import subsets
+from keras_aegan.studies import augment
+from keras_aegan.training import fixed_steps
 from keras_aegan.errors import UserError
 
 

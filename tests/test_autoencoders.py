@@ -7,7 +7,8 @@ import pytest
 import tensorflow as tf
 
 from conftest import assert_config_round_trip, assert_one_step_trains, assert_save_load_equal
-from keras_aegan import autoencoders, layers, registry
+from keras_aegan import registry
+from keras_aegan.models import autoencoders, layers
 from keras_aegan.errors import UserError
 
 AUTOENCODERS = ["conv_ae", "dense_ae", "linear_ae", "tied_ae", "recurrent_ae", "denoising_ae",

@@ -7,7 +7,10 @@ import keras
 import numpy as np
 import pytest
 
-from keras_aegan import classifiers, evaluator, fixed_steps, robust, subsets
+from keras_aegan.data import subsets
+from keras_aegan.evaluation import classifiers, evaluator
+from keras_aegan.studies import robust
+from keras_aegan.training import fixed_steps
 from keras_aegan.errors import UserError
 
 

@@ -12,7 +12,7 @@ import pytest
 from conftest import ROOT
 
 from keras_aegan import cli
-from keras_aegan.runner import RunConfig
+from keras_aegan.training.runner import RunConfig
 
 
 def test_end_to_end_run_writes_the_run_folder(tmp_path, capsys):

@@ -7,9 +7,9 @@ import pytest
 import tensorflow as tf
 
 from conftest import assert_config_round_trip, weights_changed
-from keras_aegan.diffaugment import DiffAugment, parse_policy
+from keras_aegan.models.diffaugment import DiffAugment, parse_policy
 from keras_aegan.errors import UserError
-from keras_aegan.gans import build_dcgan
+from keras_aegan.models.gans import build_dcgan
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-import keras_aegan.autoencoders  # noqa: F401  (registers the classes for loading)
-import keras_aegan.gans  # noqa: F401
+import keras_aegan.models.autoencoders  # noqa: F401  (registers the classes for loading)
+import keras_aegan.models.gans  # noqa: F401
 
 
 def free_port():

@@ -86,7 +86,7 @@ CHILD = textwrap.dedent(r'''
 
 
 def _train(name, run_dir):
-    from keras_aegan.runner import RunConfig, train
+    from keras_aegan.training.runner import RunConfig, train
 
     config = RunConfig(model=name, dataset="digits", epochs=1, batch_size=32,
                        latent_dim=LATENT_DIM, steps_per_epoch=2, run_dir=str(run_dir),
@@ -121,7 +121,7 @@ def _keras_outputs(endpoint, inputs):
 @pytest.fixture(scope="module")
 def round_trips(tmp_path_factory, digits_source):
     """Train and export every available family, then verify all in one child process."""
-    from keras_aegan.runner import export_run, load_model
+    from keras_aegan.training.runner import export_run, load_model
 
     base = tmp_path_factory.mktemp("export")
     images, _ = digits_source.arrays("test", limit=8)
@@ -227,8 +227,8 @@ def ae_run(round_trips):
 
 def test_run_without_model_is_refused(tmp_path):
     from keras_aegan.errors import UserError
-    from keras_aegan.runner import export_run
-    from keras_aegan.runner import RunConfig
+    from keras_aegan.training.runner import export_run
+    from keras_aegan.training.runner import RunConfig
 
     run = tmp_path / "untrained"
     run.mkdir()
@@ -250,7 +250,7 @@ def test_run_without_model_is_refused(tmp_path):
 
 def test_missing_part_is_refused(ae_run, tmp_path):
     from keras_aegan.errors import UserError
-    from keras_aegan.runner import export_run
+    from keras_aegan.training.runner import export_run
 
     with pytest.raises(UserError, match="has no generator; it has: encoder, decoder"):
         export_run(ae_run, tmp_path / "out", parts=["generator"])
@@ -263,7 +263,7 @@ def test_missing_part_is_refused(ae_run, tmp_path):
 
 def test_gan_has_no_encoder(round_trips, tmp_path):
     from keras_aegan.errors import UserError
-    from keras_aegan.runner import export_run
+    from keras_aegan.training.runner import export_run
 
     outcomes, _ = round_trips
     with pytest.raises(UserError, match="has no encoder; it has: generator"):
@@ -273,7 +273,7 @@ def test_gan_has_no_encoder(round_trips, tmp_path):
 
 def test_existing_output_is_refused_unless_overwrite(ae_run, tmp_path):
     from keras_aegan.errors import UserError
-    from keras_aegan.runner import export_run
+    from keras_aegan.training.runner import export_run
 
     out = tmp_path / "out"
     out.mkdir()
@@ -296,7 +296,7 @@ def test_existing_output_is_refused_unless_overwrite(ae_run, tmp_path):
 def test_failed_parity_leaves_nothing_behind(ae_run, tmp_path, monkeypatch, capsys):
     from keras_aegan import export
     from keras_aegan.cli import main
-    from keras_aegan.runner import export_run
+    from keras_aegan.training.runner import export_run
 
     monkeypatch.setitem(export.CHECKS, "float32", ("max", -1.0))  # nothing can pass
     with pytest.raises(export.ExportError, match="parity check failed for encoder/"):
@@ -326,7 +326,7 @@ def test_recurrent_layers_are_traced_unrolled_and_restored():
 def test_export_model_object_needs_images(ae_run, tmp_path, digits_images):
     from keras_aegan.errors import UserError
     from keras_aegan.export import export_model
-    from keras_aegan.runner import load_model
+    from keras_aegan.training.runner import load_model
 
     model = load_model(os.path.join(ae_run, "model.keras"))
     with pytest.raises(UserError, match="needs a real batch of images"):

@@ -16,11 +16,11 @@ import pytest
 import tensorflow as tf
 
 from conftest import ROOT, weights_changed
-from keras_aegan import gan_variants, networks
-from keras_aegan.callbacks import DivergenceGuard, TrainingDiverged
+from keras_aegan.models import gan_variants, networks
+from keras_aegan.training.callbacks import DivergenceGuard, TrainingDiverged
 from keras_aegan.errors import UserError
 from keras_aegan.registry import get_model_entry, model_names
-from keras_aegan.runner import RunConfig, train
+from keras_aegan.training.runner import RunConfig, train
 
 SHAPE = (8, 8, 1)
 LATENT = 8
@@ -295,8 +295,8 @@ def test_two_seeded_runs_give_identical_weights():
         import json
         import keras, numpy as np, tensorflow as tf
         from keras_aegan.data import open_source
-        from keras_aegan.gan_variants import build_wgan_gp
-        from keras_aegan.gans import build_dcgan
+        from keras_aegan.models.gan_variants import build_wgan_gp
+        from keras_aegan.models.gans import build_dcgan
 
         tf.config.experimental.enable_op_determinism()
         source = open_source("digits")
@@ -338,8 +338,8 @@ def test_one_and_two_replicas_train_alike():
         import keras, numpy as np
         from keras_aegan import compat
         from keras_aegan.data import open_source
-        from keras_aegan.gan_variants import build_wgan_gp
-        from keras_aegan.gans import build_dcgan
+        from keras_aegan.models.gan_variants import build_wgan_gp
+        from keras_aegan.models.gans import build_dcgan
 
         x, _ = open_source("digits").arrays("train", limit=48)
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from keras_aegan import cli, protocol
-from keras_aegan.callbacks import CollapseWatch, TrainingDiverged, list_checkpoints
-from keras_aegan.runner import RunConfig, train
+from keras_aegan.training.callbacks import CollapseWatch, TrainingDiverged, list_checkpoints
+from keras_aegan.training.runner import RunConfig, train
 
 
 class Poison(keras.callbacks.Callback):
@@ -46,7 +46,7 @@ def test_nan_names_network_step_and_last_good_checkpoint(model, network, tmp_pat
 
 
 def test_nan_in_the_cli_is_one_line(tmp_path, capsys, monkeypatch):
-    from keras_aegan import runner
+    from keras_aegan.training import runner
 
     real_train = runner.train
     monkeypatch.setattr(runner, "train", lambda config, **kw: real_train(

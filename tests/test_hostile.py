@@ -187,7 +187,7 @@ def test_lambda_layer_model_is_refused(tmp_path, existing_run, capsys):
     import keras
 
     from keras_aegan.errors import UserError
-    from keras_aegan.runner import load_model
+    from keras_aegan.training.runner import load_model
 
     path = _keras_file_with(tmp_path, keras.layers.Lambda(lambda x: x * 2))
     with pytest.raises(UserError, match="refused: it holds Python code"):
@@ -209,7 +209,7 @@ def test_unknown_class_model_is_refused(tmp_path):
     import keras
 
     from keras_aegan.errors import UserError
-    from keras_aegan.runner import load_model
+    from keras_aegan.training.runner import load_model
 
     path = _keras_file_with(tmp_path, keras.layers.Dense(2))
     with zipfile.ZipFile(path) as z:

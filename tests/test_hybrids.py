@@ -14,7 +14,8 @@ from conftest import (
     weights_changed,
 )
 
-from keras_aegan import hybrids, protocol
+from keras_aegan import protocol
+from keras_aegan.models import hybrids
 from keras_aegan.errors import UserError
 from keras_aegan.registry import get_model_entry
 
@@ -186,7 +187,7 @@ def test_bad_options_are_user_errors():
 @pytest.mark.slow
 def test_trains_through_the_runner_and_exports(tmp_path):
     from keras_aegan.config import RunConfig
-    from keras_aegan.runner import export_run, train
+    from keras_aegan.training.runner import export_run, train
 
     result = train(RunConfig(model="aae", dataset="digits", epochs=1, steps_per_epoch=3,
                              batch_size=16, latent_dim=LATENT, run_dir=str(tmp_path),

@@ -1,10 +1,10 @@
-"""Tests for keras_aegan.layers: hand-computed values, training-only behaviour, configs."""
+"""Tests for keras_aegan.models.layers: hand-computed values, training-only behaviour, configs."""
 
 import keras
 import numpy as np
 import pytest
 
-from keras_aegan import layers
+from keras_aegan.models import layers
 from keras_aegan.errors import UserError
 
 

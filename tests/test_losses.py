@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from keras_aegan import losses
+from keras_aegan.models import losses
 from keras_aegan.errors import UserError
 
 

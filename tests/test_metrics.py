@@ -5,7 +5,7 @@ import os
 import numpy as np
 import pytest
 
-from keras_aegan import metrics
+from keras_aegan.evaluation import metrics
 from keras_aegan.errors import UserError
 
 

@@ -34,10 +34,12 @@ def test_every_public_name_exists_and_every_model_class_is_public():
         assert name in keras_aegan.__all__, name
 
 
-def test_study_is_the_function_and_the_subpackage_still_imports():
-    from keras_aegan.study import StudyConfig, run_study
+def test_study_is_the_function_and_studies_the_subpackage():
+    import keras_aegan.studies.run as runner_module
+    from keras_aegan.studies import StudyConfig, run_study
 
     assert keras_aegan.study is keras_aegan.run_study is run_study
+    assert runner_module.run_study is run_study
     assert StudyConfig is keras_aegan.StudyConfig
 
 
@@ -112,12 +114,12 @@ def test_models_and_baselines_are_registered_by_function_not_by_path():
         assert entry.family == entry.model_class.family
     assert registry.BASELINES and all(callable(fit) for fit, _ in registry.BASELINES.values())
     with pytest.raises(TypeError, match="must be a function"):
-        registry.register_model("by_path", "keras_aegan.gans:build_gan",
+        registry.register_model("by_path", "keras_aegan.models.gans:build_gan",
                                 model_class=keras_aegan.GAN, description="no")
     with pytest.raises(TypeError, match="declares no `family`"):
         registry.register_model("no_family", lambda *a, **k: None, model_class=keras.Model,
                                 description="no")
     with pytest.raises(TypeError, match="must be a function"):
-        registry.register_baseline("by_path", "keras_aegan.autoencoders:fit_pca",
+        registry.register_baseline("by_path", "keras_aegan.models.autoencoders:fit_pca",
                                    description="no")
     assert "by_path" not in registry.MODELS and "no_family" not in registry.MODELS

@@ -1,11 +1,12 @@
-"""Tests for keras_aegan.reduction on the bundled 8x8 digits: baselines, code classifiers,
+"""Tests for keras_aegan.studies.reduction on the bundled 8x8 digits: baselines, code classifiers,
 pictures, pre-training, VAE grids, denoising PSNR."""
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from keras_aegan import metrics, pretraining, reduction
+from keras_aegan.evaluation import metrics
+from keras_aegan.studies import pretraining, reduction
 from keras_aegan.errors import UserError
 
 

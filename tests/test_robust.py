@@ -10,7 +10,10 @@ import numpy as np
 import pytest
 from conftest import assert_config_round_trip, assert_save_load_equal, weights_changed
 
-from keras_aegan import attacks, fixed_steps, protocol, robust
+from keras_aegan import protocol
+from keras_aegan.evaluation import attacks
+from keras_aegan.studies import robust
+from keras_aegan.training import fixed_steps
 from keras_aegan.errors import UserError
 
 SHAPE = (8, 8, 1)
@@ -124,7 +127,7 @@ def test_bad_options_are_user_errors(options, message):
 
 
 def test_a_fresh_process_loads_a_saved_classifier(digits_images, tmp_path):
-    # runner.load_model in a process that never imported keras_aegan.robust (the CLI's
+    # runner.load_model in a process that never imported keras_aegan.studies.robust (the CLI's
     # `robust` command writes these files; users load them later).
     model = build()
     model.fit(digits_images[0][:32], digits_images[1][:32], batch_size=32, epochs=1,

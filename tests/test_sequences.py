@@ -188,7 +188,7 @@ def test_frame_predictors_one_step_save_load(tmp_path, tiny_videos, name, family
 
 def test_frame_predictor_rejects_images_and_wrong_frames():
     from keras_aegan.errors import UserError
-    from keras_aegan.video import frame_predictor
+    from keras_aegan.models.video import frame_predictor
 
     with pytest.raises(UserError, match="needs a source of frame sequences"):
         frame_predictor((8, 8, 1))
@@ -205,7 +205,7 @@ def test_saturated_predictor_still_gets_a_gradient_from_the_pixel_loss():
     import keras
     import tensorflow as tf
 
-    from keras_aegan.video import predictor_network
+    from keras_aegan.models.video import predictor_network
 
     net = predictor_network(FRAMES, OBSERVED, PREDICTED, patch=2, width=4, blocks=1)
     bias = net.get_layer("logits").bias
@@ -283,7 +283,7 @@ def test_series_models_one_step_sample_save_load(tmp_path, name, family):
 
 
 def test_moment_loss_measures_the_gap_in_means_and_spreads():
-    from keras_aegan.timeseries import moment_loss
+    from keras_aegan.models.timeseries import moment_loss
 
     rng = np.random.default_rng(0)
     real = rng.uniform(size=(64, *WINDOW)).astype("float32")
@@ -302,7 +302,7 @@ def test_recurrent_gan_adds_the_weighted_moment_loss_to_the_adversarial_one():
 
     from keras_aegan.data import synthetic
     from keras_aegan.errors import UserError
-    from keras_aegan.timeseries import recurrent_gan
+    from keras_aegan.models.timeseries import recurrent_gan
 
     windows = synthetic.sines(32, seed=0, length=WINDOW[0], channels=WINDOW[1])
     logs = {}
@@ -328,7 +328,7 @@ def test_timegan_warmup_trains_embedding_and_supervisor_only():
     import tensorflow as tf
 
     from keras_aegan.data import synthetic
-    from keras_aegan.timeseries import timegan
+    from keras_aegan.models.timeseries import timegan
 
     model = timegan(WINDOW, latent_dim=3, hidden=4, layers=1, warmup_steps=5)
     model.compile(run_eagerly=True)
@@ -346,7 +346,7 @@ def test_timegan_warmup_trains_embedding_and_supervisor_only():
 
 
 def test_frame_scores_and_copy_last_frame(tiny_videos):
-    from keras_aegan import sequence_metrics
+    from keras_aegan.evaluation import sequence_metrics
 
     observed, future = tiny_videos[:, :OBSERVED], tiny_videos[:, OBSERVED:]
     perfect = sequence_metrics.frame_scores(future, future)
@@ -362,7 +362,7 @@ def test_frame_scores_and_copy_last_frame(tiny_videos):
 
 
 def test_discriminative_score_real_vs_real_and_noise():
-    from keras_aegan import sequence_metrics
+    from keras_aegan.evaluation import sequence_metrics
     from keras_aegan.data import synthetic
 
     real = synthetic.sines(1000, seed=1)
@@ -373,7 +373,7 @@ def test_discriminative_score_real_vs_real_and_noise():
 
 
 def test_discriminative_score_of_one_channel_needs_more_units_than_the_papers():
-    from keras_aegan import sequence_metrics
+    from keras_aegan.evaluation import sequence_metrics
     from keras_aegan.data import synthetic
     from keras_aegan.errors import UserError
 
@@ -387,7 +387,7 @@ def test_discriminative_score_of_one_channel_needs_more_units_than_the_papers():
 
 
 def test_predictive_score_learns_from_real_not_from_flat_windows():
-    from keras_aegan import sequence_metrics
+    from keras_aegan.evaluation import sequence_metrics
     from keras_aegan.data import synthetic
 
     train, test = synthetic.sines(1000, seed=1), synthetic.sines(300, seed=2)
@@ -399,7 +399,7 @@ def test_predictive_score_learns_from_real_not_from_flat_windows():
 
 @pytest.mark.slow
 def test_predictive_score_of_real_sines_matches_published():
-    from keras_aegan import sequence_metrics
+    from keras_aegan.evaluation import sequence_metrics
     from keras_aegan.data import synthetic
 
     # TimeGAN's "real data" figure on sines is 0.094 (5,000 steps, 10,000 windows).
@@ -452,7 +452,7 @@ def test_export_parity_predictor_and_sequence_generator(tmp_path, tiny_videos, n
 def test_predict_files_from_folder_and_npy(tmp_path, tiny_videos):
     from PIL import Image
 
-    from keras_aegan.video_files import predict_files
+    from keras_aegan.apply.frames import predict_files
 
     model = _video_model("frame_predictor")
     folder = tmp_path / "frames"
@@ -476,7 +476,7 @@ def test_predict_files_bad_input_nothing_written(tmp_path, tiny_videos):
     from PIL import Image
 
     from keras_aegan.errors import DataError
-    from keras_aegan.video_files import predict_files
+    from keras_aegan.apply.frames import predict_files
 
     model = _video_model("frame_predictor")
     np.save(tmp_path / "short.npy", tiny_videos[0, :OBSERVED - 1, ..., 0])
@@ -532,7 +532,7 @@ def test_runner_trains_and_resumes_sequence_models(tmp_path, model, dataset, opt
     of 1 epoch extended to 2 anneals unlike one of 2 from the start (resuming annealed runs:
     `test_training_defaults.py`)."""
     from keras_aegan.config import RunConfig
-    from keras_aegan.runner import train
+    from keras_aegan.training.runner import train
 
     def config(epochs, name):
         return RunConfig(model=model, dataset=dataset, image_shape=(16, 16, 1)
@@ -591,7 +591,7 @@ def test_benchmark_smoke(tmp_path, script):
 
 def test_timeseries_study_rescores_a_reused_run_only_if_scored_otherwise(tmp_path):
     from keras_aegan.config import StudyConfig
-    from keras_aegan.study import run_study
+    from keras_aegan.studies import run_study
 
     options = {"repeats": 1, "disc_iterations": 5, "pred_iterations": 5, "synthetic": 50,
                "pictures": 30, "units": 4}

@@ -1,11 +1,11 @@
-"""The machine's facts recorded beside every figure (`keras_aegan.speed`)."""
+"""The machine's facts recorded beside every figure (`keras_aegan.training.speed`)."""
 
 import json
 import os
 import subprocess
 import sys
 
-from keras_aegan import speed
+from keras_aegan.training import speed
 
 
 def test_machine_facts_are_plain_data():

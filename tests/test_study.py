@@ -11,7 +11,7 @@ import pytest
 
 from keras_aegan import cli
 from keras_aegan.errors import UserError
-from keras_aegan.study import StudyConfig, run_study, winners
+from keras_aegan.studies import StudyConfig, run_study, winners
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +101,7 @@ def test_study_exports_every_part_with_parity(tmp_path):
 
 
 def test_a_damaged_evaluator_cache_is_retrained_with_a_note(tmp_path, digits_source):
-    from keras_aegan import metrics
+    from keras_aegan.evaluation import metrics
 
     first = metrics.get_evaluator(digits_source, cache_dir=tmp_path, epochs=1)
     (first.path / "model.keras").write_bytes(b"not a zip")
@@ -211,10 +211,10 @@ def test_quality_timeline_measures_at_given_training_times(tmp_path, digits_sour
 
     import tensorflow as tf
 
-    from keras_aegan import metrics
-    from keras_aegan.callbacks import TimeBudget
+    from keras_aegan.evaluation import metrics
+    from keras_aegan.training.callbacks import TimeBudget
     from keras_aegan.registry import get_model_entry
-    from keras_aegan.study.timeline import QualityTimeline
+    from keras_aegan.studies.timeline import QualityTimeline
 
     evaluator = metrics.get_evaluator(digits_source, cache_dir=tmp_path, epochs=1)
     x, _ = digits_source.arrays("train")
@@ -245,10 +245,10 @@ def test_cas_column_of_a_conditional_model(tmp_path, digits_source):
     # A conditional model's CAS uses its own class-balanced samples: the plain column.
     from types import SimpleNamespace
 
-    from keras_aegan import metrics
+    from keras_aegan.evaluation import metrics
     from keras_aegan.registry import get_model_entry
-    from keras_aegan.study.images import classification_accuracy_score
-    from keras_aegan.study.subjects import Subject
+    from keras_aegan.studies.images import classification_accuracy_score
+    from keras_aegan.studies.subjects import Subject
 
     evaluator = metrics.get_evaluator(digits_source, cache_dir=tmp_path, epochs=1)
     x, _ = digits_source.arrays("train")

@@ -9,7 +9,7 @@ import pytest
 
 from keras_aegan import cli
 from keras_aegan.errors import UserError
-from keras_aegan.study import kinds, report
+from keras_aegan.studies import kinds, report
 
 
 class MeanImageStudy(kinds.StudyKind):
@@ -88,7 +88,7 @@ def test_a_registered_kind_runs_from_the_command_line(mean_image_kind, tmp_path,
 
 def test_a_kind_refuses_an_option_nobody_takes(mean_image_kind, tmp_path):
     from keras_aegan.config import StudyConfig
-    from keras_aegan.study import run_study
+    from keras_aegan.studies import run_study
 
     config = StudyConfig(dataset="digits", task="mean_image", task_options={"tset": 3},
                          epochs=1, run_dir=str(tmp_path))
@@ -140,7 +140,7 @@ def test_translation_kinds_declare_their_tasks_options():
 
 def test_a_sequence_study_exports_where_export_dir_says(tmp_path, monkeypatch):
     from keras_aegan.config import StudyConfig
-    from keras_aegan.study import run_study
+    from keras_aegan.studies import run_study
 
     monkeypatch.chdir(tmp_path)
     config = StudyConfig(dataset="sines", task="timeseries", models=("recurrent_vae",),

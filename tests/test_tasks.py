@@ -197,7 +197,7 @@ def test_check_input_refuses_what_apply_refuses():
 
 
 def test_translators_store_the_description_and_load_from_it():
-    from keras_aegan import translation
+    from keras_aegan.models import translation
 
     model = translation.build_unet_ae(SHAPE, task="inpaint", mask="box", box=4, width=4,
                                       blocks=0)

@@ -8,13 +8,13 @@ import keras
 import pytest
 
 from keras_aegan import protocol
-from keras_aegan.callbacks import TimeBudget
+from keras_aegan.training.callbacks import TimeBudget
 from keras_aegan.cli import build_parser, common
 from keras_aegan.cli import train as train_cli
 from keras_aegan.errors import UserError
 from keras_aegan.registry import get_model_entry
-from keras_aegan.runner import RunConfig, train
-from keras_aegan.schedules import CosineAnneal, start_rates
+from keras_aegan.training.runner import RunConfig, train
+from keras_aegan.training.schedules import CosineAnneal, start_rates
 
 
 def adams(*rates):

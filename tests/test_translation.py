@@ -18,10 +18,11 @@ import tensorflow as tf
 from conftest import (ROOT, assert_config_round_trip, assert_one_step_trains,
                       assert_save_load_equal)
 
-from keras_aegan import protocol, registry, translation
+from keras_aegan import protocol, registry
+from keras_aegan.models import translation
 from keras_aegan.data import tasks
 from keras_aegan.errors import UserError
-from keras_aegan.runner import RunConfig, train
+from keras_aegan.training.runner import RunConfig, train
 
 SHAPE = (8, 8, 1)
 TINY = {"width": 4, "blocks": 1}
@@ -250,7 +251,8 @@ def test_one_and_two_replicas_train_pix2pix_alike():
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
         import keras, numpy as np
-        from keras_aegan import compat, translation
+        from keras_aegan import compat
+        from keras_aegan.models import translation
         from keras_aegan.data import open_source
 
         x, _ = open_source("digits").arrays("train", limit=48)
@@ -353,7 +355,7 @@ def test_photo_patches_are_split_by_photograph():
 
 @pytest.mark.slow  # the benchmark's --smoke mode (tests/test_benchmarks.py) runs a study too
 def test_task_study_writes_its_table_and_grid(tmp_path):
-    from keras_aegan.study import StudyConfig, run_study
+    from keras_aegan.studies import StudyConfig, run_study
 
     config = StudyConfig(dataset="digits", task="super_resolution",
                          task_options={"factor": 2, **TINY}, budget_seconds=0.5, batch_size=64,

@@ -46,7 +46,7 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from keras_aegan.apply import apply_run
+    from keras_aegan.apply.run import apply_run
 
     result = apply_run(args.run, args.input, args.output, mask=args.mask,
                        batch_size=args.batch_size, overlap=args.overlap,

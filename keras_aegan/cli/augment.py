@@ -76,7 +76,7 @@ def check_generators(names):
 
 def run(args):
     generators = check_generators(args.generators)  # before TensorFlow starts
-    from keras_aegan import augment
+    from keras_aegan.studies import augment
 
     source, x_train, y_train, x_test, y_test = common.labelled_data(
         args, "augmentation needs them")

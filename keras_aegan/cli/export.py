@@ -39,7 +39,7 @@ def add_parser(subparsers):
 
 def run(args):
     from keras_aegan.export import ExportError
-    from keras_aegan.runner import export_run
+    from keras_aegan.training.runner import export_run
 
     try:
         result = export_run(args.run, args.out, parts=args.parts, quantize=args.quantize,

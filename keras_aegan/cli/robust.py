@@ -72,7 +72,8 @@ def add_parser(subparsers):
 
 
 def run(args):
-    from keras_aegan import attacks, robust
+    from keras_aegan.evaluation import attacks
+    from keras_aegan.studies import robust
     from keras_aegan.errors import UserError
 
     if args.train_attack == "fgsm" and args.train_steps not in (None, 1):

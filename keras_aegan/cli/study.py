@@ -1,6 +1,6 @@
 """`study`: autoencoders and GANs under one budget, the same metrics, one report."""
 
-from keras_aegan import study as studies
+from keras_aegan import studies
 from keras_aegan.cli import common
 from keras_aegan.config import DEFAULT_BUDGET_SECONDS, DEFAULT_STUDY_MODELS, StudyConfig
 
@@ -91,7 +91,7 @@ def config(args):
 
 def run(args):
     study = config(args)
-    from keras_aegan.study import run_study
+    from keras_aegan.studies import run_study
 
     run_study(study)
     print(f"{study.path}/report.md")

@@ -110,7 +110,7 @@ def config(args):
 
 def run(args):
     run_config = config(args)
-    from keras_aegan.runner import train
+    from keras_aegan.training.runner import train
 
     result = train(run_config, verbose=0 if args.quiet else 1, restart=args.restart)
     print(result.path)

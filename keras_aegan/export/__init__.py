@@ -23,7 +23,7 @@ temporary folder and moved into place only when complete.
 
 Modules: `exporter` (`export_model`, the folder and its manifest) and `artifacts` (one
 part's SavedModel, TF Lite conversion, parity). Export knows nothing of training or data:
-`keras_aegan.runner.export_run` exports a run folder.
+`keras_aegan.training.runner.export_run` exports a run folder.
 """
 
 from keras_aegan.export.artifacts import (CHECKS, QUANTIZATIONS, SIGNATURE, ExportError,

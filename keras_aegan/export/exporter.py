@@ -2,7 +2,7 @@
 
 Export knows nothing of training or data sources: it learns a model's parts from the
 model itself (`protocol.describe`), and the caller hands it the real examples the parity
-checks run on (`keras_aegan.runner.export_run` does that for a run folder).
+checks run on (`keras_aegan.training.runner.export_run` does that for a run folder).
 """
 
 import dataclasses

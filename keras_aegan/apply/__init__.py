@@ -1,0 +1,1 @@
+"""`apply`: a trained run's model on a user's own files."""

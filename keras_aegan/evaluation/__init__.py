@@ -1,0 +1,1 @@
+"""Judging models: the evaluator, metrics, attacks and the one classifier builder."""

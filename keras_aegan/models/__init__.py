@@ -1,0 +1,1 @@
+"""The models: networks, layers and losses; the autoencoder and GAN families and their hybrids."""

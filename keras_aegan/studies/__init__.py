@@ -1,0 +1,47 @@
+"""Studies: models compared on the same data, budget, seeds and yardsticks.
+
+One runner (`run.run_study(StudyConfig(...))`) trains or reuses every model of a study
+once per seed, scores it, exports its parts, and writes `runs/<study>/`: `report.md` and
+`report.html` (tables, verdicts, pictures), `results.json` / `results.csv` (one row per
+model: mean, std and standard error over seeds), and `models/<model>-seed<seed>/` (each
+model's run folder and `results.json`, reused on rerun).
+
+What a study compares is a *study kind* (`kinds.StudyKind`), registered by name below:
+the image study (`images`, the default), the translation tasks (`translation`), next-frame
+prediction (`next_frame`) and time-series generation (`timeseries`). Modules: `kinds`
+(the kind base and its registry), `run` (the runner), `report` (tables, verdicts, Markdown
+and HTML); the kinds' own: `images` with `image_columns`, `images_pictures`, `subjects`
+(a model as the metrics see it) and `timeline` (quality against training time);
+`translation`; `next_frame` and `timeseries` with `sequence_pictures`.
+
+This package imports no TensorFlow until a study runs (`--help` lists the kinds).
+"""
+
+from keras_aegan.studies.kinds import (DEFAULT_KIND, Column, StudyKind, get_study_kind,
+                                     register_study_kind, study_kind_names)
+from keras_aegan.studies import images, next_frame, timeseries, translation
+
+# The built-in study kinds: a new kind is one module and one line here.
+register_study_kind(images.ImageStudy())
+for _task in translation.TASKS:
+    register_study_kind(translation.TranslationStudy(_task))
+register_study_kind(next_frame.NextFrameStudy())
+register_study_kind(timeseries.TimeseriesStudy())
+
+_LAZY = {"run_study": "keras_aegan.studies.run", "winners": "keras_aegan.studies.report",
+         "write_report": "keras_aegan.studies.report", "Subject": "keras_aegan.studies.subjects",
+         "StudyConfig": "keras_aegan.config", "DEFAULT_BUDGET_SECONDS": "keras_aegan.config",
+         "DEFAULT_STUDY_MODELS": "keras_aegan.config", "MAX_EPOCHS": "keras_aegan.config",
+         "COLUMNS": "keras_aegan.studies.images"}
+
+__all__ = ["Column", "DEFAULT_KIND", "StudyKind", "get_study_kind", "register_study_kind",
+           "study_kind_names", *_LAZY]
+
+
+def __getattr__(name):
+    # The runner and the report import TensorFlow: loaded when first used.
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

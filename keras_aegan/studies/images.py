@@ -1,0 +1,219 @@
+"""The image study (the default `python train.py`): autoencoders, GANs and PCA on images.
+
+Every model is judged through what it declares about itself (`study.subjects.Subject`):
+
+- sample quality: FID, KID, precision/recall, density/coverage, class coverage, CAS and
+  memorisation on the study's evaluator features, samples vs real test images. Models
+  without a sampler of their own (plain autoencoders, PCA) decode draws from a Gaussian
+  fitted to their training codes.
+- reconstruction: MSE/PSNR/SSIM of test images; GANs reconstruct by searching their noise.
+- representation: linear-probe and k-NN accuracy on each model's declared features.
+- cost: training seconds, parameters, training images per second.
+
+Pictures: sample, reconstruction and interpolation grids, code embeddings, training
+curves and quality against training time (`images_pictures`).
+"""
+
+import dataclasses
+import math
+import os
+
+from keras_aegan import registry
+from keras_aegan.config import DEFAULT_STUDY_MODELS
+from keras_aegan.errors import UserError
+from keras_aegan.studies import report
+from keras_aegan.studies.image_columns import COLUMNS, QUESTIONS
+from keras_aegan.studies.kinds import StudyKind
+
+# The CAS classifier trains for 10 passes over the samples, at most this many steps.
+CAS_STEPS = 1500
+
+
+@dataclasses.dataclass
+class ImageData:
+    """What every model of an image study is evaluated on."""
+
+    source: object
+    info: object
+    evaluator: object
+    train_x: object
+    train_y: object
+    test_x: object
+    test_y: object
+    notes: list
+
+
+class ImageStudy(StudyKind):
+    name = "images"
+    description = ("samples, reconstructions, codes and cost of autoencoders, GANs and "
+                   "PCA on images")
+    models = DEFAULT_STUDY_MODELS
+    baselines = tuple(registry.BASELINES)
+    columns = COLUMNS
+    title = "Study {study}"
+
+    def prepare(self, config, options, log):
+        from keras_aegan.evaluation import metrics
+
+        source = config.open_data()
+        info = source.info
+        for name in config.models:
+            if name not in self.baselines and registry.get_model_entry(name).needs_labels \
+                    and not info.labeled:
+                raise UserError(f"{name} needs class labels, and {info.name} has none")
+        test_x, test_y = source.arrays("test", limit=max(config.eval_samples, config.probe_test))
+        train_x, train_y = source.arrays("train", limit=config.train_images)
+        log(f"study {config.study_name}: {len(config.models)} models x {len(config.seeds)} "
+            f"seed(s) on {info.name} ({'x'.join(map(str, info.image_shape))}), budget "
+            f"{config.budget_text} per model -> {config.path}")
+        evaluator = metrics.get_evaluator(source, verbose=0, log=log)
+        notes = []
+        if evaluator.has_classes:
+            log(f"evaluator: {evaluator.path} (test accuracy {evaluator.test_accuracy:.4f})")
+        else:
+            notes.append("The dataset has no labels: class coverage and the representation "
+                         "probes are skipped; sample metrics use PCA features of the images.")
+            log("evaluator: PCA features (unlabeled dataset; label-based metrics skipped)")
+        return ImageData(source, info, evaluator, train_x, train_y, test_x, test_y, notes)
+
+    def watch(self, config, data, name, budget):
+        from keras_aegan.studies.timeline import QualityTimeline
+
+        return QualityTimeline(name, data, points=config.timeline_points, budget=budget,
+                               epochs=config.epochs)
+
+    def baseline(self, config, data, name, seed):
+        import time
+
+        from keras_aegan.studies import timeline
+
+        start = time.perf_counter()
+        model = registry.fit_baseline(name, data.train_x, config.latent_dim, seed=seed)
+        seconds = time.perf_counter() - start
+        return ({"status": "trained", "train_seconds": seconds, "steps": 1,
+                 "parameters": model.count_params(),
+                 "images_per_second": len(data.train_x) / seconds,
+                 "timeline": [timeline.measure(name, model, data, seconds)]}, None, model)
+
+    def answer(self, config, data, name, model, seed):
+        from keras_aegan.studies.subjects import Subject
+
+        return Subject(name, model, data.train_x)
+
+    def score(self, config, data, subject, seed):
+        from keras_aegan.evaluation import metrics
+
+        n, real, scores = config.eval_samples, data.test_x[:config.eval_samples], {}
+        samples = subject.sample(n, seed=seed)
+        if samples is not None:
+            scores = metrics.sample_quality(data.evaluator, samples, real,
+                                            kid_subset_size=min(1000, n // 2, len(real) // 2))
+            scores.pop("class_metrics", None)
+            scores["kid_se"] = scores.pop("kid_std_error")
+            scores["fid_se"] = metrics.fid_standard_error(data.evaluator.features(real),
+                                                          data.evaluator.features(samples),
+                                                          seed=seed)
+            memo = metrics.memorisation(data.evaluator.features(samples[:500]),
+                                        data.evaluator.features(data.train_x[:5000]),
+                                        data.evaluator.features(data.test_x[-500:]))
+            scores["memorisation_ratio"] = memo["ratio"]
+            if data.test_y is not None and data.evaluator.has_classes:
+                scores.update(classification_accuracy_score(subject, data, samples, seed))
+        images = data.test_x[:config.reconstruct_images]
+        recon = subject.reconstruct(images)
+        if recon is not None:
+            scores.update({k: v for k, v in metrics.reconstruction_scores(
+                               images, recon, standard_errors=True).items()
+                           if k.partition("_se")[0] in ("mse", "psnr", "ssim")})
+        if data.train_y is not None and data.test_y is not None:
+            train_codes = subject.codes(data.train_x[:config.probe_train])
+            if train_codes is not None:
+                test_codes = subject.codes(data.test_x[:config.probe_test])
+                probes = metrics.probe_scores(train_codes, data.train_y[:config.probe_train],
+                                              test_codes, data.test_y[:config.probe_test])
+                scores.update(probes)
+                scores.update({f"{k}_se": metrics.accuracy_standard_error(v, len(test_codes))
+                               for k, v in probes.items()})
+        return {"sampler": subject.sampler_note, **{k: float(v) for k, v in scores.items()}}
+
+    def progress(self, row):
+        return ", ".join(f"{COLUMNS[k].header} {COLUMNS[k].fmt.format(row[k])}"
+                         for k in ("fid", "psnr") if k in row)
+
+    def export_inputs(self, data, model):
+        from keras_aegan import export
+
+        images, labels = data.source.arrays("test", limit=export.PARITY_BATCH)
+        return {"images": images, "labels": labels}
+
+    def results(self, config, data):
+        return {"dataset": data.info.name, "notes": data.notes,
+                "evaluator": {"path": os.fspath(data.evaluator.path),
+                              "test_accuracy": data.evaluator.test_accuracy}}
+
+    def pictures(self, config, data, answers, results):
+        from keras_aegan.studies.images_pictures import write_figures
+
+        timelines = {r["model"]: r["timeline"] for r in results["rows"]
+                     if r["seed"] == config.seeds[0] and r.get("timeline")}
+        return write_figures(config, answers, data.test_x, data.test_y, timelines)
+
+    def report(self, config, results, tables):
+        from keras_aegan.studies.images_pictures import picture_lines
+
+        summary, seeds, evaluator = results["summary"], len(results["seeds"]), \
+            results["evaluator"]
+        lines = [
+            f"Dataset `{results['dataset']}`, budget {results['budget']} per model, seeds "
+            f"{', '.join(map(str, results['seeds']))}"
+            + (" (mean ± std over seeds)" if seeds > 1 else "") + ". " + report.ARROWS,
+            "",
+            f"Evaluator: `{os.path.basename(evaluator['path'])}`"
+            + (f", test accuracy {evaluator['test_accuracy']:.4f}"
+               if evaluator["test_accuracy"] is not None else "") + ".",
+            "", *[f"> {note}" for note in results["notes"]], "",
+            "## The verdicts", ""]
+        for key, question, deciding, _, _ in QUESTIONS:
+            answer = report.verdict(summary, deciding, COLUMNS[deciding]) if deciding \
+                else _cost_verdict(summary)
+            lines.append(f"- **{question}** {answer}")
+        pictures = picture_lines(config, results)
+        for key, question, _, keys, about in QUESTIONS:
+            table = tables.table(keys)
+            if table:
+                lines += ["", f"## {question}", "", about, "", *table, "",
+                          *tables.legend(keys), "", *pictures[key]]
+        samplers = sorted({f"{r['model']}: {r['sampler']}" for r in results["rows"]})
+        return lines + ["", "## Who won what", "", *report.winners(summary, COLUMNS), "",
+                        "## Details", "",
+                        "How each model samples: " + "; ".join(samplers) + ".", "",
+                        report.exports_line(results["rows"], config.path), "",
+                        "Full figures per seed: `results.json`; the tables as CSV: "
+                        "`results.csv`."]
+
+
+def classification_accuracy_score(subject, data, samples, seed):
+    """The CAS column (Ravuri & Vinyals 2019): the real test accuracy of a classifier
+    trained only on the model's samples. A conditional model draws its own class-balanced
+    samples (`cas`); an unconditional one's samples are labelled by the evaluator
+    (`cas_evaluator_labels`, a separate column: the labels are not the model's)."""
+    from keras_aegan.evaluation import metrics
+    from keras_aegan.studies import augment
+
+    n = len(samples)
+    steps = min(CAS_STEPS, math.ceil(10 * n / 64))
+    score = augment.cas_for_model(subject.model, data.test_x, data.test_y, samples=samples,
+                                  label_by=data.evaluator, n=n, steps=steps, seed=seed)
+    (key, value), = score.items()
+    return {key: value, f"{key}_se": metrics.accuracy_standard_error(value, len(data.test_x))}
+
+
+def _cost_verdict(summary):
+    trained = [e for e in summary if e["family"] != "baseline" and "images_per_second" in e]
+    if not trained:
+        return "no trained model."
+    fastest = max(trained, key=lambda e: e["images_per_second"])
+    smallest = min(trained, key=lambda e: e.get("parameters", math.inf))
+    return (f"the fastest to train per image is **{fastest['model']}** "
+            f"({fastest['images_per_second']:,.0f} images/s); the smallest is "
+            f"{smallest['model']} ({smallest.get('parameters', 0):,.0f} parameters).")

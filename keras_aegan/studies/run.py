@@ -1,0 +1,185 @@
+"""The one study runner: seeds x models, reuse, budgets, training, export, summary, report.
+
+`run_study(StudyConfig(...))` runs the study kind `config.task` names (the image study
+without one; see `keras_aegan.studies.kinds`). For each seed and model it reuses a finished
+run (`models/<model>-seed<seed>/results.json` beside its `model.keras`), or answers with
+a baseline, or trains the model through `keras_aegan.training.runner.train` within the study's
+budget (resuming a run killed mid-training from its checkpoints); it scores the answer
+with the kind, exports the parts of every new model to `<export_dir>/<study>/`, and writes
+`results.json`, `results.csv`, the kind's pictures and `report.md` / `report.html`.
+"""
+
+import dataclasses
+import os
+import time
+
+import numpy as np
+
+from keras_aegan import files
+from keras_aegan.training import runner
+from keras_aegan.errors import UserError, one_line
+from keras_aegan.registry import get_model_entry
+from keras_aegan.studies import report
+
+
+def run_study(config, *, verbose=1, log=print):
+    """Train, evaluate and report every model of a `StudyConfig`; returns the results.
+
+    Returns:
+        A dict with `rows` (one per model and seed), `summary` (per model: mean, std and
+        standard error over seeds, then the kind's reference rows) and the kind's facts.
+
+    Example:
+        >>> results = run_study(StudyConfig(dataset="digits", epochs=1))
+        >>> print(open("runs/study-digits/report.md").read())
+    """
+    kind = config.kind
+    options, model_options = kind.split_options(config)
+    for name in config.models:
+        if name not in kind.baselines:
+            kind.check_model(config, name)
+    data = kind.prepare(config, options, log)  # bad data fails here, before anything trains
+    runs = {(name, seed): kind.run_config(config, name, seed, model_options[name])
+            for seed in config.seeds for name in config.models if name not in kind.baselines}
+    for name in config.models:  # a bad model option fails before anything trains
+        if name not in kind.baselines and model_options.get(name):
+            runner.build_model(runs[(name, config.seeds[0])], data.info)
+    os.makedirs(config.path, exist_ok=True)
+    files.write_json(os.path.join(config.path, "study.json"), dataclasses.asdict(config))
+    jobs = [(name, seed) for seed in config.seeds for name in config.models]
+    rows, answers, start = [], {}, time.perf_counter()
+    for i, (name, seed) in enumerate(jobs):
+        tick = time.perf_counter()
+        row, answer = _run_one(config, kind, data, name, seed, runs.get((name, seed)), log)
+        rows.append(row)
+        if seed == config.seeds[0]:
+            answers[name] = answer
+        now = time.perf_counter()
+        eta = (now - start) / (i + 1) * (len(jobs) - i - 1)
+        log(f"[{i + 1}/{len(jobs)}] {report.model_done(name, seed, row, now - tick)}"
+            f"{kind.progress(row)} - elapsed {_clock(now - start)}, ETA {_clock(eta)}")
+    summary = summarise(rows, config.models, [*kind.columns, *kind.series])
+    summary += kind.references(config, data)
+    results = {"study": config.study_name, "kind": kind.name, **kind.results(config, data),
+               "budget": config.budget_text, "seeds": list(config.seeds), "rows": rows,
+               "summary": summary}
+    results["pictures"] = kind.pictures(config, data, answers, results)
+    report.write_csv(os.path.join(config.path, "results.csv"), summary, kind.columns)
+    files.write_json(os.path.join(config.path, "results.json"), results)
+    tables = report.Tables(summary, kind.columns, len(config.seeds))
+    report.write_report(config.path, ["# " + kind.title.format(study=config.study_name), "",
+                                      *kind.report(config, results, tables)],
+                        title=f"keras_aegan study {config.study_name}")
+    log(f"study done in {_clock(time.perf_counter() - start)}: {config.path}/report.md "
+        "(and report.html)")
+    return results
+
+
+def _run_one(config, kind, data, name, seed, run_config, log):
+    """`(row, answer)` of one model and seed: reused, a baseline's, or trained."""
+    folder = os.path.join(config.path, "models", f"{name}-seed{seed}")
+    results_path, model_path = (os.path.join(folder, "results.json"),
+                                os.path.join(folder, "model.keras"))
+    # A row is reused only with the model it describes: without its model.keras the model
+    # is trained (or resumed) and scored afresh.
+    cached = files.read_json(results_path) if os.path.isfile(model_path) else None
+    answer, fresh = None, True
+    if cached is not None:
+        model, row, fresh = runner.load_model(model_path), {**cached, "status": "reused"}, False
+    elif name in kind.baselines:
+        row, answer, model = kind.baseline(config, data, name, seed)
+        row = {"model": name, "family": "baseline", "seed": seed, **row}
+        if model is not None:
+            os.makedirs(folder, exist_ok=True)
+            runner.save_model(model, model_path)
+    else:
+        row, model = _train(config, kind, data, name, seed, run_config, log)
+    if answer is None:
+        answer = kind.answer(config, data, name, model, seed)
+    scoring = kind.scoring(config, data)
+    if fresh or row.get("scoring") != scoring:
+        row.update(kind.score(config, data, answer, seed))
+        if scoring is not None:
+            row["scoring"] = scoring
+        if fresh and model is not None and config.export:
+            row["export"] = _export(config, kind, data, name, seed, model)
+        if model is not None:  # what a rerun reuses with the model
+            files.write_json(results_path, row)
+    return row, answer
+
+
+def _train(config, kind, data, name, seed, run_config, log):
+    """Train one registered model within the study's budget; `(row, model)`."""
+    from keras_aegan.training.callbacks import TimeBudget
+
+    budget = TimeBudget(config.budget_seconds) if config.budget_seconds else None
+    watch = kind.watch(config, data, name, budget)
+    if watch is None:
+        budget = None  # the runner's own budget counts a resumed run's seconds
+    result = runner.train(run_config, verbose=0, callbacks=[watch] if watch else [],
+                          budget=budget, log=log)
+    # Measuring along the way is not training: it is not charged to the model.
+    seconds = max(result.seconds - (watch.spent if watch else 0.0), 1e-9)
+    row = {"model": name, "family": get_model_entry(name).family, "seed": seed,
+           "status": "trained", "train_seconds": seconds, "steps": result.steps,
+           "parameters": result.model.count_params()}
+    if kind.throughput:
+        row[kind.throughput] = result.images / seconds
+    if watch is not None:
+        row["timeline"] = watch.measurements
+    return row, result.model
+
+
+def _export(config, kind, data, name, seed, model):
+    """Export a model's parts to `<export_dir>/<study>/<model>-seed<seed>/`; the folder, or
+    `failed: ...`."""
+    from keras_aegan import export, protocol
+
+    out = os.path.join(config.export_dir, config.study_name, f"{name}-seed{seed}")
+    source = {"study": config.study_name, "model": name, "dataset": config.dataset,
+              "seed": seed}
+    task = protocol.describe(model).task
+    if task is not None:
+        source["task"] = task
+    try:
+        export.export_model(model, out, overwrite=True, source=source,
+                            **kind.export_inputs(data, model))
+    except (UserError, export.ExportError) as e:
+        return f"failed: {one_line(e, 200)}"
+    return out
+
+
+def summarise(rows, order, keys):
+    """Per model (in `order`): the mean and std over seeds of every figure in `keys`
+    (element-wise for per-step lists) and its standard error `_se`: over seeds when there
+    are several, else the figure's own. With one seed a repeated score's own spread over
+    its repeats (`_std`, `_repeats`) is kept."""
+    summary = []
+    for model in order:
+        mine = [r for r in rows if r["model"] == model]
+        if not mine:
+            continue
+        entry = {"model": model, "family": mine[0]["family"], "seeds": len(mine)}
+        for key in keys:
+            values = [r[key] for r in mine if isinstance(r.get(key), (int, float, list))
+                      and not isinstance(r.get(key), bool)]
+            if not values:
+                continue
+            mean, spread = np.mean(values, axis=0), np.std(values, axis=0)
+            entry[key], entry[f"{key}_std"] = mean.tolist(), spread.tolist()
+            if len(values) > 1 and np.ndim(mean) == 0:
+                entry[f"{key}_se"] = float(np.std(values, ddof=1) / np.sqrt(len(values)))
+            elif len(mine) == 1:
+                own = mine[0]
+                if f"{key}_se" in own:
+                    entry[f"{key}_se"] = own[f"{key}_se"]
+                if f"{key}_repeats" in own:  # a score repeated: its spread over repeats
+                    entry[f"{key}_std"] = own[f"{key}_std"]
+                    entry[f"{key}_repeats"] = own[f"{key}_repeats"]
+        summary.append(entry)
+    return summary
+
+
+def _clock(seconds):
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"

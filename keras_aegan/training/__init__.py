@@ -1,0 +1,1 @@
+"""Training: the runner (config -> run folder), its callbacks, schedules and checkpoints."""
