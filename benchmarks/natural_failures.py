@@ -31,7 +31,7 @@ import numpy as np  # noqa: E402
 from keras_aegan import files  # noqa: E402
 from keras_aegan.evaluation import attacks
 from keras_aegan.studies import augment, robust
-from keras_aegan.training.callbacks import save_grid  # noqa: E402
+from keras_aegan.evaluation.pictures import save_grid  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
 from keras_aegan.training.speed import describe_machine  # noqa: E402
 

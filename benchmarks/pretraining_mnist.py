@@ -25,7 +25,7 @@ import numpy as np  # noqa: E402
 
 from keras_aegan import files  # noqa: E402
 from keras_aegan.studies import pretraining, reduction
-from keras_aegan.training.callbacks import save_grid  # noqa: E402
+from keras_aegan.evaluation.pictures import save_grid  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
 from keras_aegan.training.speed import describe_machine  # noqa: E402
 

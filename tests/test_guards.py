@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from keras_aegan import cli, protocol
-from keras_aegan.training.callbacks import CollapseWatch, TrainingDiverged, list_checkpoints
+from keras_aegan.training.callbacks import CollapseWatch, TrainingDiverged
+from keras_aegan.training.checkpoints import list_checkpoints
 from keras_aegan.training.runner import RunConfig, train
 
 

@@ -5,7 +5,7 @@ import psutil
 from PIL import Image
 
 from keras_aegan.training import runner
-from keras_aegan.training.callbacks import image_grid, save_grid
+from keras_aegan.evaluation.pictures import image_grid, save_grid
 
 
 def test_grid_places_each_image_between_white_borders_and_pads_short_rows():

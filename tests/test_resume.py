@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from keras_aegan.training.callbacks import list_checkpoints
+from keras_aegan.training.checkpoints import list_checkpoints
 from keras_aegan.errors import UserError
 from keras_aegan.training.runner import RunConfig, train
 
@@ -121,7 +121,7 @@ def test_folder_of_another_network_is_refused(tmp_path, monkeypatch):
 def test_checkpoints_key_arrays_by_variable_never_by_position(tmp_path):
     import keras
 
-    from keras_aegan.training.callbacks import CheckpointMismatch, restore_checkpoint, training_state
+    from keras_aegan.training.checkpoints import CheckpointMismatch, restore_checkpoint, training_state
     from keras_aegan.registry import get_model_entry
 
     config = RunConfig(model="dcgan", epochs=1, steps_per_epoch=3, checkpoint_every=3,

@@ -15,7 +15,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_aegan import files, protocol
-from keras_aegan.training.callbacks import save_grid
+from keras_aegan.evaluation.pictures import save_grid
 from keras_aegan.errors import DataError, UserError
 from keras_aegan.data.tasks import NextFrames, task_from_description
 

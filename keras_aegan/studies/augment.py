@@ -347,7 +347,7 @@ def run_augmentation(x_train, y_train, x_test, y_test, out, *, fractions=(0.01, 
     import os
 
     from keras_aegan import files
-    from keras_aegan.training.callbacks import save_grid
+    from keras_aegan.evaluation.pictures import save_grid
 
     fractions = [subsets.check_fraction(f) for f in fractions]
     seeds = [check_int("seed", s, 0) for s in seeds]

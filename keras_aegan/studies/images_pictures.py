@@ -8,7 +8,7 @@ import re
 
 import numpy as np
 
-from keras_aegan.training.callbacks import save_grid
+from keras_aegan.evaluation.pictures import save_grid
 from keras_aegan.studies.timeline import plot_timelines
 
 

@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 from keras_aegan.evaluation import metrics
-from keras_aegan.training.callbacks import save_grid
+from keras_aegan.evaluation.pictures import save_grid
 from keras_aegan.errors import UserError
 from keras_aegan.registry import get_model_entry
 

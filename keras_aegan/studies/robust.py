@@ -173,7 +173,7 @@ def run_robustness(x_train, y_train, x_test, y_test, out, *, epsilon=0.3, attack
     import os
 
     from keras_aegan import files
-    from keras_aegan.training.callbacks import save_grid
+    from keras_aegan.evaluation.pictures import save_grid
 
     eval_epsilons = [attacks.check_epsilon(e) for e in eval_epsilons]
     steps_per_epoch = math.ceil(len(x_train) / batch_size)

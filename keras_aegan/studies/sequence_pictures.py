@@ -7,7 +7,7 @@ import numpy as np
 from keras_aegan import files
 from keras_aegan.apply import frames as video_files
 from keras_aegan.evaluation import sequence_metrics
-from keras_aegan.training.callbacks import save_grid
+from keras_aegan.evaluation.pictures import save_grid
 
 
 def video_pictures(path, observed, future, shown, summary):

@@ -15,7 +15,7 @@ import numpy as np
 
 from keras_aegan import protocol
 from keras_aegan.evaluation import metrics
-from keras_aegan.training.callbacks import save_grid
+from keras_aegan.evaluation.pictures import save_grid
 from keras_aegan.studies.subjects import Subject
 
 TIMELINE_SAMPLES = 500

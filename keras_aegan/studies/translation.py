@@ -187,7 +187,7 @@ class TranslationStudy(kinds.StudyKind):
     def pictures(self, config, data, answers, results):
         import os
 
-        from keras_aegan.training.callbacks import save_grid
+        from keras_aegan.evaluation.pictures import save_grid
 
         count = min(GRID_IMAGES, len(data.truth))
         shown = data.task.display([x[:count] for x in data.inputs])

@@ -27,13 +27,14 @@ import psutil
 import tensorflow as tf
 
 from keras_aegan import compat, files, protocol
-from keras_aegan.training import speed
-from keras_aegan.training.callbacks import (CollapseWatch, DivergenceGuard, ImageGrid, TimeBudget,
-                                   TrainingCheckpoint, checkpoint_seconds, restore_checkpoint)
 from keras_aegan.config import RunConfig
-from keras_aegan.training.distribute import make_strategy, worker_role
 from keras_aegan.errors import UserError, one_line
 from keras_aegan.registry import get_model_entry
+from keras_aegan.training import speed
+from keras_aegan.training.callbacks import CollapseWatch, DivergenceGuard, ImageGrid, TimeBudget
+from keras_aegan.training.checkpoints import (TrainingCheckpoint, checkpoint_seconds,
+                                              restore_checkpoint)
+from keras_aegan.training.distribute import make_strategy, worker_role
 from keras_aegan.training.run_folder import architecture, check_architecture, check_run_folder
 from keras_aegan.training.schedules import CosineAnneal, start_rates
 
