@@ -27,30 +27,30 @@ from keras_aegan import noise as _noise
 
 _noise.quiet_tensorflow()  # before anything below imports TensorFlow
 
-# isort: off  (TensorFlow quietly first, then the models, so the registry is complete)
-from keras_aegan.models import catalogue as _catalogue  # noqa: E402,F401  (registers every model)
+# Every import below comes after TensorFlow was quieted; `models.catalogue` registers every
+# model kind, so the registry is complete and Keras can load any saved model.
 from keras_aegan.apply.run import apply_run  # noqa: E402
-from keras_aegan.models.autoencoders import (Autoencoder, DenoisingAutoencoder,  # noqa: E402
-                                      PCAAutoencoder, TiedAutoencoder,
-                                      VariationalAutoencoder)
 from keras_aegan.config import RunConfig, StudyConfig  # noqa: E402
 from keras_aegan.data import DataInfo, DataOptions, Source, load, open_source  # noqa: E402
-from keras_aegan.errors import (DataError, TrainingDiverged, UserError)  # noqa: E402
+from keras_aegan.errors import DataError, TrainingDiverged, UserError  # noqa: E402
 from keras_aegan.export import ExportError, export_model  # noqa: E402
+from keras_aegan.models import catalogue as _catalogue  # noqa: E402,F401
+from keras_aegan.models.autoencoders import (  # noqa: E402
+    Autoencoder, DenoisingAutoencoder, PCAAutoencoder, TiedAutoencoder,
+    VariationalAutoencoder)
 from keras_aegan.models.gan_variants import WGANGP, ConditionalGAN  # noqa: E402
 from keras_aegan.models.gans import GAN  # noqa: E402
-from keras_aegan.models.hybrids import (AdversarialAutoencoder,  # noqa: E402
-                                 ConditionalAdversarialAutoencoder)
-from keras_aegan.protocol import ModelSpec, Part, Port, describe  # noqa: E402
-from keras_aegan.registry import (get_model_entry, model_names, register_baseline,  # noqa: E402
-                                  register_model)
+from keras_aegan.models.hybrids import (  # noqa: E402
+    AdversarialAutoencoder, ConditionalAdversarialAutoencoder)
 from keras_aegan.models.robust_model import AdversarialClassifier  # noqa: E402
-from keras_aegan.training.runner import RunResult, export_run, load_model, train  # noqa: E402
-from keras_aegan.studies import run_study  # noqa: E402
 from keras_aegan.models.timeseries import RecurrentGAN, RecurrentVAE, TimeGAN  # noqa: E402
 from keras_aegan.models.translation import Pix2Pix, UNetTranslator  # noqa: E402
 from keras_aegan.models.video import AdversarialFramePredictor, FramePredictor  # noqa: E402
-# isort: on
+from keras_aegan.protocol import ModelSpec, Part, Port, describe  # noqa: E402
+from keras_aegan.registry import (  # noqa: E402
+    get_model_entry, model_names, register_baseline, register_model)
+from keras_aegan.studies import run_study  # noqa: E402
+from keras_aegan.training.runner import RunResult, export_run, load_model, train  # noqa: E402
 
 # `keras_aegan.study(config)` runs a study (the sub-package is `keras_aegan.studies`).
 study = run_study
