@@ -43,7 +43,8 @@ from keras_aegan.models.gans import GAN  # noqa: E402
 from keras_aegan.models.hybrids import (  # noqa: E402
     AdversarialAutoencoder, ConditionalAdversarialAutoencoder)
 from keras_aegan.models.robust_model import AdversarialClassifier  # noqa: E402
-from keras_aegan.models.timeseries import RecurrentGAN, RecurrentVAE, TimeGAN  # noqa: E402
+from keras_aegan.models.timegan import TimeGAN  # noqa: E402
+from keras_aegan.models.timeseries import RecurrentGAN, RecurrentVAE  # noqa: E402
 from keras_aegan.models.translation import Pix2Pix, UNetTranslator  # noqa: E402
 from keras_aegan.models.video import AdversarialFramePredictor, FramePredictor  # noqa: E402
 from keras_aegan.protocol import ModelSpec, Part, Port, describe  # noqa: E402

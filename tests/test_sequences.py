@@ -328,7 +328,7 @@ def test_timegan_warmup_trains_embedding_and_supervisor_only():
     import tensorflow as tf
 
     from keras_aegan.data import synthetic
-    from keras_aegan.models.timeseries import timegan
+    from keras_aegan.models.timegan import timegan
 
     model = timegan(WINDOW, latent_dim=3, hidden=4, layers=1, warmup_steps=5)
     model.compile(run_eagerly=True)

@@ -102,7 +102,7 @@ def predict_batched(fn, observed, batch_size=64):
 MAX_UNROLL = 64  # window lengths up to this unroll the post-hoc GRUs
 
 
-def _check_windows(x, name):
+def check_windows(x, name):
     x = np.asarray(x, "float32")
     if x.ndim != 3 or len(x) < 2 or not np.all(np.isfinite(x)):
         raise UserError(f"{name} must be finite windows (n >= 2, time, channels), got "
@@ -139,7 +139,7 @@ def discriminative_score(real, synthetic, *, iterations=2000, batch_size=128, un
     Example:
         >>> discriminative_score(real_windows, model.sample(len(real_windows)))
     """
-    real, synthetic = _check_windows(real, "real"), _check_windows(synthetic, "synthetic")
+    real, synthetic = check_windows(real, "real"), check_windows(synthetic, "synthetic")
     if real.shape[1:] != synthetic.shape[1:]:
         raise UserError(f"real windows {real.shape[1:]} and synthetic {synthetic.shape[1:]} "
                         "differ in shape")
@@ -200,7 +200,7 @@ def predictive_score(train, test, *, iterations=5000, batch_size=128, seed=0):
     Returns:
         The mean absolute error on `test`, a float; lower is better.
     """
-    train, test = _check_windows(train, "train windows"), _check_windows(test, "test windows")
+    train, test = check_windows(train, "train windows"), check_windows(test, "test windows")
     if train.shape[1:] != test.shape[1:]:
         raise UserError(f"train windows {train.shape[1:]} and test {test.shape[1:]} differ")
     iterations = check_int("iterations", iterations)

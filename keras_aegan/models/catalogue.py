@@ -7,7 +7,8 @@ model kind adds its builder function here with one `register_model` line (see
 """
 
 from keras_aegan.models import autoencoders as ae
-from keras_aegan.models import gan_variants, gans, hybrids, timeseries, translation, video
+from keras_aegan.models import (gan_variants, gans, hybrids, timegan, timeseries, translation,
+                                video)
 from keras_aegan.models import robust_model  # noqa: F401  (AdversarialClassifier: no builder, still loadable)
 from keras_aegan.registry import register_baseline, register_model
 
@@ -68,7 +69,7 @@ for _name, _builder, _class, _description, _options in (
     ("adversarial_predictor", video.adversarial_predictor, video.AdversarialFramePredictor,
      "The frame predictor with a sequence discriminator in train_step (pixel + adversarial "
      "loss).", {"consumes": "frame_sequences", "data": "frames"}),
-    ("timegan", timeseries.timegan, timeseries.TimeGAN,
+    ("timegan", timegan.timegan, timegan.TimeGAN,
      "TimeGAN (Yoon et al. 2019): recurrent generator and discriminator in a learned "
      "embedding, with its supervised loss; for series.", {**_GAN, "data": "series"}),
     ("recurrent_gan", timeseries.recurrent_gan, timeseries.RecurrentGAN,
