@@ -36,12 +36,12 @@ from keras_aegan.errors import DataError, TrainingDiverged, UserError  # noqa: E
 from keras_aegan.export import ExportError, export_model  # noqa: E402
 from keras_aegan.models import catalogue as _catalogue  # noqa: E402,F401
 from keras_aegan.models.autoencoders import (  # noqa: E402
-    Autoencoder, DenoisingAutoencoder, PCAAutoencoder, TiedAutoencoder,
-    VariationalAutoencoder)
+    Autoencoder, DenoisingAutoencoder, TiedAutoencoder, VariationalAutoencoder)
 from keras_aegan.models.gan_variants import WGANGP, ConditionalGAN  # noqa: E402
 from keras_aegan.models.gans import GAN  # noqa: E402
 from keras_aegan.models.hybrids import (  # noqa: E402
     AdversarialAutoencoder, ConditionalAdversarialAutoencoder)
+from keras_aegan.models.pca import PCAAutoencoder  # noqa: E402
 from keras_aegan.models.robust_model import AdversarialClassifier  # noqa: E402
 from keras_aegan.models.timegan import TimeGAN  # noqa: E402
 from keras_aegan.models.timeseries import RecurrentGAN, RecurrentVAE  # noqa: E402

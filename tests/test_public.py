@@ -120,6 +120,6 @@ def test_models_and_baselines_are_registered_by_function_not_by_path():
         registry.register_model("no_family", lambda *a, **k: None, model_class=keras.Model,
                                 description="no")
     with pytest.raises(TypeError, match="must be a function"):
-        registry.register_baseline("by_path", "keras_aegan.models.autoencoders:fit_pca",
+        registry.register_baseline("by_path", "keras_aegan.models.pca:fit_pca",
                                    description="no")
     assert "by_path" not in registry.MODELS and "no_family" not in registry.MODELS

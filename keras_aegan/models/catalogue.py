@@ -7,8 +7,8 @@ model kind adds its builder function here with one `register_model` line (see
 """
 
 from keras_aegan.models import autoencoders as ae
-from keras_aegan.models import (gan_variants, gans, hybrids, timegan, timeseries, translation,
-                                video)
+from keras_aegan.models import (gan_variants, gans, hybrids, pca, timegan, timeseries,
+                                translation, video)
 from keras_aegan.models import robust_model  # noqa: F401  (AdversarialClassifier: no builder, still loadable)
 from keras_aegan.registry import register_baseline, register_model
 
@@ -81,5 +81,5 @@ for _name, _builder, _class, _description, _options in (
 ):
     register_model(_name, _builder, model_class=_class, description=_description, **_options)
 
-register_baseline("pca", ae.fit_pca, description="Principal component analysis as a linear "
+register_baseline("pca", pca.fit_pca, description="Principal component analysis as a linear "
                                                   "autoencoder (the classical baseline).")
