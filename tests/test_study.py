@@ -12,6 +12,7 @@ import pytest
 from keras_aegan import cli
 from keras_aegan.errors import UserError
 from keras_aegan.studies import StudyConfig, run_study, winners
+from keras_aegan.studies.image_columns import COLUMNS
 
 
 @pytest.fixture(scope="module")
@@ -132,12 +133,12 @@ def test_unlabeled_dataset_skips_label_metrics(tmp_path, digits_images):
 def test_winners_name_the_best_of_each_family():
     summary = [{"model": "a", "family": "autoencoder", "fid": 3.0, "psnr": 20.0},
                {"model": "g", "family": "gan", "fid": 1.0, "psnr": 15.0}]
-    lines = winners(summary)
+    lines = winners(summary, COLUMNS)
     assert "- **FID**: g (gan) 1.00; best autoencoder a 3.00" in lines
     assert lines[0] == "Columns won, by family: gan 1, autoencoder 1."
     assert "- **recon PSNR**: a (autoencoder) 20.00; best gan g 15.00" in lines
     summary[1]["psnr"] = 20.0
-    assert "- **recon PSNR**: a tie at 20.00 (a, g)" in winners(summary)
+    assert "- **recon PSNR**: a tie at 20.00 (a, g)" in winners(summary, COLUMNS)
 
 
 @pytest.mark.parametrize("kwargs,message", [

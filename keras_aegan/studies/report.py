@@ -122,12 +122,10 @@ def ranked(summary, key, column):
     return sorted(scored, key=lambda e: e[key], reverse=column.better == "high")
 
 
-def winners(summary, columns=None, families=FAMILIES):
-    """Per contest column: the best model and the best of each other family, a tie, or
-    "too close to call" when the runner-up is within the noise. `columns` defaults to
-    the image study's."""
-    if columns is None:
-        from keras_aegan.studies.images import COLUMNS as columns
+def winners(summary, columns, families=FAMILIES):
+    """Per contest column of `columns` (a study kind's): the best model and the best of
+    each other family, a tie, or "too close to call" when the runner-up is within the
+    noise."""
     lines, tally = [], {}
     for key, column in columns.items():
         order = ranked(summary, key, column)
