@@ -124,9 +124,12 @@ class DivergenceGuard(keras.callbacks.Callback):
         self.checkpoint = checkpoint
         self.step = initial_step
         self.epoch = 0
-        self._finite = None
+        self._finite = self._guarded = None
 
     def on_train_begin(self, logs=None):
+        if self._finite is not None and self._guarded is self.model:
+            return  # a later `fit` of the same run: keep the traced check
+        self._guarded = self.model
         spec = protocol.describe(self.model)
         self._losses = dict(spec.losses)
         self._names = list(spec.networks) or ["model"]
