@@ -37,7 +37,7 @@ def test_tiny_study_writes_the_report(tiny_study):
         # The same yardsticks for every family.
         for key in ("fid", "kid", "precision", "recall", "coverage", "classes_seen", "mse",
                     "psnr", "ssim", "linear_probe", "knn", "train_seconds", "parameters",
-                    "images_per_second"):
+                    "images_per_second", "evaluate_seconds"):
             assert np.isfinite(row[key]), (model, key)
         assert 0 <= row["linear_probe"] <= 1 and row["classes_seen"] <= 10
         # Unconditional models: CAS with the evaluator's labels, marked as such.
@@ -49,6 +49,11 @@ def test_tiny_study_writes_the_report(tiny_study):
     assert "![samples](samples.png)" in report and "Who won what" in report
     assert "Samples (rows, top to bottom: conv_ae, dcgan, pca)" in report
     assert "<table>" in open(os.path.join(path, "report.html")).read()
+    # The machine beside the figures: in results.json and the report's first lines.
+    assert results["machine"]["speed_index_gflops"] > 0
+    assert re.search(r"^Run on .*speed index [\d.]+ GFLOP/s, 1 seed\(s\), 1 epochs of "
+                     r"training per model\.$", report, re.M)
+    assert "time budget" not in report
     # One progress line per model, with elapsed time and an ETA.
     progress = [line for line in logs if line.startswith("[")]
     assert len(progress) == 3 and all("elapsed" in p and "ETA" in p for p in progress)
@@ -96,6 +101,7 @@ def test_study_exports_every_part_with_parity(tmp_path):
         assert set(manifest["parts"]) == {"encoder", "decoder", "autoencoder"}
         assert manifest["model"]["family"] == row["family"]
         assert all(a["ok"] for p in manifest["parts"].values() for a in p["artifacts"])
+        assert row["export_seconds"] > 0 and row["evaluate_seconds"] > 0
     report = open(os.path.join(config.path, "report.md")).read()
     # Linked relative to the report, which may be opened from anywhere.
     assert "pca: `../../export/ex/pca-seed0`" in report
@@ -259,3 +265,15 @@ def test_cas_column_of_a_conditional_model(tmp_path, digits_source):
     data = SimpleNamespace(evaluator=evaluator, test_x=test_x, test_y=test_y)
     scores = classification_accuracy_score(subject, data, subject.sample(64), seed=0)
     assert set(scores) == {"cas", "cas_se"} and 0 <= scores["cas"] <= 1
+
+
+def test_report_header_says_what_a_time_budget_means():
+    from keras_aegan.studies.run import _header
+
+    machine = {"cpu": "Test CPU", "cores": 2, "flags": ["avx2"], "speed_index_gflops": 40.0}
+    timed = _header(StudyConfig(dataset="digits", budget_seconds=30, epochs=None), machine)
+    assert timed[0] == ("Run on Test CPU, 2 cores (avx2), speed index 40.0 GFLOP/s, 1 seed(s), "
+                        "30 s of training per model.")
+    assert "who gets good faster here" in timed[1]
+    counted = _header(StudyConfig(dataset="digits", epochs=3), machine)
+    assert counted == [counted[0], ""] and "3 epochs of training" in counted[0]

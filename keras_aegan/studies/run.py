@@ -20,6 +20,7 @@ from keras_aegan.training import runner
 from keras_aegan.errors import UserError, one_line
 from keras_aegan.registry import get_model_entry
 from keras_aegan.studies import report
+from keras_aegan.training import speed
 
 
 def run_study(config, *, verbose=1, log=print):
@@ -39,6 +40,8 @@ def run_study(config, *, verbose=1, log=print):
         if name not in kind.baselines:
             kind.check_model(config, name)
     data = kind.prepare(config, options, log)  # bad data fails here, before anything trains
+    machine = speed.machine()
+    log(f"machine: {speed.describe_machine(machine)}")
     runs = {(name, seed): kind.run_config(config, name, seed, model_options[name])
             for seed in config.seeds for name in config.models if name not in kind.baselines}
     for name in config.models:  # a bad model option fails before anything trains
@@ -62,12 +65,13 @@ def run_study(config, *, verbose=1, log=print):
     summary += kind.references(config, data)
     results = {"study": config.study_name, "kind": kind.name, **kind.results(config, data),
                "budget": config.budget_text, "seeds": list(config.seeds), "rows": rows,
-               "summary": summary}
+               "summary": summary, "machine": machine}
     results["pictures"] = kind.pictures(config, data, answers, results)
     report.write_csv(os.path.join(config.path, "results.csv"), summary, kind.columns)
     files.write_json(os.path.join(config.path, "results.json"), results)
     tables = report.Tables(summary, kind.columns, len(config.seeds))
     report.write_report(config.path, ["# " + kind.title.format(study=config.study_name), "",
+                                      *_header(config, machine),
                                       *kind.report(config, results, tables)],
                         title=f"keras_aegan study {config.study_name}")
     log(f"study done in {_clock(time.perf_counter() - start)}: {config.path}/report.md "
@@ -83,7 +87,7 @@ def _run_one(config, kind, data, name, seed, run_config, log):
     # A row is reused only with the model it describes: without its model.keras the model
     # is trained (or resumed) and scored afresh.
     cached = files.read_json(results_path) if os.path.isfile(model_path) else None
-    answer, fresh = None, True
+    answer, fresh, answering = None, True, 0.0
     if cached is not None:
         model, row, fresh = runner.load_model(model_path), {**cached, "status": "reused"}, False
     elif name in kind.baselines:
@@ -95,14 +99,20 @@ def _run_one(config, kind, data, name, seed, run_config, log):
     else:
         row, model = _train(config, kind, data, name, seed, run_config, log)
     if answer is None:
+        clock = time.perf_counter()
         answer = kind.answer(config, data, name, model, seed)
+        answering = time.perf_counter() - clock
     scoring = kind.scoring(config, data)
     if fresh or row.get("scoring") != scoring:
+        clock = time.perf_counter()
         row.update(kind.score(config, data, answer, seed))
+        row["evaluate_seconds"] = answering + time.perf_counter() - clock
         if scoring is not None:
             row["scoring"] = scoring
         if fresh and model is not None and config.export:
+            clock = time.perf_counter()
             row["export"] = _export(config, kind, data, name, seed, model)
+            row["export_seconds"] = time.perf_counter() - clock
         if model is not None:  # what a rerun reuses with the model
             files.write_json(results_path, row)
     return row, answer
@@ -128,6 +138,18 @@ def _train(config, kind, data, name, seed, run_config, log):
     if watch is not None:
         row["timeline"] = watch.measurements
     return row, result.model
+
+
+def _header(config, machine):
+    """The report's first lines: the machine, and what a time budget means on it."""
+    lines = [f"Run on {speed.describe_machine(machine)}, {len(config.seeds)} seed(s), "
+             f"{config.budget_text} of training per model."]
+    if config.budget_seconds and not config.epochs:
+        lines.append("Each model trained for a time budget on this machine: the figures "
+                     "answer *who gets good faster here*, and a faster or slower machine "
+                     "reaches others (its steps are in the cost table). Train for "
+                     "`--epochs` for figures any machine reproduces.")
+    return [*lines, ""]
 
 
 def _export(config, kind, data, name, seed, model):
