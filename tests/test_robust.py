@@ -134,7 +134,7 @@ def test_a_fresh_process_loads_a_saved_classifier(digits_images, tmp_path):
               verbose=0)
     path = tmp_path / "robust.keras"
     model.save(path)
-    code = ("import sys; from keras_aegan import runner; "
+    code = ("import sys; from keras_aegan.training import runner; "
             "m = runner.load_model(sys.argv[1]); print(type(m).__name__, m.attack)")
     done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True,
                           text=True, cwd=ROOT, timeout=300)

@@ -42,7 +42,7 @@ def test_usable_cores_follow_the_affinity():
         import pytest
         pytest.skip("no CPU affinity on this platform")
     code = ("import os; os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]}); "
-            "from keras_aegan import speed; print(speed.usable_cores())")
+            "from keras_aegan.training import speed; print(speed.usable_cores())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=os.path.dirname(os.path.dirname(__file__)))
     assert out.stdout.strip() == "1"
