@@ -48,6 +48,8 @@ class Column:
 # The cost columns every kind that trains may show (the runner writes these keys).
 TRAIN_SECONDS = Column("train s", None, "{:.1f}", "training seconds (measurements made "
                        "while training are not charged).", contest=False)
+# The sequence studies' (next_frame, timeseries): whole seconds, said to be the CPU's.
+TRAIN_SECONDS_CPU = dataclasses.replace(TRAIN_SECONDS, header="train s (CPU)", fmt="{:.0f}")
 STEPS = Column("steps", None, "{:,.0f}", "optimizer steps taken in the budget.",
                contest=False)
 PARAMETERS = Column("parameters", None, "{:,.0f}", "trainable and fixed weights.",
