@@ -140,3 +140,18 @@ def did_you_mean(word, names):
     """` (did you mean a or b?)` for the names close to a mistyped `word`, else ``."""
     close = difflib.get_close_matches(str(word), list(names), n=3, cutoff=0.6)
     return f" (did you mean {' or '.join(close)}?)" if close else ""
+
+
+def lookup(table, name, what):
+    """`table[name]`, or a one-line `UserError` naming the known keys of `table` (sorted),
+    with the close ones first: `unknown model 'gann' (did you mean gan?); known: ...`.
+
+    Args:
+        table: a registry, name -> entry.
+        name: the name the user gave.
+        what: what the entries are, for the message (`"model"`, `"study kind"`).
+    """
+    if name not in table:
+        raise UserError(f"unknown {what} {name!r}{did_you_mean(name, table)}; known: "
+                        f"{', '.join(sorted(table))}")
+    return table[name]

@@ -22,7 +22,7 @@ own models are registered in `keras_aegan.models.catalogue`, which `import keras
 
 import dataclasses
 
-from keras_aegan.errors import UserError, did_you_mean
+from keras_aegan.errors import UserError, lookup
 
 
 @dataclasses.dataclass(frozen=True)
@@ -156,10 +156,7 @@ def register_model(name, builder, *, model_class, description, consumes="images"
 
 def get_model_entry(name):
     """The registered entry for `name`; a `UserError` listing the known names otherwise."""
-    if name not in MODELS:
-        raise UserError(f"unknown model {name!r}{did_you_mean(name, MODELS)}; known: "
-                        f"{', '.join(sorted(MODELS))}")
-    return MODELS[name]
+    return lookup(MODELS, name, "model")
 
 
 def model_names():

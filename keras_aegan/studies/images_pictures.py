@@ -42,33 +42,15 @@ def write_figures(config, subjects, test_x, test_y, timelines=None):
     from keras_aegan.studies.reduction import embedding_plot
 
     names = list(subjects)
-    rows = {"samples": [], "reconstructions": ["originals"], "interpolations": []}
-    sample_rows = []
-    for n in names:
-        samples = subjects[n].sample(12, seed=99)
-        if samples is not None:
-            sample_rows.append(samples)
-            rows["samples"].append(n)
-    if sample_rows:
-        save_grid(os.path.join(config.path, "samples.png"), sample_rows,
-                  labels=rows["samples"])
-    recon_rows = [test_x[:12]]
-    for n in names:
-        recon = subjects[n].reconstruct(test_x[:12], steps=50)
-        if recon is not None:
-            recon_rows.append(recon)
-            rows["reconstructions"].append(n)
-    save_grid(os.path.join(config.path, "reconstructions.png"), recon_rows,
-              labels=rows["reconstructions"])
-    interp = []
-    for n in names:
-        line = subjects[n].interpolate(test_x[0], test_x[1])
-        if line is not None:
-            interp.append(line)
-            rows["interpolations"].append(n)
-    if interp:
-        save_grid(os.path.join(config.path, "interpolations.png"), interp,
-                  labels=rows["interpolations"])
+    rows = {
+        "samples": _grid(config, "samples.png", subjects,
+                         lambda subject: subject.sample(12, seed=99)),
+        "reconstructions": _grid(config, "reconstructions.png", subjects,
+                                 lambda subject: subject.reconstruct(test_x[:12], steps=50),
+                                 first=test_x[:12], first_label="originals"),
+        "interpolations": _grid(config, "interpolations.png", subjects,
+                                lambda subject: subject.interpolate(test_x[0], test_x[1])),
+    }
     from sklearn.decomposition import PCA
 
     embeddings = {}
@@ -83,6 +65,21 @@ def write_figures(config, subjects, test_x, test_y, timelines=None):
     if timelines:
         plot_timelines(os.path.join(config.path, "quality.png"), timelines)
     return rows
+
+
+def _grid(config, file, subjects, draw, first=None, first_label=None):
+    """Save the grid `file` of one row per subject that can draw one (`draw(subject)` is
+    not `None`: a GAN cannot reconstruct), below an optional `first` row; returns the
+    rows' labels. Nothing is written when there is no row."""
+    rows, labels = ([], []) if first is None else ([first], [first_label])
+    for name, subject in subjects.items():
+        row = draw(subject)
+        if row is not None:
+            rows.append(row)
+            labels.append(name)
+    if rows:
+        save_grid(os.path.join(config.path, file), rows, labels=labels)
+    return labels
 
 
 def _history(config, name):

@@ -16,7 +16,7 @@ what it needs inside its methods. The built-in kinds are registered in
 import dataclasses
 import inspect
 
-from keras_aegan.errors import UserError, did_you_mean
+from keras_aegan.errors import UserError, lookup
 
 # The kind a study runs when it is given no `task` (the image study).
 DEFAULT_KIND = "images"
@@ -48,6 +48,8 @@ class Column:
 # The cost columns every kind that trains may show (the runner writes these keys).
 TRAIN_SECONDS = Column("train s", None, "{:.1f}", "training seconds (measurements made "
                        "while training are not charged).", contest=False)
+# The sequence studies' (next_frame, timeseries): whole seconds, said to be the CPU's.
+TRAIN_SECONDS_CPU = dataclasses.replace(TRAIN_SECONDS, header="train s (CPU)", fmt="{:.0f}")
 STEPS = Column("steps", None, "{:,.0f}", "optimizer steps taken in the budget.",
                contest=False)
 PARAMETERS = Column("parameters", None, "{:,.0f}", "trainable and fixed weights.",
@@ -191,10 +193,7 @@ def register_study_kind(kind):
 
 def get_study_kind(name):
     """The registered kind `name`; a one-line `UserError` naming the known ones otherwise."""
-    if name not in STUDY_KINDS:
-        raise UserError(f"unknown study kind {name!r}{did_you_mean(name, STUDY_KINDS)}; "
-                        f"known: {', '.join(sorted(STUDY_KINDS))}")
-    return STUDY_KINDS[name]
+    return lookup(STUDY_KINDS, name, "study kind")
 
 
 def study_kind_names():

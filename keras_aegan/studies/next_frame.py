@@ -46,8 +46,7 @@ class NextFrameStudy(kinds.StudyKind):
             "et al. 2015's protocol)."),
         "ssim": kinds.Column("SSIM", "high", "{:.3f}", "structural similarity of predicted "
                              "and true frames, averaged over the future steps."),
-        "train_seconds": dataclasses.replace(kinds.TRAIN_SECONDS, header="train s (CPU)",
-                                             fmt="{:.0f}"),
+        "train_seconds": kinds.TRAIN_SECONDS_CPU,
         "steps": kinds.STEPS,
         "sequences_per_second": kinds.Column("sequences/s", None, "{:.1f}", "training "
                                              "sequences processed per second.",

@@ -58,8 +58,7 @@ class TimeseriesStudy(kinds.StudyKind):
         "spread_ratio": kinds.Column(
             "spread ratio", None, "{:.2f}", "the synthetic windows' standard deviation "
             "across windows over the real ones' (1: the data's variety; near 0: collapse)."),
-        "train_seconds": dataclasses.replace(kinds.TRAIN_SECONDS, header="train s (CPU)",
-                                             fmt="{:.0f}"),
+        "train_seconds": kinds.TRAIN_SECONDS_CPU,
         "steps": kinds.STEPS,
         "parameters": kinds.PARAMETERS,
     }
