@@ -33,6 +33,7 @@ import tensorflow as tf
 from keras_aegan import compat, protocol
 from keras_aegan.models import losses as losses_lib
 from keras_aegan.models.adversarial import AdversarialModel
+from keras_aegan.models.layers import ArgumentsConfig
 from keras_aegan.data.tasks import NextFrames
 from keras_aegan.data.tasks.frames import OBSERVED, PREDICTED
 from keras_aegan.errors import UserError, check_int, check_number
@@ -45,7 +46,7 @@ PREVIEW_SEQUENCES = 3
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
-class FramesToChannels(keras.layers.Layer):
+class FramesToChannels(ArgumentsConfig, keras.layers.Layer):
     """`(batch, T, H, W, C)` frames -> `(batch, H/p, W/p, T * p * p * C)` (space-to-depth).
 
     Each frame's `p` x `p` pixel blocks become channels (no pixel is lost), and the frames
@@ -54,6 +55,8 @@ class FramesToChannels(keras.layers.Layer):
     Args:
         patch: the block side `p`; `H` and `W` must be multiples of it.
     """
+
+    config_arguments = ("patch",)
 
     def __init__(self, patch=4, **kwargs):
         super().__init__(**kwargs)
@@ -73,20 +76,18 @@ class FramesToChannels(keras.layers.Layer):
         p = self.patch
         return (batch, height // p, width // p, steps * p * p * channels)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(patch=self.patch)
-        return config
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
-class ChannelsToFrames(keras.layers.Layer):
+class ChannelsToFrames(ArgumentsConfig, keras.layers.Layer):
     """The inverse of `FramesToChannels`: `(batch, h, w, T * p * p * C)` -> frames.
 
     Args:
         steps: the number of frames `T`.
         patch: the block side `p`.
     """
+
+    config_arguments = ("steps", "patch")
 
     def __init__(self, steps, patch=4, **kwargs):
         super().__init__(**kwargs)
@@ -108,10 +109,6 @@ class ChannelsToFrames(keras.layers.Layer):
         p = self.patch
         return (batch, self.steps, height * p, width * p, depth // (self.steps * p * p))
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(steps=self.steps, patch=self.patch)
-        return config
 
 
 # ---------------------------------------------------------------------------- networks
