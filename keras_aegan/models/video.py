@@ -32,7 +32,8 @@ import tensorflow as tf
 
 from keras_aegan import compat, protocol
 from keras_aegan.models import losses as losses_lib
-from keras_aegan.models.adversarial import AdversarialModel
+from keras_aegan.models import networks
+from keras_aegan.models.adversarial import AdversarialModel, discriminator_accuracy
 from keras_aegan.models.layers import ArgumentsConfig
 from keras_aegan.data.tasks import NextFrames
 from keras_aegan.data.tasks.frames import OBSERVED, PREDICTED
@@ -318,9 +319,7 @@ class FramePredictor(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["predictor"] = keras.layers.deserialize(config["predictor"])
-        return cls(**config)
+        return networks.from_config(cls, config, ("predictor",))
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
@@ -357,10 +356,6 @@ class AdversarialFramePredictor(AdversarialModel, FramePredictor):
         self._trackers = {name: keras.metrics.Mean(name=name) for name in
                           ("loss", "pixel_loss", "adversarial_loss", "d_loss", "d_accuracy",
                            "mse_per_frame")}
-
-    @property
-    def metrics(self):
-        return list(self._trackers.values())
 
     def _networks(self):
         return {"predictor": self.predictor, "discriminator": self.discriminator}
@@ -435,15 +430,10 @@ class AdversarialFramePredictor(AdversarialModel, FramePredictor):
 
     def _log(self, loss, pixel, adversarial, d_loss, real_logits, fake_logits, future,
              predicted):
-        accuracy = 0.5 * (keras.ops.mean(keras.ops.cast(real_logits > 0, "float32"))
-                          + keras.ops.mean(keras.ops.cast(fake_logits < 0, "float32")))
-        for name, value in (("loss", loss), ("pixel_loss", pixel),
-                            ("adversarial_loss", adversarial), ("d_loss", d_loss),
-                            ("d_accuracy", accuracy),
-                            ("mse_per_frame", keras.ops.mean(mse_per_frame(future,
-                                                                           predicted)))):
-            self._trackers[name].update_state(value)
-        return {name: m.result() for name, m in self._trackers.items()}
+        return self._record({
+            "loss": loss, "pixel_loss": pixel, "adversarial_loss": adversarial,
+            "d_loss": d_loss, "d_accuracy": discriminator_accuracy(real_logits, fake_logits),
+            "mse_per_frame": keras.ops.mean(mse_per_frame(future, predicted))})
 
     def get_config(self):
         config = super().get_config()
