@@ -10,7 +10,8 @@ from conftest import ROOT
 
 from keras_aegan import protocol, registry
 from keras_aegan.studies import robust
-from keras_aegan.models.adversarial import AdversarialModel
+from keras_aegan.models import networks
+from keras_aegan.models.adversarial import AdversarialModel, discriminator_accuracy
 from keras_aegan.errors import UserError
 
 # Every adversarial model kind, with the keys its compile config has always had (files
@@ -138,3 +139,26 @@ def test_no_model_module_imports_the_training_callbacks():
                  for line in module.read_text().splitlines()
                  if re.match(r"\s*(from|import) .*(callbacks|keras_aegan\.training)", line)]
     assert offending == []
+
+
+def test_discriminator_accuracy_hand_computed():
+    # Real: 2 of 4 above 0 (0.5); generated: 1 of 2 below 0 (0.5) -> 0.5. Real: 3 of 4
+    # (0.75); generated: 2 of 2 (1.0) -> 0.875: each side weighs half, whatever its size.
+    assert float(discriminator_accuracy(np.array([1.0, -1.0, 2.0, -3.0]),
+                                        np.array([-1.0, 1.0]))) == 0.5
+    assert float(discriminator_accuracy(np.array([1.0, 0.5, 2.0, 0.0]),
+                                        np.array([-1.0, -2.0]))) == 0.875
+
+
+def test_check_labels_shapes_counts_and_range():
+    np.testing.assert_array_equal(networks.check_labels([0, 2, 1], 3, 3), [0, 2, 1])
+    column = np.array([[1], [0]])
+    np.testing.assert_array_equal(networks.check_labels(column, 2, 3, column=True), [1, 0])
+    with pytest.raises(UserError, match="vector of class indices"):
+        networks.check_labels(column, 2, 3)  # a column only where the caller takes one
+    with pytest.raises(UserError, match="3 labels for 2 codes; give one label per code"):
+        networks.check_labels([0, 1, 2], 2, 3, per="code")
+    with pytest.raises(UserError, match="for 2 noise vectors; give one label per noise"):
+        networks.check_labels([0, 1, 2], 2, 3)
+    with pytest.raises(UserError, match=r"labels must be in 0\.\.2, got 0\.\.3"):
+        networks.check_labels([0, 3], None, 3)

@@ -94,3 +94,18 @@ def test_sparsity_regularizer_values():
 def test_sparsity_target_outside_unit_interval(target):
     with pytest.raises(UserError, match="sparsity_target"):
         layers.SparsityRegularizer(kl_weight=1.0, target=target)
+
+
+def test_arguments_config_adds_the_named_attributes_to_the_base_config():
+    class Scale(layers.ArgumentsConfig, keras.layers.Layer):
+        config_arguments = ("factor", "offset")
+
+        def __init__(self, factor=2.0, offset=0.0, **kwargs):
+            super().__init__(**kwargs)
+            self.factor, self.offset = factor, offset
+
+    config = Scale(3.0, offset=1.0, name="scale").get_config()
+    assert config["factor"] == 3.0 and config["offset"] == 1.0
+    assert config["name"] == "scale" and "dtype" in config  # the Keras base's keys stay
+    again = Scale.from_config(config)
+    assert (again.factor, again.offset, again.name) == (3.0, 1.0, "scale")

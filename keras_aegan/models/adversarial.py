@@ -17,6 +17,8 @@ takes the optimizers, `train_step` applies them):
 - `get_config` / `from_config` serialize the declared sub-networks;
 - the state of the model's `keras.random.SeedGenerator` is saved with its weights
   (`compat.SavesSeedState`);
+- `metrics` lists the model's trackers and `_record` updates them and returns a step's
+  logs; `discriminator_accuracy` is the `d_accuracy` they log;
 - `optimizers()` is what the model declares to `protocol.describe` (checkpoints and the
   learning-rate anneal find every optimizer there).
 
@@ -35,6 +37,7 @@ import keras
 
 from keras_aegan import compat
 from keras_aegan.errors import UserError, check_number
+from keras_aegan.models import networks
 
 
 def check_learning_rate(rate):
@@ -42,12 +45,22 @@ def check_learning_rate(rate):
     return check_number("learning_rate", rate, 0, 10, low_open=True, high_open=True)
 
 
+def discriminator_accuracy(real_logits, fake_logits):
+    """A discriminator's accuracy on one batch: half the share of real logits above 0 plus
+    half the share of generated ones below 0 (both sides weigh the same, whatever their
+    sizes)."""
+    return 0.5 * (keras.ops.mean(keras.ops.cast(real_logits > 0, "float32"))
+                  + keras.ops.mean(keras.ops.cast(fake_logits < 0, "float32")))
+
+
 class AdversarialModel(compat.SavesSeedState, keras.Model):
     """A `keras.Model` with named sub-networks and one optimizer per group of them.
 
     Subclasses declare `optimizer_networks` (optimizer attribute name -> the attribute
     names of the networks it trains) and `network_names` (the sub-networks saved in the
-    config), and write `train_step` with `self.<optimizer>.apply(grads, variables)`.
+    config), keep their trackers in `self._trackers` (name -> `keras.metrics.Mean`, listed
+    by `metrics`), and write `train_step` with `self.<optimizer>.apply(grads, variables)`,
+    returning `self._record({name: value, ...})`.
 
     Class attributes:
         default_learning_rate: the default optimizers' rate when `compile` gets none.
@@ -78,6 +91,37 @@ class AdversarialModel(compat.SavesSeedState, keras.Model):
     default_betas = (0.5, 0.999)
     scales_losses = False
     seed_attribute = None
+
+    # ------------------------------------------------------------------------- logs
+
+    @property
+    def metrics(self):
+        # The model's own trackers (`self._trackers`, name -> `keras.metrics.Mean`), so
+        # that Keras resets them each epoch; Keras' compiled metrics are not used.
+        return list(self._trackers.values())
+
+    def _record(self, values):
+        """Update the tracker of each name in `values` and return every tracker's result:
+        the logs of a `train_step` or `test_step`."""
+        for name, value in values.items():
+            self._trackers[name].update_state(value)
+        return {name: m.result() for name, m in self._trackers.items()}
+
+    def _image_batch(self, data, labels_for=None):
+        """`(images, labels)` of a batch of images, the images checked by the model's
+        `check_images`.
+
+        Args:
+            data: images, or a tuple whose first item is the images.
+            labels_for: who needs the labels (e.g. "a conditional GAN"), named in the
+                error when the batch has none; `None`: labels are not used (`None`).
+        """
+        if labels_for is None:
+            images, labels = (data[0] if isinstance(data, (tuple, list)) else data), None
+        else:
+            images, labels = networks.labeled_batch(data, labels_for)
+        self.check_images(images)
+        return images, labels
 
     # ------------------------------------------------------------------ compile / save
 
@@ -166,7 +210,4 @@ class AdversarialModel(compat.SavesSeedState, keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        for name in cls.network_names:
-            config[name] = keras.layers.deserialize(config[name])
-        return cls(**config)
+        return networks.from_config(cls, config, cls.network_names)

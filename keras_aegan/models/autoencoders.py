@@ -171,10 +171,7 @@ class Autoencoder(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["encoder"] = keras.layers.deserialize(config["encoder"])
-        config["decoder"] = keras.layers.deserialize(config["decoder"])
-        return cls(**config)
+        return networks.from_config(cls, config, ("encoder", "decoder"))
 
 
 def conv_ae(image_shape, latent_dim=16, num_classes=None, filters=(32, 64), residual=1,

@@ -99,10 +99,8 @@ class WGANGP(GAN):
         return self._log_w(d_loss, g_loss, penalty, w_distance)
 
     def _log_w(self, d_loss, g_loss, penalty, w_distance):
-        for name, value in (("d_loss", d_loss), ("g_loss", g_loss),
-                            ("gradient_penalty", penalty), ("w_distance", w_distance)):
-            self._trackers[name].update_state(value)
-        return {name: m.result() for name, m in self._trackers.items()}
+        return self._record({"d_loss": d_loss, "g_loss": g_loss,
+                             "gradient_penalty": penalty, "w_distance": w_distance})
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
@@ -149,9 +147,7 @@ class ConditionalGAN(GAN):
         return self._spec(parts=(generator,), conditional=True, num_classes=self.num_classes)
 
     def _unpack(self, data):
-        images, labels = networks.labeled_batch(data, "a conditional GAN")
-        self.check_images(images)
-        return images, labels
+        return self._image_batch(data, labels_for="a conditional GAN")
 
     def _generate(self, z, labels, training):
         return self.generator([z, labels], training=training)
@@ -164,23 +160,6 @@ class ConditionalGAN(GAN):
         network = self.generator if training else self.sampling_generator
         return network([z, labels], training=training)
 
-    def _check_labels(self, labels, count):
-        labels = keras.ops.convert_to_tensor(labels)
-        if len(labels.shape) == 2 and labels.shape[-1] == 1:
-            labels = keras.ops.reshape(labels, (-1,))
-        if len(labels.shape) != 1:
-            raise UserError(f"labels must be a vector of class indices, got shape "
-                            f"{tuple(labels.shape)}")
-        if labels.shape[0] is not None and count is not None and labels.shape[0] != count:
-            raise UserError(f"label count: got {labels.shape[0]} labels for {count} noise "
-                            "vectors; give one label per noise vector")
-        if tf.executing_eagerly():
-            values = keras.ops.convert_to_numpy(labels)
-            if values.size and (values.min() < 0 or values.max() >= self.num_classes):
-                raise UserError(f"labels must be in 0..{self.num_classes - 1}, got "
-                                f"{values.min()}..{values.max()}")
-        return keras.ops.cast(labels, "int32")
-
     def generate(self, z, labels):
         """Noise `(batch, latent_dim)` and int labels `(batch,)` -> images in [0, 1].
 
@@ -188,7 +167,7 @@ class ConditionalGAN(GAN):
         count different from the noise count.
         """
         z = self._check_noise(z)
-        labels = self._check_labels(labels, z.shape[0])
+        labels = networks.check_labels(labels, z.shape[0], self.num_classes, column=True)
         return self.sampling_generator([z, labels], training=False)
 
     def sample(self, n, labels=None, seed=None):

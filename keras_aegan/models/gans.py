@@ -39,7 +39,7 @@ import tensorflow as tf
 from keras_aegan import compat, protocol
 from keras_aegan.models import networks
 from keras_aegan.models import losses as losses_lib
-from keras_aegan.models.adversarial import AdversarialModel
+from keras_aegan.models.adversarial import AdversarialModel, discriminator_accuracy
 from keras_aegan.models.diffaugment import DiffAugment
 from keras_aegan.errors import UserError, check_int, check_number
 
@@ -167,10 +167,6 @@ class GAN(AdversarialModel):
         inputs = self.discriminator.inputs
         return inputs if isinstance(inputs, (list, tuple)) else [inputs]
 
-    @property
-    def metrics(self):
-        return list(self._trackers.values())
-
     # ------------------------------------------------------------------ compile / save
 
     def compile(self, d_optimizer=None, g_optimizer=None, loss=None, learning_rate=None,
@@ -208,9 +204,7 @@ class GAN(AdversarialModel):
     # ------------------------------------------------------------------------ training
 
     def _unpack(self, data):
-        images = data[0] if isinstance(data, (tuple, list)) else data
-        self.check_images(images)
-        return images, None
+        return self._image_batch(data)
 
     def check_images(self, images):
         """A `UserError` when `images` are not `(batch, *image_shape)`."""
@@ -282,12 +276,8 @@ class GAN(AdversarialModel):
                          self._g_loss(fake_logits, real, fake), real_logits, fake_logits)
 
     def _log(self, d_loss, g_loss, real_logits, fake_logits):
-        self._trackers["d_loss"].update_state(d_loss)
-        self._trackers["g_loss"].update_state(g_loss)
-        accuracy = 0.5 * (keras.ops.mean(keras.ops.cast(real_logits > 0, "float32"))
-                          + keras.ops.mean(keras.ops.cast(fake_logits < 0, "float32")))
-        self._trackers["d_accuracy"].update_state(accuracy)
-        return {name: m.result() for name, m in self._trackers.items()}
+        return self._record({"d_loss": d_loss, "g_loss": g_loss,
+                             "d_accuracy": discriminator_accuracy(real_logits, fake_logits)})
 
     # ------------------------------------------------------------------------ inference
 

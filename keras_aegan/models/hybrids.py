@@ -36,7 +36,8 @@ import tensorflow as tf
 from keras_aegan import protocol
 from keras_aegan.models import networks
 from keras_aegan.models import losses as losses_lib
-from keras_aegan.models.adversarial import AdversarialModel, check_learning_rate
+from keras_aegan.models.adversarial import (AdversarialModel, check_learning_rate,
+                                            discriminator_accuracy)
 from keras_aegan.models.autoencoders import Autoencoder
 from keras_aegan.errors import UserError, check_int, check_number
 
@@ -154,10 +155,6 @@ class AdversarialAutoencoder(AdversarialModel, Autoencoder):
     loss_networks = {"reconstruction_loss": "autoencoder", "d_loss": "discriminator",
                      "g_loss": "encoder"}
 
-    @property
-    def metrics(self):
-        return list(self._trackers.values())
-
     def describe(self):
         """The AAE's `protocol.ModelSpec`: the autoencoder's parts, its own sampler."""
         spec = super().describe()
@@ -212,9 +209,7 @@ class AdversarialAutoencoder(AdversarialModel, Autoencoder):
 
     def _unpack(self, data):
         """`(images, labels)`; labels are `None` for the unconditional AAE."""
-        images = data[0] if isinstance(data, (tuple, list)) else data
-        self.check_images(images)
-        return images, None
+        return self._image_batch(data)
 
     def _decode(self, codes, labels, training):
         return self.decoder(codes, training=training)
@@ -272,13 +267,9 @@ class AdversarialAutoencoder(AdversarialModel, Autoencoder):
                          real_logits, fake_logits)
 
     def _log(self, rec_loss, d_loss, g_loss, real_logits, fake_logits):
-        self._trackers["reconstruction_loss"].update_state(rec_loss)
-        self._trackers["d_loss"].update_state(d_loss)
-        self._trackers["g_loss"].update_state(g_loss)
-        accuracy = 0.5 * (keras.ops.mean(keras.ops.cast(real_logits > 0, "float32"))
-                          + keras.ops.mean(keras.ops.cast(fake_logits < 0, "float32")))
-        self._trackers["d_accuracy"].update_state(accuracy)
-        return {name: m.result() for name, m in self._trackers.items()}
+        return self._record({"reconstruction_loss": rec_loss, "d_loss": d_loss,
+                             "g_loss": g_loss,
+                             "d_accuracy": discriminator_accuracy(real_logits, fake_logits)})
 
     # ------------------------------------------------------------------------ inference
 
@@ -361,9 +352,7 @@ class ConditionalAdversarialAutoencoder(AdversarialAutoencoder):
             losses=self.loss_networks, optimizers=self.optimizers())
 
     def _unpack(self, data):
-        images, labels = networks.labeled_batch(data, "a conditional AAE")
-        self.check_images(images)
-        return images, labels
+        return self._image_batch(data, labels_for="a conditional AAE")
 
     def _decode(self, codes, labels, training):
         return self.decoder([codes, labels], training=training)
@@ -394,20 +383,8 @@ class ConditionalAdversarialAutoencoder(AdversarialAutoencoder):
         if len(z.shape) != 2 or z.shape[-1] != self.latent_dim:
             raise UserError(f"latent size: this model takes codes of shape (batch, "
                             f"{self.latent_dim}), got {tuple(z.shape)}")
-        labels = keras.ops.convert_to_tensor(labels)
-        if len(labels.shape) != 1:
-            raise UserError(f"labels must be a vector of class indices, got shape "
-                            f"{tuple(labels.shape)}")
-        if labels.shape[0] is not None and z.shape[0] is not None \
-                and labels.shape[0] != z.shape[0]:
-            raise UserError(f"label count: got {labels.shape[0]} labels for {z.shape[0]} "
-                            "codes; give one label per code")
-        if tf.executing_eagerly():
-            values = keras.ops.convert_to_numpy(labels)
-            if values.size and (values.min() < 0 or values.max() >= self.num_classes):
-                raise UserError(f"labels must be in 0..{self.num_classes - 1}, got "
-                                f"{values.min()}..{values.max()}")
-        return self.decoder([z, keras.ops.cast(labels, "int32")], training=False)
+        labels = networks.check_labels(labels, z.shape[0], self.num_classes, per="code")
+        return self.decoder([z, labels], training=False)
 
     def sample(self, n, labels=None, seed=None):
         """`n` images from prior draws; `labels` default to `0, 1, ..., num_classes - 1,

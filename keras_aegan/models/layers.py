@@ -5,6 +5,8 @@
 - `DenseTranspose`: a dense layer using the transposed kernel of another `Dense` (tied weights).
 - `Corruption`: Gaussian noise or dropout on the input, during training only.
 - `SparsityRegularizer`: L1 and KL-divergence sparsity penalties on code activations.
+- `ArgumentsConfig`: the `get_config` of a layer (or loss, or model) whose config is its
+  constructor arguments, stored as attributes of the same names.
 """
 
 import keras
@@ -13,8 +15,31 @@ from keras import ops
 from keras_aegan.errors import UserError, check_number
 
 
+class ArgumentsConfig:
+    """Mixin: `get_config` adds the attributes named in `config_arguments` to `super()`'s.
+
+    For a class whose constructor stores each argument as an attribute of the same name,
+    so that its config is those arguments. List it before the Keras base class. A subclass
+    extending a class that uses it lists the parent's names too.
+
+    Example:
+        >>> class Scale(ArgumentsConfig, keras.layers.Layer):
+        ...     config_arguments = ("factor",)
+        ...     def __init__(self, factor=2.0, **kwargs):
+        ...         super().__init__(**kwargs)
+        ...         self.factor = factor
+    """
+
+    config_arguments = ()
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({name: getattr(self, name) for name in self.config_arguments})
+        return config
+
+
 @keras.saving.register_keras_serializable(package="keras_aegan")
-class Sampling(keras.layers.Layer):
+class Sampling(ArgumentsConfig, keras.layers.Layer):
     """Draws `z ~ N(mean, exp(log_var))` by the reparameterization trick.
 
     Args:
@@ -23,6 +48,8 @@ class Sampling(keras.layers.Layer):
     Example:
         >>> z = Sampling(seed=1)([z_mean, z_log_var])
     """
+
+    config_arguments = ("seed",)
 
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -38,14 +65,9 @@ class Sampling(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return input_shape[0]
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(seed=self.seed)
-        return config
-
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
-class KLDivergence(keras.layers.Layer):
+class KLDivergence(ArgumentsConfig, keras.layers.Layer):
     """Adds `beta` times the KL divergence of `N(mean, exp(log_var))` from `N(0, I)`.
 
     The divergence is summed over code units and averaged over the batch, so it is on the
@@ -55,6 +77,8 @@ class KLDivergence(keras.layers.Layer):
     Args:
         beta: weight of the term (1 is the VAE's evidence lower bound; > 1 a beta-VAE).
     """
+
+    config_arguments = ("beta",)
 
     def __init__(self, beta=1.0, **kwargs):
         super().__init__(**kwargs)
@@ -68,11 +92,6 @@ class KLDivergence(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(beta=self.beta)
-        return config
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
@@ -111,7 +130,7 @@ class DenseTranspose(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
-class Corruption(keras.layers.Layer):
+class Corruption(ArgumentsConfig, keras.layers.Layer):
     """Corrupts its input during training only: additive Gaussian noise or dropout.
 
     At inference (`training=False`) it is the identity, so a denoising autoencoder's
@@ -126,6 +145,7 @@ class Corruption(keras.layers.Layer):
     """
 
     KINDS = ("gaussian", "dropout")
+    config_arguments = ("kind", "level", "seed")
 
     def __init__(self, kind="gaussian", level=0.3, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -150,11 +170,6 @@ class Corruption(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(kind=self.kind, level=self.level, seed=self.seed)
-        return config
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")

@@ -109,10 +109,6 @@ class AdversarialClassifier(AdversarialModel):
         otherwise; the loss is sparse categorical cross-entropy on logits."""
         super().compile(optimizer=optimizer, learning_rate=learning_rate, **kwargs)
 
-    @property
-    def metrics(self):
-        return list(self._trackers.values())
-
     def current_epsilon(self):
         """The training budget at the current step (after the warm-up: `epsilon`)."""
         if not self.epsilon_warmup:

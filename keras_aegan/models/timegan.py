@@ -25,7 +25,7 @@ import tensorflow as tf
 from keras_aegan import protocol
 from keras_aegan.errors import UserError, check_int, check_number
 from keras_aegan.models import losses as losses_lib
-from keras_aegan.models.adversarial import AdversarialModel
+from keras_aegan.models.adversarial import AdversarialModel, discriminator_accuracy
 from keras_aegan.models.timeseries import (PREVIEW_WINDOWS, check_series_shape,
                                            check_windows, moment_loss, preview_rows,
                                            recurrent_network, xla_by_default)
@@ -102,10 +102,6 @@ class TimeGAN(AdversarialModel):
                            "supervised_loss", "moment_loss", "d_accuracy")}
         self.e_optimizer = self.g_optimizer = self.d_optimizer = None
         self.built = True
-
-    @property
-    def metrics(self):
-        return list(self._trackers.values())
 
     def describe(self):
         """TimeGAN's `protocol.ModelSpec`: one part, the `generator` (noise -> windows)."""
@@ -204,22 +200,18 @@ class TimeGAN(AdversarialModel):
                          + self.gamma * losses_lib.non_saturating_generator_loss(fake_e_logits))
         d_loss = (losses_lib.minimax_discriminator_loss(real_logits, fake_logits)
                   + self.gamma * keras.ops.mean(keras.ops.softplus(fake_e_logits)))
-        accuracy = 0.5 * (keras.ops.mean(keras.ops.cast(real_logits > 0, "float32"))
-                          + keras.ops.mean(keras.ops.cast(fake_logits < 0, "float32")))
         return {"reconstruction_loss": keras.ops.mean(keras.ops.square(x - x_tilde)),
                 "supervised_loss": keras.ops.mean(keras.ops.square(
                     h[:, 1:] - h_supervised[:, :-1])),
                 "moments": moments, "g_adversarial": g_adversarial, "d_loss": d_loss,
-                "d_accuracy": accuracy}
+                "d_accuracy": discriminator_accuracy(real_logits, fake_logits)}
 
     def _log(self, e_loss, g_loss, losses):
         values = {"e_loss": e_loss, "g_loss": g_loss, "d_loss": losses["d_loss"],
                   "reconstruction_loss": losses["reconstruction_loss"],
                   "supervised_loss": losses["supervised_loss"],
                   "moment_loss": losses["moments"], "d_accuracy": losses["d_accuracy"]}
-        for name, value in values.items():
-            self._trackers[name].update_state(value)
-        return {name: m.result() for name, m in self._trackers.items()}
+        return self._record(values)
 
     # ------------------------------------------------------------------------ inference
 

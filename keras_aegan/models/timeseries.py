@@ -27,6 +27,7 @@ from keras_aegan import protocol
 from keras_aegan.models import autoencoders
 from keras_aegan.errors import UserError, check_int, check_number
 from keras_aegan.models.gans import GAN
+from keras_aegan.models.layers import ArgumentsConfig
 
 PREVIEW_WINDOWS = 16
 # Colours of the channels in the pictures of series (matplotlib's tab10).
@@ -256,7 +257,7 @@ def recurrent_gan(image_shape, latent_dim=16, num_classes=None, units=64, layers
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
-class RecurrentVAE(autoencoders.VariationalAutoencoder):
+class RecurrentVAE(ArgumentsConfig, autoencoders.VariationalAutoencoder):
     """A VAE of `(time, channels)` windows with recurrent encoder and decoder.
 
     The image VAE's machinery (KL via `add_loss`, reparameterized sampling while training,
@@ -271,6 +272,8 @@ class RecurrentVAE(autoencoders.VariationalAutoencoder):
         reconstruction_weight: weight of the summed squared error.
         seed: seed of the sampling layer.
     """
+
+    config_arguments = ("reconstruction_weight",)
 
     def __init__(self, encoder, decoder, beta=1.0, reconstruction_weight=1.0, seed=None,
                  **kwargs):
@@ -287,15 +290,13 @@ class RecurrentVAE(autoencoders.VariationalAutoencoder):
         """Real windows, their reconstructions and samples from the prior, as charts."""
         return [series_images(np.asarray(row)) for row in super().preview(windows)]
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(reconstruction_weight=self.reconstruction_weight)
-        return config
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
-class WeightedSummedSquaredError(keras.losses.Loss):
+class WeightedSummedSquaredError(ArgumentsConfig, keras.losses.Loss):
     """`weight` times the squared error summed over every non-batch axis (per example)."""
+
+    config_arguments = ("weight",)
 
     def __init__(self, weight=1.0, name="weighted_summed_squared_error", **kwargs):
         super().__init__(name=name, **kwargs)
@@ -307,10 +308,6 @@ class WeightedSummedSquaredError(keras.losses.Loss):
         return self.weight * keras.ops.sum(
             keras.ops.reshape(squared, (keras.ops.shape(squared)[0], -1)), axis=-1)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(weight=self.weight)
-        return config
 
 
 def recurrent_vae(image_shape, latent_dim=16, num_classes=None, units=64, layers=1,

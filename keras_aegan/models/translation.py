@@ -36,8 +36,10 @@ import tensorflow as tf
 
 from keras_aegan import compat, protocol
 from keras_aegan.models import losses as losses_lib
+from keras_aegan.models import networks
 from keras_aegan.models import translation_networks as nets
-from keras_aegan.models.adversarial import AdversarialModel, check_learning_rate
+from keras_aegan.models.adversarial import (AdversarialModel, check_learning_rate,
+                                            discriminator_accuracy)
 from keras_aegan.data import tasks
 from keras_aegan.errors import UserError, check_number
 
@@ -151,9 +153,7 @@ class UNetTranslator(_Translator):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["translator"] = keras.layers.deserialize(config["translator"])
-        return cls(**config)
+        return networks.from_config(cls, config, ("translator",))
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
@@ -202,10 +202,6 @@ class Pix2Pix(AdversarialModel, _Translator):
         self._trackers = {name: keras.metrics.Mean(name=name) for name in
                           ("d_loss", "g_loss", "l1", "adversarial", "d_accuracy")}
         self.d_optimizer = self.g_optimizer = None
-
-    @property
-    def metrics(self):
-        return list(self._trackers.values())
 
     def _declared(self):
         return {"networks": {"generator": self.translator, "discriminator": self.discriminator},
@@ -270,12 +266,9 @@ class Pix2Pix(AdversarialModel, _Translator):
         return self._log(*self._objectives(inputs, target, training=False))
 
     def _log(self, d_loss, g_loss, l1, adversarial, real_logits, fake_logits):
-        accuracy = 0.5 * (keras.ops.mean(keras.ops.cast(real_logits > 0, "float32"))
-                          + keras.ops.mean(keras.ops.cast(fake_logits < 0, "float32")))
-        for name, value in (("d_loss", d_loss), ("g_loss", g_loss), ("l1", l1),
-                            ("adversarial", adversarial), ("d_accuracy", accuracy)):
-            self._trackers[name].update_state(value)
-        return {name: m.result() for name, m in self._trackers.items()}
+        return self._record({"d_loss": d_loss, "g_loss": g_loss, "l1": l1,
+                             "adversarial": adversarial,
+                             "d_accuracy": discriminator_accuracy(real_logits, fake_logits)})
 
 
 # ---------------------------------------------------------------------------- builders

@@ -32,7 +32,9 @@ import tensorflow as tf
 
 from keras_aegan import compat, protocol
 from keras_aegan.models import losses as losses_lib
-from keras_aegan.models.adversarial import AdversarialModel
+from keras_aegan.models import networks
+from keras_aegan.models.adversarial import AdversarialModel, discriminator_accuracy
+from keras_aegan.models.layers import ArgumentsConfig
 from keras_aegan.data.tasks import NextFrames
 from keras_aegan.data.tasks.frames import OBSERVED, PREDICTED
 from keras_aegan.errors import UserError, check_int, check_number
@@ -45,7 +47,7 @@ PREVIEW_SEQUENCES = 3
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
-class FramesToChannels(keras.layers.Layer):
+class FramesToChannels(ArgumentsConfig, keras.layers.Layer):
     """`(batch, T, H, W, C)` frames -> `(batch, H/p, W/p, T * p * p * C)` (space-to-depth).
 
     Each frame's `p` x `p` pixel blocks become channels (no pixel is lost), and the frames
@@ -54,6 +56,8 @@ class FramesToChannels(keras.layers.Layer):
     Args:
         patch: the block side `p`; `H` and `W` must be multiples of it.
     """
+
+    config_arguments = ("patch",)
 
     def __init__(self, patch=4, **kwargs):
         super().__init__(**kwargs)
@@ -73,20 +77,18 @@ class FramesToChannels(keras.layers.Layer):
         p = self.patch
         return (batch, height // p, width // p, steps * p * p * channels)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(patch=self.patch)
-        return config
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
-class ChannelsToFrames(keras.layers.Layer):
+class ChannelsToFrames(ArgumentsConfig, keras.layers.Layer):
     """The inverse of `FramesToChannels`: `(batch, h, w, T * p * p * C)` -> frames.
 
     Args:
         steps: the number of frames `T`.
         patch: the block side `p`.
     """
+
+    config_arguments = ("steps", "patch")
 
     def __init__(self, steps, patch=4, **kwargs):
         super().__init__(**kwargs)
@@ -108,10 +110,6 @@ class ChannelsToFrames(keras.layers.Layer):
         p = self.patch
         return (batch, self.steps, height * p, width * p, depth // (self.steps * p * p))
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(steps=self.steps, patch=self.patch)
-        return config
 
 
 # ---------------------------------------------------------------------------- networks
@@ -321,9 +319,7 @@ class FramePredictor(keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        config["predictor"] = keras.layers.deserialize(config["predictor"])
-        return cls(**config)
+        return networks.from_config(cls, config, ("predictor",))
 
 
 @keras.saving.register_keras_serializable(package="keras_aegan")
@@ -360,10 +356,6 @@ class AdversarialFramePredictor(AdversarialModel, FramePredictor):
         self._trackers = {name: keras.metrics.Mean(name=name) for name in
                           ("loss", "pixel_loss", "adversarial_loss", "d_loss", "d_accuracy",
                            "mse_per_frame")}
-
-    @property
-    def metrics(self):
-        return list(self._trackers.values())
 
     def _networks(self):
         return {"predictor": self.predictor, "discriminator": self.discriminator}
@@ -438,15 +430,10 @@ class AdversarialFramePredictor(AdversarialModel, FramePredictor):
 
     def _log(self, loss, pixel, adversarial, d_loss, real_logits, fake_logits, future,
              predicted):
-        accuracy = 0.5 * (keras.ops.mean(keras.ops.cast(real_logits > 0, "float32"))
-                          + keras.ops.mean(keras.ops.cast(fake_logits < 0, "float32")))
-        for name, value in (("loss", loss), ("pixel_loss", pixel),
-                            ("adversarial_loss", adversarial), ("d_loss", d_loss),
-                            ("d_accuracy", accuracy),
-                            ("mse_per_frame", keras.ops.mean(mse_per_frame(future,
-                                                                           predicted)))):
-            self._trackers[name].update_state(value)
-        return {name: m.result() for name, m in self._trackers.items()}
+        return self._record({
+            "loss": loss, "pixel_loss": pixel, "adversarial_loss": adversarial,
+            "d_loss": d_loss, "d_accuracy": discriminator_accuracy(real_logits, fake_logits),
+            "mse_per_frame": keras.ops.mean(mse_per_frame(future, predicted))})
 
     def get_config(self):
         config = super().get_config()
