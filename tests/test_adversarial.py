@@ -10,7 +10,7 @@ from conftest import ROOT
 
 from keras_aegan import protocol, registry
 from keras_aegan.studies import robust
-from keras_aegan.models import networks
+from keras_aegan.models import labels as labels_lib
 from keras_aegan.models.adversarial import AdversarialModel, discriminator_accuracy
 from keras_aegan.errors import UserError
 
@@ -151,14 +151,14 @@ def test_discriminator_accuracy_hand_computed():
 
 
 def test_check_labels_shapes_counts_and_range():
-    np.testing.assert_array_equal(networks.check_labels([0, 2, 1], 3, 3), [0, 2, 1])
+    np.testing.assert_array_equal(labels_lib.check_labels([0, 2, 1], 3, 3), [0, 2, 1])
     column = np.array([[1], [0]])
-    np.testing.assert_array_equal(networks.check_labels(column, 2, 3, column=True), [1, 0])
+    np.testing.assert_array_equal(labels_lib.check_labels(column, 2, 3, column=True), [1, 0])
     with pytest.raises(UserError, match="vector of class indices"):
-        networks.check_labels(column, 2, 3)  # a column only where the caller takes one
+        labels_lib.check_labels(column, 2, 3)  # a column only where the caller takes one
     with pytest.raises(UserError, match="3 labels for 2 codes; give one label per code"):
-        networks.check_labels([0, 1, 2], 2, 3, per="code")
+        labels_lib.check_labels([0, 1, 2], 2, 3, per="code")
     with pytest.raises(UserError, match="for 2 noise vectors; give one label per noise"):
-        networks.check_labels([0, 1, 2], 2, 3)
+        labels_lib.check_labels([0, 1, 2], 2, 3)
     with pytest.raises(UserError, match=r"labels must be in 0\.\.2, got 0\.\.3"):
-        networks.check_labels([0, 3], None, 3)
+        labels_lib.check_labels([0, 3], None, 3)

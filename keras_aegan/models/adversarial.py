@@ -38,6 +38,7 @@ import keras
 from keras_aegan import compat
 from keras_aegan.errors import UserError, check_number
 from keras_aegan.models import networks
+from keras_aegan.models import labels as labels_lib
 
 
 def check_learning_rate(rate):
@@ -119,7 +120,7 @@ class AdversarialModel(compat.SavesSeedState, keras.Model):
         if labels_for is None:
             images, labels = (data[0] if isinstance(data, (tuple, list)) else data), None
         else:
-            images, labels = networks.labeled_batch(data, labels_for)
+            images, labels = labels_lib.labeled_batch(data, labels_for)
         self.check_images(images)
         return images, labels
 

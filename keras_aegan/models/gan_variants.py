@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from keras_aegan import compat, protocol
 from keras_aegan.models import networks
+from keras_aegan.models import labels as labels_lib
 from keras_aegan.models import losses as losses_lib
 from keras_aegan.errors import UserError, check_int, check_number
 from keras_aegan.models.gans import GAN, PREVIEW_COLUMNS
@@ -167,7 +168,7 @@ class ConditionalGAN(GAN):
         count different from the noise count.
         """
         z = self._check_noise(z)
-        labels = networks.check_labels(labels, z.shape[0], self.num_classes, column=True)
+        labels = labels_lib.check_labels(labels, z.shape[0], self.num_classes, column=True)
         return self.sampling_generator([z, labels], training=False)
 
     def sample(self, n, labels=None, seed=None):

@@ -35,6 +35,7 @@ import tensorflow as tf
 
 from keras_aegan import protocol
 from keras_aegan.models import networks
+from keras_aegan.models import labels as labels_lib
 from keras_aegan.models import losses as losses_lib
 from keras_aegan.models.adversarial import (AdversarialModel, check_learning_rate,
                                             discriminator_accuracy)
@@ -360,7 +361,7 @@ class ConditionalAdversarialAutoencoder(AdversarialAutoencoder):
     def call(self, inputs, training=False):
         images, labels = inputs
         self.check_images(images)
-        labels = networks.class_indices(labels)
+        labels = labels_lib.class_indices(labels)
         return self._decode(self.encoder(images, training=training), labels, training)
 
     def reconstruct(self, images, labels):
@@ -383,7 +384,7 @@ class ConditionalAdversarialAutoencoder(AdversarialAutoencoder):
         if len(z.shape) != 2 or z.shape[-1] != self.latent_dim:
             raise UserError(f"latent size: this model takes codes of shape (batch, "
                             f"{self.latent_dim}), got {tuple(z.shape)}")
-        labels = networks.check_labels(labels, z.shape[0], self.num_classes, per="code")
+        labels = labels_lib.check_labels(labels, z.shape[0], self.num_classes, per="code")
         return self.decoder([z, labels], training=False)
 
     def sample(self, n, labels=None, seed=None):

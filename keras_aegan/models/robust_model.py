@@ -17,6 +17,7 @@ import tensorflow as tf
 from keras_aegan import protocol
 from keras_aegan.evaluation import attacks
 from keras_aegan.models import networks
+from keras_aegan.models import labels as labels_lib
 from keras_aegan.models.adversarial import AdversarialModel
 from keras_aegan.errors import UserError, check_int, check_number
 
@@ -133,7 +134,7 @@ class AdversarialClassifier(AdversarialModel):
         return tf.stop_gradient(adversarial)
 
     def _unpack(self, data):
-        images, labels = networks.labeled_batch(data, "a classifier")
+        images, labels = labels_lib.labeled_batch(data, "a classifier")
         if tuple(images.shape[1:]) != self.image_shape:
             raise UserError(f"image_shape: this classifier takes images of shape "
                             f"{self.image_shape}, got {tuple(images.shape[1:])}")
