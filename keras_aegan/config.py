@@ -190,7 +190,7 @@ class StudyConfig(DataOptions):
     train_images: int = 20000
     probe_train: int = 2000
     probe_test: int = 1000
-    reconstruct_images: int = 256
+    reconstruct_images: int = 128
     timeline_points: int = 4
     member_grids: bool = False
     export: bool = True

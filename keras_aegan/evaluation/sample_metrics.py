@@ -232,7 +232,8 @@ def sharpness(generated, real):
     return float(energy(generated) / max(energy(real), 1e-12))
 
 
-def sample_quality(evaluator, generated, real, *, kid_subsets=50, kid_subset_size=1000, k=5):
+def sample_quality(evaluator, generated, real, *, kid_subsets=50, kid_subset_size=1000, k=5,
+                   generated_features=None, real_features=None):
     """FID, KID, precision/recall, density/coverage and class coverage in one call.
 
     Args:
@@ -241,13 +242,18 @@ def sample_quality(evaluator, generated, real, *, kid_subsets=50, kid_subset_siz
         real: `(M, H, W, C)` real test images in [0, 1].
         kid_subsets, kid_subset_size: passed to `kid`.
         k: neighbourhood size of precision/recall and density/coverage.
+        generated_features, real_features: the evaluator's features of `generated` and
+            `real` when the caller has them already (a study scores every model against
+            the same real images); `None`: computed here.
 
     Returns:
         A dict of floats; class coverage entries (`classes_seen`, `min_class_share`,
         `max_class_share`) only where the evaluator has classes, else
         `class_metrics: "unavailable (unlabeled source)"`.
     """
-    fake_f, real_f = evaluator.features(generated), evaluator.features(real)
+    fake_f = (evaluator.features(generated) if generated_features is None
+              else generated_features)
+    real_f = evaluator.features(real) if real_features is None else real_features
     kid_mean, kid_error = kid(real_f, fake_f, subsets=kid_subsets, subset_size=kid_subset_size)
     precision, recall = precision_recall(real_f, fake_f, k=k)
     density, coverage = density_coverage(real_f, fake_f, k=k)

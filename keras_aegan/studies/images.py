@@ -27,6 +27,10 @@ from keras_aegan.studies.kinds import StudyKind
 
 # The CAS classifier trains for 10 passes over the samples, at most this many steps.
 CAS_STEPS = 1500
+# The memorisation check: this many samples' nearest training images among this many,
+# against held-out test images (the last of the test split).
+MEMORISATION_SAMPLES = 500
+MEMORISATION_TRAIN = 5000
 
 
 @dataclasses.dataclass
@@ -41,6 +45,12 @@ class ImageData:
     test_x: object
     test_y: object
     notes: list
+    # The evaluator's features of the real images every model is compared with, computed
+    # once: the test images samples are scored against, the training images and held-out
+    # test images of the memorisation check.
+    real_features: object = None
+    train_features: object = None
+    heldout_features: object = None
 
 
 class ImageStudy(StudyKind):
@@ -51,6 +61,10 @@ class ImageStudy(StudyKind):
     baselines = tuple(registry.BASELINES)
     columns = COLUMNS
     title = "Study {study}"
+    # What a user takes away from the study: the codes, the decoders and generators
+    # (`autoencoder`, the two composed, is left to `train.py export`: the export costs
+    # less than a quarter of the training so).
+    export_parts = ("encoder", "decoder", "generator")
 
     def prepare(self, config, options, log):
         from keras_aegan.evaluation import metrics
@@ -74,13 +88,17 @@ class ImageStudy(StudyKind):
             notes.append("The dataset has no labels: class coverage and the representation "
                          "probes are skipped; sample metrics use PCA features of the images.")
             log("evaluator: PCA features (unlabeled dataset; label-based metrics skipped)")
-        return ImageData(source, info, evaluator, train_x, train_y, test_x, test_y, notes)
+        features = evaluator.features
+        return ImageData(source, info, evaluator, train_x, train_y, test_x, test_y, notes,
+                         real_features=features(test_x[:config.eval_samples]),
+                         train_features=features(train_x[:MEMORISATION_TRAIN]),
+                         heldout_features=features(test_x[-MEMORISATION_SAMPLES:]))
 
     def watch(self, config, data, name, budget):
         from keras_aegan.studies.timeline import QualityTimeline
 
         return QualityTimeline(name, data, points=config.timeline_points, budget=budget,
-                               epochs=config.epochs)
+                               epochs=config.epochs, real_features=data.real_features)
 
     def baseline(self, config, data, name, seed):
         import time
@@ -106,16 +124,16 @@ class ImageStudy(StudyKind):
         n, real, scores = config.eval_samples, data.test_x[:config.eval_samples], {}
         samples = subject.sample(n, seed=seed)
         if samples is not None:
+            fake = data.evaluator.features(samples)
             scores = metrics.sample_quality(data.evaluator, samples, real,
-                                            kid_subset_size=min(1000, n // 2, len(real) // 2))
+                                            kid_subset_size=min(1000, n // 2, len(real) // 2),
+                                            generated_features=fake,
+                                            real_features=data.real_features)
             scores.pop("class_metrics", None)
             scores["kid_se"] = scores.pop("kid_std_error")
-            scores["fid_se"] = metrics.fid_standard_error(data.evaluator.features(real),
-                                                          data.evaluator.features(samples),
-                                                          seed=seed)
-            memo = metrics.memorisation(data.evaluator.features(samples[:500]),
-                                        data.evaluator.features(data.train_x[:5000]),
-                                        data.evaluator.features(data.test_x[-500:]))
+            scores["fid_se"] = metrics.fid_standard_error(data.real_features, fake, seed=seed)
+            memo = metrics.memorisation(fake[:MEMORISATION_SAMPLES], data.train_features,
+                                        data.heldout_features)
             scores["memorisation_ratio"] = memo["ratio"]
             if data.test_y is not None and data.evaluator.has_classes:
                 scores.update(classification_accuracy_score(subject, data, samples, seed))

@@ -70,6 +70,8 @@ class StudyKind:
         throughput: the row key of examples trained per second (`None`: not shown).
         series: keys of list-valued figures (per step) averaged over seeds too.
         title: the report's first heading, `{study}` filled in.
+        export_parts: the parts of each model the study exports, those a model has
+            (`None`: every part it declares).
     """
 
     name = ""
@@ -81,6 +83,7 @@ class StudyKind:
     throughput = "images_per_second"
     series = ()
     title = "Task study {study}"
+    export_parts = None
 
     # ------------------------------------------------------------------------ options
 

@@ -21,6 +21,12 @@ from keras_aegan.errors import UserError, one_line
 from keras_aegan.registry import get_model_entry
 from keras_aegan.studies import report
 from keras_aegan.training import speed
+from keras_aegan.training.progress import clock, heartbeat
+
+
+# Before any model is evaluated, evaluation and export are guessed at this share of the
+# training time (the study's aim; after the first model, the share seen is used).
+EVALUATION_SHARE = 0.25
 
 
 def run_study(config, *, verbose=1, log=print):
@@ -50,7 +56,9 @@ def run_study(config, *, verbose=1, log=print):
     os.makedirs(config.path, exist_ok=True)
     files.write_json(os.path.join(config.path, "study.json"), dataclasses.asdict(config))
     jobs = [(name, seed) for seed in config.seeds for name in config.models]
+    planned = _plan(config, runs, log)
     rows, answers, start = [], {}, time.perf_counter()
+    trained = overhead = 0.0  # seconds of training, and of everything else, so far
     for i, (name, seed) in enumerate(jobs):
         tick = time.perf_counter()
         row, answer = _run_one(config, kind, data, name, seed, runs.get((name, seed)), log)
@@ -58,9 +66,14 @@ def run_study(config, *, verbose=1, log=print):
         if seed == config.seeds[0]:
             answers[name] = answer
         now = time.perf_counter()
-        eta = (now - start) / (i + 1) * (len(jobs) - i - 1)
+        if row["status"] == "trained" and (name, seed) in planned:
+            trained += row["train_seconds"]
+            overhead += now - tick - row["train_seconds"]
+        # What is left: the planned training, and evaluating at the rate seen so far.
+        left = sum(planned.get(job, 0.0) for job in jobs[i + 1:])
+        eta = left * (1 + (overhead / trained if trained else EVALUATION_SHARE))
         log(f"[{i + 1}/{len(jobs)}] {report.model_done(name, seed, row, now - tick)}"
-            f"{kind.progress(row)} - elapsed {_clock(now - start)}, ETA {_clock(eta)}")
+            f"{kind.progress(row)} - elapsed {clock(now - start)}, ETA {clock(eta)}")
     summary = summarise(rows, config.models, [*kind.columns, *kind.series])
     summary += kind.references(config, data)
     results = {"study": config.study_name, "kind": kind.name, **kind.results(config, data),
@@ -74,9 +87,35 @@ def run_study(config, *, verbose=1, log=print):
                                       *_header(config, machine),
                                       *kind.report(config, results, tables)],
                         title=f"keras_aegan study {config.study_name}")
-    log(f"study done in {_clock(time.perf_counter() - start)}: {config.path}/report.md "
+    log(f"study done in {clock(time.perf_counter() - start)}: {config.path}/report.md "
         "(and report.html)")
     return results
+
+
+def _plan(config, runs, log):
+    """`{(model, seed): training seconds}` of the jobs still to train, from a few timed
+    steps of each model on this machine (an epoch budget) or the time budget; logs the
+    plan and its estimate of the whole study."""
+    to_train = {job: run for job, run in runs.items()
+                if not os.path.isfile(os.path.join(config.path, "models",
+                                                   f"{job[0]}-seed{job[1]}", "model.keras"))}
+    if not to_train:
+        return {}
+    seconds, parts = {}, []
+    if config.budget_seconds and not config.epochs:
+        seconds = {job: float(config.budget_seconds) for job in to_train}
+        parts = [f"{config.budget_seconds:g} s for each of {len(to_train)} model run(s)"]
+    else:
+        measured = {}
+        for (name, seed), run in to_train.items():
+            if name not in measured:
+                measured[name], steps, step = runner.calibrate(run)
+                parts.append(f"{name} {steps:,} steps x {step * 1000:.0f} ms")
+            seconds[(name, seed)] = measured[name]
+    total = sum(seconds.values())
+    log(f"plan: {'; '.join(parts)}: about {clock(total)} of training, "
+        f"{clock(total * (1 + EVALUATION_SHARE))} with evaluation and export")
+    return seconds
 
 
 def _run_one(config, kind, data, name, seed, run_config, log):
@@ -98,21 +137,27 @@ def _run_one(config, kind, data, name, seed, run_config, log):
             runner.save_model(model, model_path)
     else:
         row, model = _train(config, kind, data, name, seed, run_config, log)
-    if answer is None:
-        clock = time.perf_counter()
-        answer = kind.answer(config, data, name, model, seed)
-        answering = time.perf_counter() - clock
     scoring = kind.scoring(config, data)
-    if fresh or row.get("scoring") != scoring:
-        clock = time.perf_counter()
-        row.update(kind.score(config, data, answer, seed))
-        row["evaluate_seconds"] = answering + time.perf_counter() - clock
+    rescore = fresh or row.get("scoring") != scoring
+    with heartbeat(log, f"{name} seed {seed}: evaluating", enabled=rescore):
+        if answer is None:
+            tick = time.perf_counter()
+            answer = kind.answer(config, data, name, model, seed)
+            answering = time.perf_counter() - tick
+        if rescore:
+            tick = time.perf_counter()
+            row.update(kind.score(config, data, answer, seed))
+            # Measuring while training (the timeline) is evaluation too.
+            row["evaluate_seconds"] = (row.get("measure_seconds", 0.0) + answering
+                                       + time.perf_counter() - tick)
+    if rescore:
         if scoring is not None:
             row["scoring"] = scoring
         if fresh and model is not None and config.export:
-            clock = time.perf_counter()
-            row["export"] = _export(config, kind, data, name, seed, model)
-            row["export_seconds"] = time.perf_counter() - clock
+            with heartbeat(log, f"{name} seed {seed}: exporting"):
+                tick = time.perf_counter()
+                row["export"] = _export(config, kind, data, name, seed, model)
+                row["export_seconds"] = time.perf_counter() - tick
         if model is not None:  # what a rerun reuses with the model
             files.write_json(results_path, row)
     return row, answer
@@ -127,7 +172,7 @@ def _train(config, kind, data, name, seed, run_config, log):
     if watch is None:
         budget = None  # the runner's own budget counts a resumed run's seconds
     result = runner.train(run_config, verbose=0, callbacks=[watch] if watch else [],
-                          budget=budget, log=log)
+                          budget=budget, log=log, progress=f"{name} seed {seed}: training")
     # Measuring along the way is not training: it is not charged to the model.
     seconds = max(result.seconds - (watch.spent if watch else 0.0), 1e-9)
     row = {"model": name, "family": get_model_entry(name).family, "seed": seed,
@@ -136,7 +181,7 @@ def _train(config, kind, data, name, seed, run_config, log):
     if kind.throughput:
         row[kind.throughput] = result.images / seconds
     if watch is not None:
-        row["timeline"] = watch.measurements
+        row["timeline"], row["measure_seconds"] = watch.measurements, watch.spent
     return row, result.model
 
 
@@ -160,11 +205,13 @@ def _export(config, kind, data, name, seed, model):
     out = os.path.join(config.export_dir, config.study_name, f"{name}-seed{seed}")
     source = {"study": config.study_name, "model": name, "dataset": config.dataset,
               "seed": seed}
-    task = protocol.describe(model).task
-    if task is not None:
-        source["task"] = task
+    spec = protocol.describe(model)
+    if spec.task is not None:
+        source["task"] = spec.task
+    parts = None if kind.export_parts is None else \
+        [part for part in kind.export_parts if spec.has(part)]
     try:
-        export.export_model(model, out, overwrite=True, source=source,
+        export.export_model(model, out, overwrite=True, source=source, parts=parts,
                             **kind.export_inputs(data, model))
     except (UserError, export.ExportError) as e:
         return f"failed: {one_line(e, 200)}"
@@ -201,7 +248,3 @@ def summarise(rows, order, keys):
         summary.append(entry)
     return summary
 
-
-def _clock(seconds):
-    seconds = int(round(seconds))
-    return f"{seconds // 60}:{seconds % 60:02d}"

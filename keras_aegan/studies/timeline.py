@@ -39,13 +39,15 @@ class QualityTimeline(keras.callbacks.Callback):
         images_dir: where to write a 10x10 grid of the samples at each point
             (`at-<minutes>min.png`); `None`: no grids.
         log: called with a line per measurement (`None`: quiet).
+        real_features: the evaluator's features of `data.test_x` when the caller has them
+            (the first `samples` are used); `None`: computed here.
 
     Each measurement is `{"seconds", "steps", "fid"?, "shares"?, "mse"?, "grid"?}`
     (see `measure`); `steps` counts the training batches before it.
     """
 
     def __init__(self, name, data, points=4, budget=None, epochs=None, times=None,
-                 samples=TIMELINE_SAMPLES, images_dir=None, log=None):
+                 samples=TIMELINE_SAMPLES, images_dir=None, log=None, real_features=None):
         super().__init__()
         self.name = name
         self.data = data
@@ -59,7 +61,9 @@ class QualityTimeline(keras.callbacks.Callback):
         self.images_dir = images_dir
         self.log = log
         self.measurements = []
-        self._real = data.evaluator.features(data.test_x[:samples])
+        self._real = (real_features[:samples] if real_features is not None
+                      and len(real_features) >= samples
+                      else data.evaluator.features(data.test_x[:samples]))
         self._next = 1
         self._start = None
         self.steps = 0

@@ -35,6 +35,7 @@ from keras_aegan.training.callbacks import CollapseWatch, DivergenceGuard, Image
 from keras_aegan.training.checkpoints import (TrainingCheckpoint, checkpoint_seconds,
                                               restore_checkpoint)
 from keras_aegan.training.distribute import make_strategy, worker_role
+from keras_aegan.training.progress import Progress
 from keras_aegan.training.run_folder import architecture, check_architecture, check_run_folder
 from keras_aegan.training.schedules import CosineAnneal, start_rates
 
@@ -120,7 +121,36 @@ def build_model(config, info):
     return model, entry
 
 
-def train(config, *, verbose=1, callbacks=(), restart=False, log=print, budget=None):
+def run_steps(config, info):
+    """The optimizer steps of the whole run `config` describes under its epoch budget."""
+    return config.epochs * (config.steps_per_epoch
+                            or math.ceil(info.splits["train"] / config.batch_size))
+
+
+def calibrate(config, *, steps=10, warmup=3):
+    """`(seconds the run config describes would train on this machine now, its steps,
+    the seconds of one step)`, from a few steps of its model.
+
+    Builds the model afresh, fits `warmup` steps (the first traces the step function, as
+    the run's first step will) and times `steps` more: the calibration a study's time
+    estimate starts from. It writes nothing and leaves no state a later run would use.
+    """
+    source = config.open_data()
+    model, entry = build_model(config, source.info)
+    stream = entry.fit_inputs(source.dataset("train", config.batch_size, seed=config.seed),
+                              source.info.labeled, protocol.describe(model)).repeat()
+    start = time.perf_counter()
+    model.fit(stream, epochs=1, steps_per_epoch=warmup, verbose=0, shuffle=False)
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    model.fit(stream, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)
+    step = (time.perf_counter() - start) / steps
+    total = run_steps(config, source.info)
+    return first + max(total - warmup, 0) * step, total, step
+
+
+def train(config, *, verbose=1, callbacks=(), restart=False, log=print, budget=None,
+          progress=None):
     """Train the model a `RunConfig` describes and write its run folder.
 
     Training checkpoints its whole state (weights, both optimizers of a GAN, seed
@@ -138,6 +168,8 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print, budget=N
         log: where progress messages go.
         budget: a `callbacks.TimeBudget` the caller owns (a study's, which leaves its
             measurements out), instead of the one `config.budget_seconds` makes.
+        progress: with `verbose=0`, log a line saying how far training is at least every
+            30 s, starting with this text (`"conv_ae seed 0"`); `None`: no such lines.
 
     Returns:
         A `RunResult`.
@@ -165,7 +197,7 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print, budget=N
         model, entry = build_model(config, info)
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         compat.reducible_step_logs(model)
-    steps = config.steps_per_epoch or math.ceil(info.splits["train"] / config.batch_size)
+    steps = run_steps(config, info) // config.epochs
 
     batches_per_pass = math.ceil(info.splits["train"] / config.batch_size)
     passes = math.ceil(config.epochs * steps / batches_per_pass)
@@ -212,6 +244,9 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print, budget=N
     if budget is not None:
         run_callbacks.append(budget)
     anneal = entry.family == "autoencoder" if config.anneal is None else config.anneal
+    if progress is not None:
+        run_callbacks.append(Progress(log, progress, initial_step=step, budget=budget,
+                                      total_steps=config.epochs * steps))
     if anneal:
         run_callbacks.append(CosineAnneal(rates, config.epochs * steps, budget=budget,
                                           initial_step=step))
