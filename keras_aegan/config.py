@@ -23,11 +23,10 @@ from keras_aegan.errors import UserError, check_int, check_number
 STRATEGY_NAMES = ("default", "mirrored", "multiworker", "tpu")
 # With a wall-clock budget the epoch count only caps training.
 MAX_EPOCHS = 10_000
-# A study's budget when neither `epochs` nor `budget_seconds` is given, and its models: one
-# minute each for an autoencoder, a VAE, a DCGAN and PCA keeps the default study to minutes
-# with evaluation, long enough for the DCGAN's samples to be sharp digits next to the
-# autoencoders' blurry ones (the README's default study). WGAN-GP (several DCGAN steps'
-# cost a step) and the denoising autoencoder are a --models away.
+# A study's models train a fixed amount of work (optimizer steps), so that its verdicts do
+# not depend on how fast the machine is; each kind declares its default steps
+# (`StudyKind.steps`). A time budget (`budget_seconds`) asks another question: who gets
+# good faster on this machine.
 DEFAULT_BUDGET_SECONDS = 60.0
 DEFAULT_STUDY_MODELS = ("conv_ae", "vae", "dcgan", "pca")
 
@@ -156,9 +155,12 @@ class StudyConfig(DataOptions):
         task_options: options of the task (e.g. `{"factor": 4}`).
         models: registered model names and baselines (`pca`; a task's own baselines);
             `None`: the study's (or the task's) default models.
+        steps: budget in optimizer steps per model (whole epochs of at most a pass over
+            the training split each, together about `steps`: see
+            `runner.for_steps`); or
         epochs: budget in epochs per model; or
-        budget_seconds: budget in wall-clock training seconds per model. Give one budget;
-            with neither, `DEFAULT_BUDGET_SECONDS`.
+        budget_seconds: budget in wall-clock training seconds per model. Give at most one
+            budget; with none, the kind's default steps (`StudyKind.steps`).
         seeds: each model is trained and evaluated once per seed; tables give mean ± std.
         batch_size: images per step, for every model; `None`: each model's own (see
             `RunConfig.batch_size`).
@@ -181,6 +183,7 @@ class StudyConfig(DataOptions):
     task: str | None = None
     task_options: dict = dataclasses.field(default_factory=dict)
     models: tuple | None = None
+    steps: int | None = None
     epochs: int | None = None
     budget_seconds: float | None = None
     seeds: tuple = (0,)
@@ -215,10 +218,17 @@ class StudyConfig(DataOptions):
                                 f"{', '.join(sorted(known))}")
         if len(set(self.models)) != len(self.models):
             raise UserError(f"models listed twice: {', '.join(self.models)}")
-        if self.epochs is not None and self.budget_seconds is not None:
-            raise UserError("give the study one budget: epochs or budget_seconds, not both")
-        if self.epochs is None and self.budget_seconds is None:
+        budgets = [b for b in ("steps", "epochs", "budget_seconds")
+                   if getattr(self, b) is not None]
+        if len(budgets) > 1:
+            raise UserError("give the study one budget: steps, epochs or budget_seconds, "
+                            f"not {' and '.join(budgets)}")
+        if not budgets and kind.steps:
+            object.__setattr__(self, "steps", kind.steps)
+        elif not budgets:  # a kind with no default work trains for a time
             object.__setattr__(self, "budget_seconds", DEFAULT_BUDGET_SECONDS)
+        if self.steps is not None:
+            check_int("steps", self.steps)
         if self.epochs is not None:
             check_int("epochs", self.epochs)
         if self.budget_seconds is not None:
@@ -255,13 +265,16 @@ class StudyConfig(DataOptions):
 
     @property
     def budget_text(self):
+        if self.steps:
+            return f"{self.steps:,} steps"
         return f"{self.epochs} epochs" if self.epochs else f"{self.budget_seconds:g} s"
 
     def run_config(self, model, seed):
         """The `RunConfig` of one model of the study."""
         return RunConfig(
             **dataclasses.asdict(self.data_options()), model=model,
-            epochs=self.epochs or MAX_EPOCHS, budget_seconds=self.budget_seconds,
+            epochs=self.epochs or (1 if self.steps else MAX_EPOCHS),
+            budget_seconds=self.budget_seconds,
             batch_size=self.batch_size, latent_dim=self.latent_dim, seed=seed,
             grid_seconds=RunConfig.grid_seconds if self.member_grids else None,
             run_dir=os.path.join(self.path, "models"), name=f"{model}-seed{seed}")

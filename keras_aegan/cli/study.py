@@ -51,10 +51,13 @@ def add_parser(subparsers):
     common.add_data_arguments(parser, StudyConfig)
     group = parser.add_argument_group("budget and evaluation")
     budget = group.add_mutually_exclusive_group()
+    budget.add_argument("--steps", type=common.positive_int, metavar="N",
+                        help="budget: optimizer steps per model (default: the kind's, "
+                             f"{kinds_steps()}): the same figures on any machine")
     budget.add_argument("--epochs", type=common.positive_int, help="budget: epochs per model")
     budget.add_argument("--budget-seconds", type=common.positive_seconds, metavar="S",
-                        help="budget: wall-clock training seconds per model (default: "
-                             f"{DEFAULT_BUDGET_SECONDS:g}, when --epochs is not given)")
+                        help="budget: wall-clock training seconds per model: who gets "
+                             "good faster on this machine")
     group.add_argument("--seeds", type=common.seed_list,
                        default=common.default(StudyConfig, "seeds"), metavar="0,1,...",
                        help="train and evaluate each model once per seed; the report gives "
@@ -79,11 +82,20 @@ def add_parser(subparsers):
     return parser
 
 
+def kinds_steps():
+    """`images 1,200, ...`: each study kind's default steps (or its time budget)."""
+    from keras_aegan.studies.kinds import STUDY_KINDS
+
+    return ", ".join(f"{name} {kind.steps:,}" if kind.steps else
+                     f"{name} {DEFAULT_BUDGET_SECONDS:g} s"
+                     for name, kind in sorted(STUDY_KINDS.items()))
+
+
 def config(args):
     """The `StudyConfig` the arguments describe (checked before TensorFlow starts)."""
     return StudyConfig(
         **common.data_options(args), task=args.task, task_options=dict(args.task_options),
-        models=args.models, epochs=args.epochs,
+        models=args.models, steps=args.steps, epochs=args.epochs,
         budget_seconds=args.budget_seconds, seeds=args.seeds, batch_size=args.batch_size,
         latent_dim=args.latent_dim, eval_samples=args.eval_samples, export=args.export,
         run_dir=args.run_dir, name=args.name)

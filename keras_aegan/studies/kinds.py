@@ -72,6 +72,9 @@ class StudyKind:
         title: the report's first heading, `{study}` filled in.
         export_parts: the parts of each model the study exports, those a model has
             (`None`: every part it declares).
+        steps: the default budget, optimizer steps per model: enough work for the
+            contrast the kind exists to show, on any machine (`None`: a time budget,
+            `config.DEFAULT_BUDGET_SECONDS`).
     """
 
     name = ""
@@ -84,6 +87,7 @@ class StudyKind:
     series = ()
     title = "Task study {study}"
     export_parts = None
+    steps = None
 
     # ------------------------------------------------------------------------ options
 

@@ -50,6 +50,8 @@ def run_study(config, *, verbose=1, log=print):
     log(f"machine: {speed.describe_machine(machine)}")
     runs = {(name, seed): kind.run_config(config, name, seed, model_options[name])
             for seed in config.seeds for name in config.models if name not in kind.baselines}
+    if config.steps:
+        runs = {job: runner.for_steps(run, config.steps) for job, run in runs.items()}
     for name in config.models:  # a bad model option fails before anything trains
         if name not in kind.baselines and model_options.get(name):
             runner.build_model(runs[(name, config.seeds[0])], data.info)
@@ -102,7 +104,7 @@ def _plan(config, runs, log):
     if not to_train:
         return {}
     seconds, parts = {}, []
-    if config.budget_seconds and not config.epochs:
+    if config.budget_seconds:
         seconds = {job: float(config.budget_seconds) for job in to_train}
         parts = [f"{config.budget_seconds:g} s for each of {len(to_train)} model run(s)"]
     else:
@@ -189,11 +191,15 @@ def _header(config, machine):
     """The report's first lines: the machine, and what a time budget means on it."""
     lines = [f"Run on {speed.describe_machine(machine)}, {len(config.seeds)} seed(s), "
              f"{config.budget_text} of training per model."]
-    if config.budget_seconds and not config.epochs:
-        lines.append("Each model trained for a time budget on this machine: the figures "
-                     "answer *who gets good faster here*, and a faster or slower machine "
-                     "reaches others (its steps are in the cost table). Train for "
-                     "`--epochs` for figures any machine reproduces.")
+    if config.budget_seconds:
+        lines.append("**Each model trained for a time budget on this machine**: the "
+                     "figures answer *who gets good faster here*, and a faster or slower "
+                     "machine reaches others (the steps each model made are in the cost "
+                     "table). Train for `--steps` or `--epochs` for figures any machine "
+                     "reproduces.")
+    else:
+        lines.append("Each model trained a fixed amount of work: another machine reaches "
+                     "the same figures (within the seeds' noise) in another time.")
     return [*lines, ""]
 
 

@@ -32,7 +32,8 @@ class QualityTimeline(keras.callbacks.Callback):
         points: how many measurements, evenly spaced over the budget.
         budget: the study's `callbacks.TimeBudget` (time budget; measuring time is
             excluded from it), or `None` with
-        epochs: the epoch budget (measurements at even fractions of it).
+        epochs: the epoch budget (measurements at even fractions of it); `None` without a
+            `budget`: the epochs of the run it watches.
         times: with `budget`, explicit training seconds to measure at (instead of
             `points` even fractions).
         samples: samples scored at each point (and test images as the reference).
@@ -85,9 +86,11 @@ class QualityTimeline(keras.callbacks.Callback):
             self._measure()
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.epochs is None or self._next > self.points:
+        # Without a time budget the epochs are the run's (the `fit` call's last epoch).
+        epochs = self.epochs or (None if self.budget is not None else self.params["epochs"])
+        if epochs is None or self._next > self.points:
             return
-        if epoch + 1 >= self.epochs * self._next / self.points:
+        if epoch + 1 >= epochs * self._next / self.points:
             self._measure()
 
     def on_train_end(self, logs=None):

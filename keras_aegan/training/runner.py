@@ -28,7 +28,7 @@ import tensorflow as tf
 
 from keras_aegan import compat, files, protocol
 from keras_aegan.config import RunConfig
-from keras_aegan.errors import UserError, one_line
+from keras_aegan.errors import UserError, check_int, one_line
 from keras_aegan.registry import get_model_entry
 from keras_aegan.training import speed
 from keras_aegan.training.callbacks import CollapseWatch, DivergenceGuard, ImageGrid, TimeBudget
@@ -125,6 +125,16 @@ def run_steps(config, info):
     """The optimizer steps of the whole run `config` describes under its epoch budget."""
     return config.epochs * (config.steps_per_epoch
                             or math.ceil(info.splits["train"] / config.batch_size))
+
+
+def for_steps(config, steps):
+    """`config` trained for about `steps` optimizer steps: the fewest whole epochs of at
+    most one pass over its training split each, `steps // epochs` steps an epoch (so the
+    run takes `steps` steps, or up to `epochs - 1` fewer). A study's work budget."""
+    info = config.open_data().info
+    per_pass = math.ceil(info.splits["train"] / config.batch_size)
+    epochs = math.ceil(check_int("steps", steps) / per_pass)
+    return dataclasses.replace(config, epochs=epochs, steps_per_epoch=steps // epochs)
 
 
 def calibrate(config, *, steps=10, warmup=3):
