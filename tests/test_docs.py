@@ -2,7 +2,7 @@
 of the checkout, with small budgets.
 
 Budgets are shrunk the same way for every block (`--epochs N` -> 1 epoch of 2 steps,
-`--budget-seconds S` -> 2, `--minutes M` -> `--smoke`, `epochs=N` -> `epochs=1,
+`--budget-seconds S` -> 2, a study's `--steps N` (or none) -> 2, `--minutes M` -> `--smoke`, `epochs=N` -> `epochs=1,
 steps_per_epoch=2`, ...); nothing else in a command changes. An HTML comment right before a
 block can say how to treat it:
 
@@ -52,8 +52,9 @@ def shrink_shell(line):
         line = re.sub(r"--epochs \d+", "--epochs 1", line)
         line = re.sub(r"--seeds [\d,]+", "--seeds 0", line)
         line = re.sub(r"--budget-seconds [\d.]+", "--budget-seconds 2", line)
-        if "--epochs" not in line and "--budget-seconds" not in line:
-            line += " --budget-seconds 2"
+        line = re.sub(r"--steps \d+", "--steps 2", line)
+        if not re.search(r"--(epochs|budget-seconds|steps) ", line):
+            line += " --steps 2"
         line += " --eval-samples 50"
         if "--task timeseries" in line:  # TimeGAN's scores: 1 repeat of a few steps
             line += (" --task-option repeats=1 --task-option disc_iterations=20"
@@ -147,7 +148,7 @@ def test_every_code_block_runs_with_the_slow_ones(tmp_path, checkout, path):
 def test_the_budget_shrinking_rules():
     assert shrink_shell("pip install -r requirements.txt && python -m pytest") is None
     assert shrink_shell("python train.py") == \
-        "python train.py study --budget-seconds 2 --eval-samples 50"
+        "python train.py study --steps 2 --eval-samples 50"
     assert shrink_shell("python train.py --model dcgan --epochs 5") == \
         "python train.py --model dcgan --epochs 1 --steps-per-epoch 2"
     assert shrink_shell("python benchmarks/gan_quality.py --minutes 10") == \

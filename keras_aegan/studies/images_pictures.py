@@ -18,8 +18,9 @@ def picture_lines(config, results):
     pictures = {
         "samples": [f"Samples (rows, top to bottom: {rows.get('samples', '')}):", "",
                     "![samples](samples.png)", "",
-                    "Quality against training time (each model measured a few times while "
-                    "it trained; the measuring is not charged to it):", "",
+                    "Quality against training (each model measured a few times while "
+                    "it trained, against its steps, or its seconds when the budget was "
+                    "seconds; the measuring is not charged to it):", "",
                     "![quality](quality.png)", "",
                     "Interpolations between two test images' codes, or two noise vectors "
                     f"for GANs (rows: {rows.get('interpolations', '')}):", "",
@@ -63,7 +64,8 @@ def write_figures(config, subjects, test_x, test_y, timelines=None):
         embedding_plot(os.path.join(config.path, "embeddings.png"), embeddings, labels)
     _plot_curves(config, names)
     if timelines:
-        plot_timelines(os.path.join(config.path, "quality.png"), timelines)
+        plot_timelines(os.path.join(config.path, "quality.png"), timelines,
+                       x="seconds" if config.budget_seconds else "steps")
     return rows
 
 

@@ -34,6 +34,8 @@ class VideoData:
 
 class NextFrameStudy(kinds.StudyKind):
     name = "next_frame"
+    # The default work, optimizer steps a model (about a minute each on 2 cores).
+    steps = 600
     description = ("Moving MNIST next-frame prediction, copy-last-frame vs frame_predictor "
                    "vs adversarial_predictor")
     models = ("copy_last", "frame_predictor", "adversarial_predictor")

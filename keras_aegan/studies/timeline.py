@@ -164,12 +164,14 @@ def measure(name, model, data, seconds, real_features=None, samples=TIMELINE_SAM
     return point
 
 
-def plot_timelines(path, timelines):
-    """`quality.png`: FID of samples and reconstruction MSE against training seconds.
+def plot_timelines(path, timelines, x="seconds"):
+    """`quality.png`: FID of samples and reconstruction MSE against training seconds or
+    steps.
 
     Args:
         path: the PNG to write.
-        timelines: `{model: [{"seconds", "fid"?, "mse"?}, ...]}`.
+        timelines: `{model: [{"seconds", "steps", "fid"?, "mse"?}, ...]}`.
+        x: `"seconds"` (this machine's) or `"steps"` (the work, any machine's).
     """
     import matplotlib
 
@@ -179,14 +181,14 @@ def plot_timelines(path, timelines):
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
     for i, (name, points) in enumerate(timelines.items()):
         for ax, key in ((left, "fid"), (right, "mse")):
-            xs = [p["seconds"] for p in points if key in p]
+            xs = [p.get(x, 0) for p in points if key in p]
             ys = [p[key] for p in points if key in p]
             if xs:  # one colour per model in both panels
                 ax.plot(xs, ys, marker="o", label=name, color=f"C{i}")
     left.set(title="Sample quality while training (lower is better)",
-             xlabel="training seconds", ylabel="FID (evaluator features)", yscale="log")
+             xlabel=f"training {x}", ylabel="FID (evaluator features)", yscale="log")
     right.set(title="Reconstruction while training (lower is better)",
-              xlabel="training seconds", ylabel="MSE per pixel, test images")
+              xlabel=f"training {x}", ylabel="MSE per pixel, test images")
     for ax in (left, right):
         if ax.lines:
             ax.legend(fontsize=8)

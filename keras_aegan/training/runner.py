@@ -146,17 +146,20 @@ def calibrate(config, *, steps=10, warmup=3):
     estimate starts from. It writes nothing and leaves no state a later run would use.
     """
     source = config.open_data()
+    total = run_steps(config, source.info)
+    warmup = min(warmup, total)  # a tiny run is not timed for longer than it trains
+    steps = max(min(steps, total - warmup), 1)
     model, entry = build_model(config, source.info)
     stream = entry.fit_inputs(source.dataset("train", config.batch_size, seed=config.seed),
                               source.info.labeled, protocol.describe(model)).repeat()
+    ends = []  # the time each step ended: one `fit`, so filling the data stream once
+    clock = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: ends.append(time.perf_counter()))
     start = time.perf_counter()
-    model.fit(stream, epochs=1, steps_per_epoch=warmup, verbose=0, shuffle=False)
-    first = time.perf_counter() - start
-    start = time.perf_counter()
-    model.fit(stream, epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False)
-    step = (time.perf_counter() - start) / steps
-    total = run_steps(config, source.info)
-    return first + max(total - warmup, 0) * step, total, step
+    model.fit(stream, epochs=1, steps_per_epoch=warmup + steps, verbose=0, shuffle=False,
+              callbacks=[clock])
+    step = (ends[-1] - ends[warmup - 1]) / steps
+    return ends[warmup - 1] - start + max(total - warmup, 0) * step, total, step
 
 
 def train(config, *, verbose=1, callbacks=(), restart=False, log=print, budget=None,
