@@ -70,6 +70,9 @@ class StudyKind:
         throughput: the row key of examples trained per second (`None`: not shown).
         series: keys of list-valued figures (per step) averaged over seeds too.
         title: the report's first heading, `{study}` filled in.
+        keeps_rows: rows the kind computes (`computes`) without a model to save are
+            stored and reused on rerun like a trained model's: for experiments whose rows
+            are classifiers trained for the table (minutes each), not models a user keeps.
     """
 
     name = ""
@@ -81,6 +84,7 @@ class StudyKind:
     throughput = "images_per_second"
     series = ()
     title = "Task study {study}"
+    keeps_rows = False
 
     # ------------------------------------------------------------------------ options
 
@@ -109,6 +113,19 @@ class StudyKind:
     def run_config(self, config, name, seed, model_options):
         """The `RunConfig` of one trained model of the study."""
         return dataclasses.replace(config.run_config(name, seed), model_options=model_options)
+
+    def computes(self, name):
+        """Whether the kind makes the row of `name` itself (`baseline`) rather than the
+        runner training it on the study's data and budget: a baseline, or a registered
+        model an experiment trains its own way (a generator on a labelled subset for fixed
+        steps, its samples then training the classifiers the row scores)."""
+        return name in self.baselines
+
+    def study_columns(self, options):
+        """The columns of one study (`columns` by default): a kind whose columns follow
+        its options (one per evaluation epsilon, per labelled fraction) builds them here;
+        `columns` declares their kinds for `--help` and the catalogue's checks."""
+        return self.columns
 
     # --------------------------------------------------------------------------- data
 

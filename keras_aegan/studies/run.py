@@ -36,6 +36,7 @@ def run_study(config, *, verbose=1, log=print):
     """
     kind = config.kind
     options, model_options = kind.split_options(config)
+    columns = kind.study_columns(options)
     for name in config.models:
         if name not in kind.baselines:
             kind.check_model(config, name)
@@ -43,9 +44,9 @@ def run_study(config, *, verbose=1, log=print):
     machine = speed.machine()
     log(f"machine: {speed.describe_machine(machine)}")
     runs = {(name, seed): kind.run_config(config, name, seed, model_options[name])
-            for seed in config.seeds for name in config.models if name not in kind.baselines}
+            for seed in config.seeds for name in config.models if not kind.computes(name)}
     for name in config.models:  # a bad model option fails before anything trains
-        if name not in kind.baselines and model_options.get(name):
+        if not kind.computes(name) and model_options.get(name):
             runner.build_model(runs[(name, config.seeds[0])], data.info)
     os.makedirs(config.path, exist_ok=True)
     files.write_json(os.path.join(config.path, "study.json"), dataclasses.asdict(config))
@@ -61,17 +62,17 @@ def run_study(config, *, verbose=1, log=print):
         eta = (now - start) / (i + 1) * (len(jobs) - i - 1)
         log(f"[{i + 1}/{len(jobs)}] {report.model_done(name, seed, row, now - tick)}"
             f"{kind.progress(row)} - elapsed {_clock(now - start)}, ETA {_clock(eta)}")
-    summary = summarise(rows, config.models, [*kind.columns, *kind.series])
+    summary = summarise(rows, config.models, [*columns, *kind.series])
     summary += kind.references(config, data)
     results = {"study": config.study_name, "kind": kind.name, **kind.results(config, data),
                "budget": config.budget_text, "seeds": list(config.seeds), "rows": rows,
                "summary": summary, "machine": machine}
     results["pictures"] = kind.pictures(config, data, answers, results)
-    report.write_csv(os.path.join(config.path, "results.csv"), summary, kind.columns)
+    report.write_csv(os.path.join(config.path, "results.csv"), summary, columns)
     files.write_json(os.path.join(config.path, "results.json"), results)
-    tables = report.Tables(summary, kind.columns, len(config.seeds))
+    tables = report.Tables(summary, columns, len(config.seeds))
     report.write_report(config.path, ["# " + kind.title.format(study=config.study_name), "",
-                                      *_header(config, machine),
+                                      *_header(config, machine, runs),
                                       *kind.report(config, results, tables)],
                         title=f"keras_aegan study {config.study_name}")
     log(f"study done in {_clock(time.perf_counter() - start)}: {config.path}/report.md "
@@ -85,12 +86,18 @@ def _run_one(config, kind, data, name, seed, run_config, log):
     results_path, model_path = (os.path.join(folder, "results.json"),
                                 os.path.join(folder, "model.keras"))
     # A row is reused only with the model it describes: without its model.keras the model
-    # is trained (or resumed) and scored afresh.
-    cached = files.read_json(results_path) if os.path.isfile(model_path) else None
+    # is trained (or resumed) and scored afresh (unless the kind keeps model-less rows).
+    has_model = os.path.isfile(model_path)
+    kept = kind.keeps_rows and kind.computes(name)
+    cached = files.read_json(results_path) if has_model or kept else None
+    if cached is not None and not has_model and cached.get("scoring") != kind.scoring(
+            config, data):
+        cached = None  # a kept row made another way (other settings) is made again
     answer, fresh, answering = None, True, 0.0
     if cached is not None:
-        model, row, fresh = runner.load_model(model_path), {**cached, "status": "reused"}, False
-    elif name in kind.baselines:
+        model = runner.load_model(model_path) if has_model else None
+        row, fresh = {**cached, "status": "reused"}, False
+    elif kind.computes(name):
         row, answer, model = kind.baseline(config, data, name, seed)
         row = {"model": name, "family": "baseline", "seed": seed, **row}
         if model is not None:
@@ -113,7 +120,8 @@ def _run_one(config, kind, data, name, seed, run_config, log):
             clock = time.perf_counter()
             row["export"] = _export(config, kind, data, name, seed, model)
             row["export_seconds"] = time.perf_counter() - clock
-        if model is not None:  # what a rerun reuses with the model
+        if model is not None or kept:  # what a rerun reuses with the model
+            os.makedirs(folder, exist_ok=True)
             files.write_json(results_path, row)
     return row, answer
 
@@ -140,8 +148,11 @@ def _train(config, kind, data, name, seed, run_config, log):
     return row, result.model
 
 
-def _header(config, machine):
-    """The report's first lines: the machine, and what a time budget means on it."""
+def _header(config, machine, runs=True):
+    """The report's first lines: the machine, and what a time budget means on it (when
+    the runner trains models: a kind that computes every row says its own training)."""
+    if not runs:
+        return [f"Run on {speed.describe_machine(machine)}, {len(config.seeds)} seed(s).", ""]
     lines = [f"Run on {speed.describe_machine(machine)}, {len(config.seeds)} seed(s), "
              f"{config.budget_text} of training per model."]
     if config.budget_seconds and not config.epochs:
