@@ -19,7 +19,8 @@ This package imports no TensorFlow until a study runs (`--help` lists the kinds)
 
 from keras_aegan.studies.kinds import (DEFAULT_KIND, Column, StudyKind, get_study_kind,
                                      register_study_kind, study_kind_names)
-from keras_aegan.studies import augment, images, next_frame, timeseries, translation
+from keras_aegan.studies import (augment, images, next_frame, robust, timeseries,
+                                 translation)
 
 # The built-in study kinds: a new kind is one module and one line here.
 register_study_kind(images.ImageStudy())
@@ -28,6 +29,7 @@ for _task in translation.TASKS:
 register_study_kind(next_frame.NextFrameStudy())
 register_study_kind(timeseries.TimeseriesStudy())
 register_study_kind(augment.AugmentStudy())
+register_study_kind(robust.RobustStudy())
 
 _LAZY = {"run_study": "keras_aegan.studies.run", "winners": "keras_aegan.studies.report",
          "write_report": "keras_aegan.studies.report", "Subject": "keras_aegan.studies.subjects",
