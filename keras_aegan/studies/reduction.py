@@ -26,7 +26,7 @@ class ReductionStudy(kinds.StudyKind):
                    "error, k-NN and logistic accuracy on the codes")
     models = ("pca", "lle", "linear_ae", "dense_ae")
     baselines = ("pca", "lle")
-    options = {"lle_max_train": 2000, "neighbors": 5, "test_images": None}
+    options = {"lle_max_train": 2000, "neighbors": 5, "train_limit": None, "test_images": None}
     columns = {
         "error": kinds.Column("error", "low", "{:.2f}", "squared reconstruction error per "
                               "test image, summed over pixels (LLE: a k-NN pre-image)."),
@@ -51,6 +51,8 @@ class ReductionStudy(kinds.StudyKind):
         source = config.open_data()
         x, y, x_test, y_test = subsets.labelled_arrays(
             source, "the reduction study classifies codes", options["test_images"])
+        if options["train_limit"]:  # the baselines' and the probes' pool, not the runs'
+            x, y = x[:options["train_limit"]], y[:options["train_limit"]]
         log(f"{source.info.name}: {len(x)} training images, {len(x_test)} test images, code "
             f"size {config.latent_dim} -> {config.path}")
         return SimpleNamespace(info=source.info, x=x, y=y, x_test=x_test, y_test=y_test,
@@ -126,7 +128,8 @@ class ReductionStudy(kinds.StudyKind):
 def table_rows(results):
     """The study's summary as the benchmarks print it: `method`, `k`, `error`, `knn`,
     `logistic`, `seconds`, `note` per method."""
-    notes = {r["model"]: r.get("note", "") for r in results["rows"]}
+    notes = {r["model"]: r["note"] if "note" in r else f"{r.get('steps', 0):,} steps, "
+             f"{r.get('parameters', 0):,} params" for r in results["rows"]}
     return [{"method": e["model"], "k": results["code_size"], "error": e.get("error"),
              "knn": e.get("knn"), "logistic": e.get("logistic"),
              "seconds": e.get("train_seconds"), "note": notes.get(e["model"], "")}
