@@ -32,8 +32,8 @@ class RobustStudy(kinds.StudyKind):
     name = "robust"
     description = ("FGSM/PGD accuracy of a small CNN before and after adversarial training "
                    "(and of the dataset's evaluator)")
-    models = ("baseline", "robust")
-    baselines = ("evaluator", "baseline", "robust")
+    models = ("evaluator", "baseline", "robust")
+    baselines = models
     options = {"epsilon": 0.3, "attack": "pgd", "train_steps": None, "epochs": 12,
                "warmup_epochs": 2, "learning_rate": 5e-3, "cap_seconds": None,
                "eval_epsilons": (0.1, 0.2, 0.3), "eval_steps": 40, "eval_step_size": 0.01,
