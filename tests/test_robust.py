@@ -87,6 +87,19 @@ def test_training_says_how_far_it_is(digits_images, monkeypatch):
     assert len(lines) == 4 and lines[-1].startswith("  fgsm_trained_classifier: step 4/4, ")
 
 
+def test_a_long_attack_says_how_far_it_is(digits_images, monkeypatch):
+    # PGD-40 on 10,000 test images takes minutes: the evaluation reports as it goes.
+    monkeypatch.setattr(attacks, "PROGRESS_SECONDS", 0.0)
+    lines = []
+    x, y = digits_images[0][:20], digits_images[1][:20]
+    rows = attacks.robustness_rows(build().network, x, y, (0.1,), pgd_steps=2,
+                                   pgd_step_size=0.05, log=lines.append)
+    assert len(rows) == 1
+    assert lines == ["  epsilon 0.1: clean " + f"{rows[0]['clean']:.4f}, FGSM "
+                     f"{rows[0]['fgsm']:.4f}", "  PGD-2 at epsilon 0.1: 20/20 images",
+                     f"  epsilon 0.1: PGD-2, step 0.05, 1 random start {rows[0]['pgd']:.4f}"]
+
+
 def test_declares_itself_as_a_classifier_and_round_trips(digits_images, tmp_path):
     model = build()
     model.fit(digits_images[0][:32], digits_images[1][:32], batch_size=32, epochs=1,

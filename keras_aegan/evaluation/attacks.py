@@ -29,6 +29,7 @@ imperceptible perturbations.
 
 import dataclasses
 import math
+import time
 import weakref
 
 import keras
@@ -39,6 +40,8 @@ from keras_aegan.errors import UserError, check_int, check_number
 
 # The attacks by name, for the command line and the robustness tables.
 ATTACKS = ("fgsm", "pgd")
+# A long attack says how far it is at least this often (seconds), given a `log`.
+PROGRESS_SECONDS = 30.0
 
 
 def check_epsilon(epsilon):
@@ -190,7 +193,7 @@ def _compiled(model, from_logits):
 
 
 def pgd(model, images, labels, epsilon, *, steps=40, step_size=None, random_start=True,
-        restarts=1, seed=0, from_logits=True, batch_size=256):
+        restarts=1, seed=0, from_logits=True, batch_size=256, log=None):
     """PGD adversarial images for numpy arrays (see `pgd_tensor`).
 
     Args:
@@ -206,6 +209,7 @@ def pgd(model, images, labels, epsilon, *, steps=40, step_size=None, random_star
         seed: seeds the random starts (numpy's generator: repeatable).
         from_logits: whether the model outputs logits.
         batch_size: images per gradient computation.
+        log: a function given a progress line every `PROGRESS_SECONDS` (`None`: quiet).
 
     Returns:
         `(N, H, W, C)` float32 adversarial images within `epsilon` of `images`, in [0, 1].
@@ -229,11 +233,17 @@ def pgd(model, images, labels, epsilon, *, steps=40, step_size=None, random_star
     for _ in range(restarts):
         start = (rng.uniform(-epsilon, epsilon, x.shape) if random_start
                  else np.zeros(x.shape)).astype("float32")
-        adversarial = np.concatenate([keras.ops.convert_to_numpy(attack(
-            tf.constant(x[i:i + batch_size]), tf.constant(y[i:i + batch_size]),
-            tf.constant(epsilon), tf.constant(steps), tf.constant(step_size, "float32"),
-            tf.constant(start[i:i + batch_size]))) for i in range(0, len(x), batch_size)]) \
-            if len(x) else x.copy()
+        parts, last = [], time.perf_counter()
+        for i in range(0, len(x), batch_size):
+            parts.append(keras.ops.convert_to_numpy(attack(
+                tf.constant(x[i:i + batch_size]), tf.constant(y[i:i + batch_size]),
+                tf.constant(epsilon), tf.constant(steps), tf.constant(step_size, "float32"),
+                tf.constant(start[i:i + batch_size]))))
+            if log is not None and time.perf_counter() - last >= PROGRESS_SECONDS:
+                last = time.perf_counter()
+                log(f"  PGD-{steps} at epsilon {epsilon:g}: {i + len(parts[-1])}/{len(x)} "
+                    "images")
+        adversarial = np.concatenate(parts) if parts else x.copy()
         wrong = predict_classes(model, adversarial, batch_size) != y
         take = ~fooled  # keep the first success of each image
         best[take] = adversarial[take]
@@ -299,7 +309,8 @@ def robustness_rows(model, images, labels, epsilons=(0.1, 0.2, 0.3), *, pgd_step
         log(f"  epsilon {epsilon:g}: clean {clean:.4f}, FGSM {row['fgsm']:.4f}")
         row["pgd"] = robust_accuracy(model, x, y, attack="pgd", epsilon=epsilon,
                                      steps=pgd_steps, step_size=pgd_step_size,
-                                     restarts=restarts, seed=seed, batch_size=batch_size)
+                                     restarts=restarts, seed=seed, batch_size=batch_size,
+                                     log=log)
         row["pgd_attack"] = describe_pgd(pgd_steps, pgd_step_size, restarts)
         log(f"  epsilon {epsilon:g}: {row['pgd_attack']} {row['pgd']:.4f}")
         rows.append(row)

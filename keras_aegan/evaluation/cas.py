@@ -91,7 +91,7 @@ def train_classifier(dataset, image_shape, num_classes, *, steps=1500, shifts=Fa
 
 
 def classification_accuracy_score(images, labels, test_images, test_labels, *, steps=1500,
-                                  batch_size=64, num_classes=None, seed=0):
+                                  batch_size=64, num_classes=None, seed=0, log=None):
     """The accuracy on real test images of the classifier trained only on `(images,
     labels)` (a model's samples and the classes they were drawn for).
 
@@ -102,6 +102,7 @@ def classification_accuracy_score(images, labels, test_images, test_labels, *, s
         batch_size: examples per step.
         num_classes: classes (default: from the labels).
         seed: seeds the classifier and the shuffling.
+        log: a function given a progress line every 30 s or so (`None`: quiet).
 
     Returns:
         The score, a float in [0, 1].
@@ -117,7 +118,8 @@ def classification_accuracy_score(images, labels, test_images, test_labels, *, s
                         f"{len(labels)} labels")
     num_classes = num_classes or int(max(labels.max(), np.max(test_labels)) + 1)
     data = fixed_steps.mixed_dataset(images, labels, batch_size=batch_size, seed=seed)
-    model = train_classifier(data, images.shape[1:], num_classes, steps=steps, seed=seed)
+    model = train_classifier(data, images.shape[1:], num_classes, steps=steps, seed=seed,
+                             log=log)
     return classifiers.accuracy(model, test_images, test_labels)
 
 

@@ -141,7 +141,8 @@ class AugmentStudy(kinds.StudyKind):
             if extra is not None and o["cas"]:
                 scores["cas"] = cas.classification_accuracy_score(
                     *extra, data.x_test, data.y_test, steps=o["classifier_steps"],
-                    batch_size=data.batch_size, num_classes=num_classes, seed=seed)
+                    batch_size=data.batch_size, num_classes=num_classes, seed=seed,
+                    log=data.log)
             for key, value in scores.items():
                 row[f"{key}_{f:g}"] = value
                 row[f"{key}_{f:g}_se"] = metrics.accuracy_standard_error(value,
