@@ -87,6 +87,37 @@ def test_a_registered_kind_runs_from_the_command_line(mean_image_kind, tmp_path,
     assert again["summary"][1]["mse"] == results["summary"][1]["mse"]
 
 
+class KeptMeanStudy(MeanImageStudy):
+    """The mean image as a row computed without a model, kept for a rerun."""
+
+    name = "kept_mean"
+    models = baselines = ("mean",)
+    keeps_rows = True
+
+    def scoring(self, config, data):
+        return {"test_images": len(data.test)}
+
+
+def test_kept_rows_are_reused_and_remade_when_made_another_way(tmp_path, monkeypatch):
+    from keras_aegan.config import StudyConfig
+    from keras_aegan.studies import run_study
+
+    monkeypatch.setattr(kinds, "STUDY_KINDS", dict(kinds.STUDY_KINDS))
+    kinds.register_study_kind(KeptMeanStudy())
+    config = StudyConfig(dataset="digits", task="kept_mean", epochs=1, export=False,
+                         run_dir=str(tmp_path), name="k", task_options={"test_images": 30})
+
+    def status(config):
+        return [(r["status"], r["scoring"]) for r in run_study(config,
+                                                               log=lambda *_: None)["rows"]]
+
+    assert status(config) == [("computed", {"test_images": 30})]
+    assert (tmp_path / "k" / "models" / "mean-seed0" / "results.json").exists()
+    assert status(config) == [("reused", {"test_images": 30})]
+    other = dataclasses.replace(config, task_options={"test_images": 20})
+    assert status(other) == [("computed", {"test_images": 20})]
+
+
 def test_a_kind_refuses_an_option_nobody_takes(mean_image_kind, tmp_path):
     from keras_aegan.config import StudyConfig
     from keras_aegan.studies import run_study

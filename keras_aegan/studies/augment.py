@@ -159,9 +159,6 @@ class AugmentStudy(kinds.StudyKind):
         return {"dataset": data.info.name, "test_images": len(data.y_test),
                 "batch_size": data.batch_size, **data.options}
 
-    def answer(self, config, data, name, model, seed):
-        return None  # a reused row: its samples were drawn when it was computed
-
     def score(self, config, data, answer, seed):
         return {}  # the classifiers scored the row as they were trained
 

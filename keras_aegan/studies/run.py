@@ -105,7 +105,7 @@ def _run_one(config, kind, data, name, seed, run_config, log):
             runner.save_model(model, model_path)
     else:
         row, model = _train(config, kind, data, name, seed, run_config, log)
-    if answer is None:
+    if answer is None and model is not None:  # a kept row reused has nothing to answer
         clock = time.perf_counter()
         answer = kind.answer(config, data, name, model, seed)
         answering = time.perf_counter() - clock
