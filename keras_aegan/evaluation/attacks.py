@@ -40,8 +40,7 @@ from keras_aegan.errors import UserError, check_int, check_number
 
 # The attacks by name, for the command line and the robustness tables.
 ATTACKS = ("fgsm", "pgd")
-# A long attack says how far it is at least this often (seconds), given a `log`.
-PROGRESS_SECONDS = 30.0
+PROGRESS_SECONDS = 30.0  # a long attack given a `log` says how far it is this often
 
 
 def check_epsilon(epsilon):
@@ -291,8 +290,7 @@ def robustness_rows(model, images, labels, epsilons=(0.1, 0.2, 0.3), *, pgd_step
     """Clean, FGSM and PGD accuracy at each epsilon: one row per epsilon.
 
     Args:
-        log: a function given a line as each attack is done (`None`: quiet): a PGD-40
-            on 10,000 images takes minutes on a CPU.
+        log: given a line as each attack is done (`None`: quiet): PGD takes minutes.
 
     Returns:
         A list of dicts: `epsilon`, `clean`, `fgsm`, `pgd` (accuracies) and `pgd_attack`
