@@ -1,12 +1,13 @@
-"""The reduction and pre-training studies and their toolkit on the bundled 8x8 digits:
-baselines, code classifiers, pictures, few-label classifiers, VAE grids, denoising PSNR."""
+"""The reduction study and its toolkit on the bundled 8x8 digits: baselines, code
+classifiers, pictures, VAE grids, denoising PSNR (the pre-training study's few-label
+classifiers: tests/test_study_kinds.py)."""
 
 import numpy as np
 import pytest
 from PIL import Image
 
 from keras_aegan.errors import UserError
-from keras_aegan.evaluation import codes, few_labels, metrics, pictures
+from keras_aegan.evaluation import codes, metrics, pictures
 from keras_aegan.evaluation.reconstruction_metrics import add_noise, denoising_psnr
 from keras_aegan.studies.report import format_table
 from keras_aegan.training.fixed_steps import train_registered
@@ -89,20 +90,6 @@ def test_embedding_plot_and_feature_detectors(digits, tmp_path):
     recurrent, _ = train("recurrent_ae", x_train[:64], 4)
     with pytest.raises(UserError, match="recurrent"):
         pictures.feature_detectors(recurrent, str(tmp_path / "rnn.png"))
-
-
-def test_pretraining_rows(digits):
-    x_train, y_train, x_test, y_test = digits
-    dense, _ = train("dense_ae", x_train, 8, epochs=5, units=(32,))
-    sets = few_labels.label_sets(y_train, per_class=0, fractions=(0.1,))
-    rows = few_labels.few_label_rows({"dense_ae": dense}, x_train, y_train, x_test, y_test,
-                                     sets, head_steps=300, finetune_steps=100)
-    assert len(rows) == 1 and rows[0]["labels"] == "10%" and rows[0]["size"] >= 10
-    for key in ("scratch", "frozen", "finetuned"):
-        # 10% of the labels (130 images) teach every classifier far above chance (0.1);
-        # a frozen head on standardized codes too.
-        assert 0.3 < rows[0][key] <= 1.0, (key, rows[0])
-    assert rows[0]["gain"] == pytest.approx(rows[0]["finetuned"] - rows[0]["scratch"])
 
 
 def test_vae_grids_and_denoising_psnr(digits, tmp_path):
