@@ -18,8 +18,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
-from keras_aegan.evaluation import metrics  # noqa: E402
-from keras_aegan.studies import pretraining, reduction
+from keras_aegan.evaluation import codes, few_labels, metrics, pictures  # noqa: E402
+from keras_aegan.evaluation.reconstruction_metrics import denoising_psnr  # noqa: E402
+from keras_aegan.studies.report import format_table  # noqa: E402
+from keras_aegan.training.fixed_steps import train_registered  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
 from keras_aegan.training.speed import describe_machine  # noqa: E402
 
@@ -47,56 +49,56 @@ def main():
     if args.smoke:  # enough images for every step to run once
         x_train, y_train, x_test, y_test = x_train[:300], y_train[:300], x_test[:100], y_test[:100]
     print(f"{args.data}: {len(x_train)} train / {len(x_test)} test images", flush=True)
-    fit = dict(epochs=args.epochs, batch_size=128, seed=args.seed)
     k = args.latent_dim
+
+    def train(name, latent_dim, **options):
+        return train_registered(name, x_train, latent_dim=latent_dim, epochs=args.epochs,
+                                batch_size=128, seed=args.seed, options=options)
 
     # Feature detectors: first-layer units of a dense AE, filters of a conv AE.
     start = time.perf_counter()
-    dense, _ = reduction.train_autoencoder("dense_ae", x_train, k, units=(256, 128), **fit)
-    conv, _ = reduction.train_autoencoder("conv_ae", x_train, k, **fit)
+    dense, _ = train("dense_ae", k, units=(256, 128))
+    conv, _ = train("conv_ae", k)
     for name, model in (("dense", dense), ("conv", conv)):
-        path = reduction.feature_detectors(model, os.path.join(args.out, f"features_{name}.png"))
+        path = pictures.feature_detectors(model, os.path.join(args.out, f"features_{name}.png"))
         print(f"feature detectors ({name}): {path}")
 
     # Unsupervised pre-training (the dense AE above) vs the same classifier from scratch.
     steps = {"head_steps": 20, "finetune_steps": 10} if args.smoke else {"head_steps": 800}
-    sets = pretraining.label_sets(y_train, per_class=0, fractions=(0.01, 0.1), seed=args.seed)
-    rows = pretraining.few_label_rows({"dense_ae": dense}, x_train, y_train, x_test, y_test,
-                                      sets, seed=args.seed, **steps)
+    sets = few_labels.label_sets(y_train, per_class=0, fractions=(0.01, 0.1), seed=args.seed)
+    rows = few_labels.few_label_rows({"dense_ae": dense}, x_train, y_train, x_test, y_test,
+                                     sets, seed=args.seed, **steps)
     print("\nunsupervised pre-training: test accuracy of encoder + softmax")
-    print(reduction.format_table(rows))
+    print(format_table(rows))
 
     # Generation: VAE samples and interpolations.
-    vae, _ = reduction.train_autoencoder("vae", x_train, k, **fit)
-    samples, interpolations = reduction.vae_grids(vae, x_test[:16], args.out, seed=args.seed)
+    vae, _ = train("vae", k)
+    samples, interpolations = pictures.vae_grids(vae, x_test[:16], args.out, seed=args.seed)
     print(f"\nVAE: {samples}, {interpolations}; test ELBO terms:",
           {key: round(float(v), 3) for key, v in
            vae.evaluate(x_test, x_test, verbose=0, return_dict=True).items()})
 
     # Denoising: the same noise the denoising AE trained with, on test images.
-    denoiser, _ = reduction.train_autoencoder("denoising_ae", x_train, k,
-                                              noise_level=args.noise_level, **fit)
+    denoiser, _ = train("denoising_ae", k, noise_level=args.noise_level)
     rows = []
     for name, model in (("denoising_ae", denoiser), ("conv_ae (no noise in training)", conv)):
-        result = reduction.denoising_psnr(model, x_test, "gaussian", args.noise_level,
-                                          args.seed)
+        result = denoising_psnr(model, x_test, "gaussian", args.noise_level, args.seed)
         rows.append(dict(model=name, noisy_psnr=result["noisy"],
                          denoised_psnr=result["denoised"]))
     print(f"\ndenoising: PSNR (dB) against clean test images, Gaussian noise "
           f"sigma={args.noise_level}")
-    print(reduction.format_table(rows))
+    print(format_table(rows))
 
     # Sparsity: mean code activation with and without the KL penalty (target 0.05).
     rows = []
     for kl_weight in (0.0, 1.0):
-        model, _ = reduction.train_autoencoder("sparse_ae", x_train, 64, kl_weight=kl_weight,
-                                               sparsity_target=0.05, **fit)
-        recon = reduction.predict(lambda x: model(x, training=False), x_test)
+        model, _ = train("sparse_ae", 64, kl_weight=kl_weight, sparsity_target=0.05)
+        recon = codes.predict(lambda x: model(x, training=False), x_test)
         rows.append(dict(kl_weight=kl_weight, target=0.05,
                          mean_activation=model.mean_activation(x_test),
                          error=metrics.mse(x_test, recon, per_image=True)))
     print("\nsparse autoencoder (64 sigmoid code units): mean code activation on test images")
-    print(reduction.format_table(rows))
+    print(format_table(rows))
     print(f"(total {time.perf_counter() - start:.0f}s)")
 
 

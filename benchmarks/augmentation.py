@@ -8,7 +8,8 @@ Classification Accuracy Score. The generators train on the labelled subset only.
         --seeds 0,1,2 --out runs/augmentation_mnist
     python benchmarks/augmentation.py --smoke                      # seconds, bundled digits
 
-(The same table as `python train.py augment --dataset idx:../shared/data/mnist`.)
+(The augmentation study, `study --task augment`: the same table as
+`python train.py augment --dataset idx:../shared/data/mnist`.)
 """
 
 import argparse
@@ -19,10 +20,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-import numpy as np  # noqa: E402
-
-from keras_aegan.studies import augment  # noqa: E402
-from keras_aegan.data import open_source  # noqa: E402
+from keras_aegan.cli.common import study_table  # noqa: E402
+from keras_aegan.config import StudyConfig  # noqa: E402
+from keras_aegan.studies import run_study  # noqa: E402
 from keras_aegan.training.speed import describe_machine  # noqa: E402
 
 MNIST = "idx:" + os.path.join(os.path.dirname(ROOT), "shared", "data", "mnist")
@@ -52,21 +52,19 @@ def main():
         args.data, args.fractions, args.seeds, args.generators = "digits", (0.2,), (0,), ("cgan",)
         args.classifier_steps, args.generator_steps, args.test_images = 20, 5, 100
 
-    source = open_source(args.data)
-    parts = [source.arrays("train"), source.arrays("validation")]
-    x_train = np.concatenate([p[0] for p in parts])
-    y_train = np.concatenate([p[1] for p in parts])
-    x_test, y_test = source.arrays("test", limit=args.test_images)
-    print(f"{source.info.name}: {len(x_train)} train / {len(x_test)} test images", flush=True)
-    rows, _ = augment.run_augmentation(
-        x_train, y_train, x_test, y_test, args.out, fractions=args.fractions, seeds=args.seeds,
-        dataset=source.info.name, generators=args.generators, share=args.share,
-        classifier_steps=args.classifier_steps, generator_steps=args.generator_steps,
-        pool=500 if args.smoke else None, cas=not args.smoke,
-        log=lambda line: print(line, flush=True))
-    print("\ntest accuracy (%), mean ± std over seeds")
-    print(augment.format_summary(rows))
-    print(f"-> {args.out}/augmentation.md")
+    study = StudyConfig(
+        dataset=args.data, task="augment", models=("real", *args.generators),
+        seeds=args.seeds, export=False, run_dir=os.path.dirname(args.out) or ".",
+        name=os.path.basename(args.out),
+        task_options={"fractions": args.fractions, "share": args.share,
+                      "classifier_steps": args.classifier_steps,
+                      "generator_steps": args.generator_steps,
+                      "pool": 500 if args.smoke else None, "cas": not args.smoke,
+                      "test_images": args.test_images})
+    results = run_study(study, log=lambda line: print(line, flush=True))
+    print("\ntest accuracy, mean ± std over seeds")
+    print(study_table(study, results))
+    print(f"-> {study.path}/report.md")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from keras_aegan.evaluation import metrics  # noqa: E402
-from keras_aegan.studies import reduction
+from keras_aegan.evaluation import codes  # noqa: E402
 from keras_aegan.training.callbacks import TimeBudget  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
 from keras_aegan.registry import get_model_entry  # noqa: E402
@@ -45,7 +45,7 @@ class TestError(keras.callbacks.Callback):
         self.x_test, self.start, self.errors = x_test, start, []
 
     def on_epoch_end(self, epoch, logs=None):
-        recon = reduction.predict(lambda x: self.model(x, training=False), self.x_test, 1000)
+        recon = codes.predict(lambda x: self.model(x, training=False), self.x_test, 1000)
         error = metrics.mse(self.x_test, recon, per_image=True)
         self.errors.append(error)
         print(f"epoch {epoch + 1:3d}  {time.perf_counter() - self.start:7.1f}s  "
@@ -92,7 +92,7 @@ def main():
     print(f"{args.data}: {len(x_train)} train / {len(x_test)} test images, "
           f"{os.cpu_count()} CPUs", flush=True)
 
-    _, _, pca_recon, pca_seconds = reduction.pca_codes(x_train, x_test, args.latent_dim)
+    _, _, pca_recon, pca_seconds = codes.pca_codes(x_train, x_test, args.latent_dim)
     pca_error = metrics.mse(x_test, pca_recon, per_image=True)
     print(f"PCA k={args.latent_dim}: test error {pca_error:.2f} ({pca_seconds:.1f}s)", flush=True)
 
@@ -122,7 +122,7 @@ def main():
               callbacks=[budget, anneal, tracker])
     seconds = time.perf_counter() - start
     keras.mixed_precision.set_global_policy("float32")
-    recon = reduction.predict(lambda x: model(x, training=False), x_test, 1000)
+    recon = codes.predict(lambda x: model(x, training=False), x_test, 1000)
     error = metrics.mse(x_test, recon, per_image=True)
     print(f"\nMNIST k={args.latent_dim}: squared error per test image (sum over 784 pixels)")
     print("| method | test error | training time |\n|---|---|---|")

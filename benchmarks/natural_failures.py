@@ -2,8 +2,8 @@
 
 A conditional generator (`cgan`, trained on the labelled training images) is searched
 around prior draws of each class for images that a classifier under test (the small CNN
-of `keras_aegan.studies.robust`, trained plainly) labels wrongly while an independent judge (the
-dataset's evaluator: another architecture, trained separately) still gives the intended
+of `keras_aegan.training.adversarial_training`, trained plainly) labels wrongly while an
+independent judge (the dataset's evaluator: another architecture, trained separately) still gives the intended
 class a probability of at least 0.9. The failures are counted and drawn; the classifier is
 then fine-tuned on the training images mixed with the failures (labelled with their
 intended class), and compared on a *fresh* set of failures of the original classifier
@@ -30,7 +30,8 @@ import numpy as np  # noqa: E402
 
 from keras_aegan import files  # noqa: E402
 from keras_aegan.evaluation import attacks
-from keras_aegan.studies import augment, robust
+from keras_aegan.studies.augment import GENERATOR_LATENT  # noqa: E402
+from keras_aegan.training import adversarial_training, fixed_steps  # noqa: E402
 from keras_aegan.evaluation.pictures import save_grid  # noqa: E402
 from keras_aegan.data import open_source  # noqa: E402
 from keras_aegan.training.speed import describe_machine  # noqa: E402
@@ -80,16 +81,17 @@ def main():
     if args.judge == "evaluator":
         judge = attacks.evaluator_classifier(source)
     else:
-        judge, _, _ = robust.train_classifier(x_train, y_train, attack="none", width=32,
-                                              hidden=128, epochs=args.classifier_epochs,
-                                              seed=args.seed + 1)
+        judge, _, _ = adversarial_training.train_adversarial_classifier(
+            x_train, y_train, attack="none", width=32, hidden=128,
+            epochs=args.classifier_epochs, seed=args.seed + 1)
         judge = judge.network
-    model, _, seconds = robust.train_classifier(x_train, y_train, attack="none",
-                                                epochs=args.classifier_epochs, seed=args.seed)
+    model, _, seconds = adversarial_training.train_adversarial_classifier(
+        x_train, y_train, attack="none", epochs=args.classifier_epochs, seed=args.seed)
     classifier = model.network
     print(f"classifier under test trained in {seconds:.0f}s; judge: {args.judge}", flush=True)
-    generator, seconds = augment.train_generator(args.generator, x_train, y_train,
-                                                 steps=args.generator_steps, seed=args.seed)
+    generator, seconds = fixed_steps.train_registered(
+        args.generator, x_train, y_train, latent_dim=GENERATOR_LATENT.get(args.generator, 16),
+        steps=args.generator_steps, seed=args.seed)
     print(f"{args.generator} trained in {seconds:.0f}s", flush=True)
 
     rng = np.random.default_rng(args.seed)
@@ -120,11 +122,12 @@ def main():
 
     failures_x, failures_y = found.take()
     fresh_x, fresh_y = fresh.take()
-    retrained = robust.fine_tune(classifier, x_train, y_train, failures_x, failures_y,
-                                 share=args.share, steps=args.retrain_steps, seed=args.seed) \
+    retrained = fixed_steps.fine_tune(classifier, x_train, y_train, failures_x, failures_y,
+                                      share=args.share, steps=args.retrain_steps,
+                                      seed=args.seed) \
         if found.count else None
-    control = robust.fine_tune(classifier, x_train, y_train, steps=args.retrain_steps,
-                               seed=args.seed)
+    control = fixed_steps.fine_tune(classifier, x_train, y_train, steps=args.retrain_steps,
+                                    seed=args.seed)
 
     def acc(net, x, y):
         return float(np.mean(attacks.predict_classes(net, x) == y)) if len(x) else float("nan")

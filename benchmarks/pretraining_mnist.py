@@ -21,12 +21,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-import numpy as np  # noqa: E402
-
 from keras_aegan import files  # noqa: E402
-from keras_aegan.studies import pretraining, reduction
-from keras_aegan.evaluation.pictures import save_grid  # noqa: E402
-from keras_aegan.data import open_source  # noqa: E402
+from keras_aegan.cli.common import study_table  # noqa: E402
+from keras_aegan.config import StudyConfig  # noqa: E402
+from keras_aegan.studies import pretraining, reduction, run_study  # noqa: E402
+from keras_aegan.studies.report import format_table  # noqa: E402
 from keras_aegan.training.speed import describe_machine  # noqa: E402
 
 MNIST = "idx:" + os.path.join(os.path.dirname(ROOT), "shared", "data", "mnist")
@@ -42,7 +41,7 @@ def main():
     parser.add_argument("--models", type=_list(str), default=pretraining.PRETRAINERS)
     parser.add_argument("--epochs", type=int, default=5, help="pre-training epochs per model")
     parser.add_argument("--budget-seconds", type=float,
-                        help="cap on each model's pre-training time")
+                        help="each model's pre-training time (instead of --epochs)")
     parser.add_argument("--latent-dim", type=int, default=16)
     parser.add_argument("--seeds", type=_list(int), default=(0, 1, 2))
     parser.add_argument("--fractions", type=_list(float), default=(0.01, 0.1),
@@ -72,76 +71,46 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     start = time.perf_counter()
 
-    source = open_source(args.data)
-    parts = [source.arrays("train"), source.arrays("validation")]
-    x_train = np.concatenate([p[0] for p in parts])
-    y_train = np.concatenate([p[1] for p in parts])
-    x_test, y_test = source.arrays("test", limit=args.test_images)
-    print(f"{source.info.name}: {len(x_train)} train / {len(x_test)} test images", flush=True)
-    report = [f"# Pre-training and dimensionality reduction ({source.info.name})", ""]
+    name = args.data.split(":")[0]
+    report = [f"# Pre-training and dimensionality reduction ({name})", ""]
+    common = dict(dataset=args.data, export=False, run_dir=args.out)
 
     if not args.skip_pretraining:
-        rows, seconds = [], {}
-        per_class = 10 if not args.smoke else 5
-        for seed in args.seeds:
-            pretrained = {}
-            for name in args.models:
-                model, took = pretraining.pretrain(name, x_train, latent_dim=args.latent_dim,
-                                                   epochs=args.epochs, seed=seed,
-                                                   budget_seconds=args.budget_seconds,
-                                                   log=lambda line: print(line, flush=True))
-                pretrained[name] = model
-                seconds.setdefault(name, []).append(took)
-                print(f"seed {seed}: pre-trained {name} in {took:.0f}s", flush=True)
-                if seed == args.seeds[0] and name in ("vae", "aae", "dcgan"):
-                    samples = np.asarray(model.sample(64, seed=0))
-                    save_grid(os.path.join(args.out, f"samples_{name}.png"),
-                              [samples[i:i + 8] for i in range(0, 64, 8)])
-            sets = pretraining.label_sets(y_train, per_class=per_class,
-                                          fractions=args.fractions, seed=seed)
-            new = pretraining.few_label_rows(pretrained, x_train, y_train, x_test, y_test,
-                                             sets, head_steps=args.head_steps,
-                                             finetune_steps=args.finetune_steps, seed=seed)
-            for row in new:
-                print(f"seed {seed} {row['labels']:>10} {row['model']:>12}: scratch "
-                      f"{row['scratch']:.4f} frozen {row['frozen']:.4f} fine-tuned "
-                      f"{row['finetuned']:.4f} 1-NN {row['knn']:.4f}", flush=True)
-            rows.extend(new)
-            files.write_json(os.path.join(args.out, "pretraining.json"), {"rows": rows})
-        summary = pretraining.summarize(rows)
-        table = pretraining.format_summary(summary)
-        print("\nunsupervised pre-training: test accuracy (%), mean ± std over seeds "
+        study = StudyConfig(
+            **common, task="pretraining", models=args.models,
+            epochs=None if args.budget_seconds else args.epochs,
+            budget_seconds=args.budget_seconds,
+            latent_dim=args.latent_dim, seeds=args.seeds, name="pretraining",
+            task_options={"per_class": 5 if args.smoke else 10, "fractions": args.fractions,
+                          "head_steps": args.head_steps,
+                          "finetune_steps": args.finetune_steps,
+                          "test_images": args.test_images})
+        results = run_study(study, log=lambda line: print(line, flush=True))
+        table = study_table(study, results)
+        print("\nunsupervised pre-training: test accuracy, mean ± std over seeds "
               f"{', '.join(map(str, args.seeds))}\n{table}")
-        report += [
-            "## Unsupervised pre-training with few labels", "",
-            f"Pre-training: {args.epochs} epochs on the {len(x_train)} training images "
-            f"without labels (code size {args.latent_dim}); seconds per model: "
-            + ", ".join(f"{n} {np.mean(s):.0f}" for n, s in seconds.items()) + ". "
-            f"Classifier: features -> standardise -> softmax; frozen: {args.head_steps} Adam "
-            f"steps on the head; fine-tuned: then {args.finetune_steps} steps of everything "
-            f"at a tenth of the rate; scratch: the same architecture, fresh weights, "
-            f"{args.head_steps + args.finetune_steps} steps. 1-NN: nearest neighbour on the "
-            "pre-trained features. gain: fine-tuned minus scratch. "
-            f"Test accuracy (%) on {len(x_test)} test images, mean ± std over seeds "
-            f"{', '.join(map(str, args.seeds))}.", "", table, ""]
-        files.write_json(os.path.join(args.out, "pretraining.json"),
-                         {"rows": rows, "summary": summary})
+        report += ["## Unsupervised pre-training with few labels", "",
+                   "See [the study's report](pretraining/report.md).", "", table, ""]
 
     if not args.skip_reduction:
-        rows = reduction.reduction_tables(x_train, y_train, x_test, y_test, args.ks,
-                                          models=args.reduction_models,
-                                          epochs=args.reduction_epochs, seed=args.seeds[0],
-                                          lle_max_train=args.lle_max_train,
-                                          log=lambda line: print(line, flush=True))
-        table = reduction.format_table(rows, ["method", "k", "error", "knn", "logistic",
-                                              "seconds", "note"])
+        rows = []
+        for k in args.ks:
+            study = StudyConfig(
+                **common, task="reduction", models=("pca", "lle", *args.reduction_models),
+                epochs=args.reduction_epochs, latent_dim=k, seeds=args.seeds[:1],
+                name=f"reduction-k{k}",
+                task_options={"lle_max_train": args.lle_max_train,
+                              "test_images": args.test_images})
+            rows += reduction.table_rows(run_study(study, log=lambda line: print(
+                line, flush=True)))
+        table = format_table(rows, ["method", "k", "error", "knn", "logistic", "seconds",
+                                    "note"])
         print(f"\ndimensionality reduction (error: squared error summed over pixels, mean "
               f"over test images; knn / logistic: test accuracy on the codes)\n{table}")
         report += ["## Dimensionality reduction", "",
                    "error: squared reconstruction error summed over pixels, mean over test "
                    "images (LLE: a k-NN pre-image); knn / logistic: test accuracy of 5-NN and "
                    f"logistic regression on the codes; seed {args.seeds[0]}.", "", table, ""]
-        files.write_json(os.path.join(args.out, "reduction.json"), {"rows": rows})
     report.append(f"Total time {time.perf_counter() - start:.0f} s.")
     files.write_text(os.path.join(args.out, "report.md"), "\n".join(report) + "\n")
     print(f"(total {time.perf_counter() - start:.0f}s) -> {args.out}/report.md")

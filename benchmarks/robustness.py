@@ -24,11 +24,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-import numpy as np  # noqa: E402
-
-from keras_aegan.evaluation import attacks  # noqa: E402
-from keras_aegan.studies import robust
-from keras_aegan.data import open_source  # noqa: E402
+from keras_aegan.cli.common import study_table  # noqa: E402
+from keras_aegan.config import StudyConfig  # noqa: E402
+from keras_aegan.studies import run_study  # noqa: E402
 from keras_aegan.training.speed import describe_machine  # noqa: E402
 
 MNIST = "idx:" + os.path.join(os.path.dirname(ROOT), "shared", "data", "mnist")
@@ -67,23 +65,20 @@ def main():
         args.eval_epsilons, args.eval_steps, args.test_images = (0.1,), 5, 100
         args.evaluator = False  # training the evaluator would take most of the smoke's time
 
-    source = open_source(args.data)
-    parts = [source.arrays("train"), source.arrays("validation")]
-    x_train = np.concatenate([p[0] for p in parts])
-    y_train = np.concatenate([p[1] for p in parts])
-    x_test, y_test = source.arrays("test", limit=args.test_images)
-    print(f"{source.info.name}: {len(x_train)} train / {len(x_test)} test images", flush=True)
-    evaluator = attacks.evaluator_classifier(source) if args.evaluator else None
-    results = robust.run_robustness(
-        x_train, y_train, x_test, y_test, args.out, epsilon=args.epsilon,
-        attack=args.train_attack, steps=args.train_steps, epochs=args.epochs,
-        warmup_epochs=args.warmup_epochs, budget_seconds=args.budget_seconds,
-        eval_epsilons=args.eval_epsilons, eval_steps=args.eval_steps,
-        eval_step_size=args.eval_step_size, restarts=args.restarts, evaluator=evaluator,
-        seed=args.seed, dataset=source.info.name, log=lambda line: print(line, flush=True))
+    models = (("evaluator",) if args.evaluator else ()) + ("baseline", "robust")
+    study = StudyConfig(
+        dataset=args.data, task="robust", models=models, seeds=(args.seed,), export=False,
+        run_dir=os.path.dirname(args.out) or ".", name=os.path.basename(args.out),
+        task_options={"epsilon": args.epsilon, "attack": args.train_attack,
+                      "train_steps": 1 if args.train_attack == "fgsm" else args.train_steps,
+                      "epochs": args.epochs, "warmup_epochs": args.warmup_epochs,
+                      "cap_seconds": args.budget_seconds, "eval_epsilons": args.eval_epsilons,
+                      "eval_steps": args.eval_steps, "eval_step_size": args.eval_step_size,
+                      "restarts": args.restarts, "test_images": args.test_images})
+    results = run_study(study, log=lambda line: print(line, flush=True))
     print()
-    print(robust.robustness_report(results))
-    print(f"-> {args.out}/robustness.md, {args.out}/adversarial.png")
+    print(study_table(study, results))
+    print(f"-> {study.path}/report.md, {study.path}/adversarial.png")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import pytest
 
 from keras_aegan import cli
 from keras_aegan.data import subsets
-from keras_aegan.studies import augment
+from keras_aegan.evaluation import cas
 from keras_aegan.training import fixed_steps
 from keras_aegan.errors import UserError
 
@@ -71,7 +71,7 @@ def test_balanced_draws_ask_for_each_class_in_turn():
         asked.append(np.asarray(labels))
         return _painted(labels)
 
-    images, labels = augment.generate_balanced(generate, 4, 10, 25, batch_size=10)
+    images, labels = cas.generate_balanced(generate, 4, 10, 25, batch_size=10)
     assert labels.tolist() == [i % 10 for i in range(25)]
     np.testing.assert_array_equal(np.concatenate(asked), labels)
     assert images.shape == (25, 8, 8, 1)
@@ -89,13 +89,13 @@ def test_cas_of_real_training_images_is_the_real_accuracy(digits_source):
     def perfect(z, labels):
         return x[[rng.choice(by_class[int(c)]) for c in np.asarray(labels)]]
 
-    images, labels = augment.generate_balanced(perfect, 4, 10, len(x), seed=0)
+    images, labels = cas.generate_balanced(perfect, 4, 10, len(x), seed=0)
     steps = 150
-    cas = augment.classification_accuracy_score(images, labels, xt, yt, steps=steps, seed=0)
-    real = augment.classification_accuracy_score(x, y, xt, yt, steps=steps, seed=0)
+    score = cas.classification_accuracy_score(images, labels, xt, yt, steps=steps, seed=0)
+    real = cas.classification_accuracy_score(x, y, xt, yt, steps=steps, seed=0)
     assert real > 0.85
-    assert abs(cas - real) < 0.05, (cas, real)
-    wrong = augment.classification_accuracy_score(images, (labels + 1) % 10, xt, yt,
+    assert abs(score - real) < 0.05, (score, real)
+    wrong = cas.classification_accuracy_score(images, (labels + 1) % 10, xt, yt,
                                                   steps=50, seed=0)
     assert wrong < 0.2, wrong
 
@@ -106,16 +106,16 @@ def test_cas_needs_a_conditional_model_or_an_evaluator_to_label():
     dcgan = get_model_entry("dcgan").builder((8, 8, 1), latent_dim=4, width=8)
     x = np.zeros((4, 8, 8, 1), "float32")
     with pytest.raises(UserError, match="unconditional: its samples have no class"):
-        augment.cas_for_model(dcgan, x, np.zeros(4, "int32"))
+        cas.cas_for_model(dcgan, x, np.zeros(4, "int32"))
     with pytest.raises(UserError, match="cannot draw a chosen class"):
-        augment.conditional_samples(dcgan, 10)
+        cas.conditional_samples(dcgan, 10)
 
     class Judge:  # labels every sample 3, as an evaluator would label them
         def predict_classes(self, images):
             return np.full(len(images), 3)
 
     xt = np.random.default_rng(0).random((20, 8, 8, 1)).astype("float32")
-    scores = augment.cas_for_model(dcgan, xt, np.full(20, 3), label_by=Judge(), n=40,
+    scores = cas.cas_for_model(dcgan, xt, np.full(20, 3), label_by=Judge(), n=40,
                                    steps=5)
     assert set(scores) == {"cas_evaluator_labels"}  # marked as evaluator-labelled
     assert scores["cas_evaluator_labels"] == 1.0  # one class in, one class out
@@ -126,7 +126,7 @@ def test_conditional_model_samples_carry_their_classes():
 
     keras.utils.set_random_seed(0)
     cgan = get_model_entry("cgan").builder((8, 8, 1), latent_dim=4, num_classes=10, width=8)
-    images, labels = augment.conditional_samples(cgan, 30, seed=0)
+    images, labels = cas.conditional_samples(cgan, 30, seed=0)
     assert images.shape == (30, 8, 8, 1) and labels.tolist() == [i % 10 for i in range(30)]
     np.testing.assert_allclose(images[:3], keras.ops.convert_to_numpy(
         cgan.generate(np.random.default_rng(0).standard_normal((30, 4)).astype("float32")[:3],
@@ -165,14 +165,34 @@ def test_bad_choices_exit_2_with_one_line(argv, message, capsys):
     assert err.startswith("error: ") and "\n" not in err and message in err
 
 
-@pytest.mark.slow
-def test_augment_command_writes_the_table(tmp_path, capsys):
+def test_augment_command_runs_the_study_and_reuses_its_rows(tmp_path, capsys):
+    import json
+
     out = tmp_path / "augment"
-    code = cli.main(["augment", "--dataset", "digits", "--fractions", "0.2", "--seeds", "0",
-                     "--generators", "cgan", "--classifier-steps", "20", "--generator-steps",
-                     "5", "--batch-size", "16", "--test-images", "100", "--out", str(out)])
-    assert code == 0
-    table = (out / "augmentation.md").read_text()
-    assert "| 20% |" in table and "cgan+shifts" in table and "cgan CAS" in table
-    assert (out / "samples_cgan_0.2.png").exists() and (out / "results.json").exists()
-    assert capsys.readouterr().out.strip().endswith("augmentation.md")
+    argv = ["augment", "--dataset", "digits", "--fractions", "0.2", "--seeds", "0",
+            "--generators", "cgan", "--classifier-steps", "5", "--generator-steps", "3",
+            "--batch-size", "16", "--test-images", "100", "--out", str(out)]
+    assert cli.main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "| model | family | 20% ↑ | 20% + shifts ↑ | CAS 20% ↑ | train s |" in printed
+    assert printed.strip().endswith("report.md")
+    text = (out / "report.md").read_text()
+    assert text.startswith("# Augmentation with generated images: augment\n")
+    assert "| real | baseline |" in text and "| cgan | generator |" in text
+    assert "- **CAS 20%** ↑: test accuracy of the classifier trained on the generator's " \
+           "samples only." in text
+    assert (out / "samples_cgan_0.2.png").exists() and (out / "report.html").exists()
+    rows = {r["model"]: r for r in json.loads((out / "results.json").read_text())["rows"]}
+    # Accuracies on 100 test images, each with its binomial standard error.
+    for key in ("accuracy_0.2", "shifts_0.2"):
+        for row in rows.values():
+            assert 0.0 <= row[key] <= 1.0 and row[f"{key}_se"] == pytest.approx(
+                (row[key] * (1 - row[key]) / 100) ** 0.5)
+    assert "cas_0.2" in rows["cgan"] and "cas_0.2" not in rows["real"]
+    assert rows["real"]["labels"] == {"0.2": rows["cgan"]["labels"]["0.2"]}
+    # No model to keep, yet a rerun reuses both rows (their settings are the same).
+    assert cli.main(argv) == 0
+    again = json.loads((out / "results.json").read_text())["rows"]
+    assert [r["status"] for r in again] == ["reused", "reused"]
+    assert [r["accuracy_0.2"] for r in again] == [rows["real"]["accuracy_0.2"],
+                                                  rows["cgan"]["accuracy_0.2"]]

@@ -12,8 +12,7 @@ from conftest import assert_config_round_trip, assert_save_load_equal, weights_c
 
 from keras_aegan import protocol
 from keras_aegan.evaluation import attacks
-from keras_aegan.studies import robust
-from keras_aegan.training import fixed_steps
+from keras_aegan.training import adversarial_training, fixed_steps, schedules
 from keras_aegan.errors import UserError
 
 SHAPE = (8, 8, 1)
@@ -22,7 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def build(attack="fgsm", epsilon=0.2, **options):
     keras.utils.set_random_seed(0)
-    model = robust.build_adversarial_classifier(SHAPE, num_classes=10, width=8, hidden=32,
+    model = adversarial_training.build_adversarial_classifier(SHAPE, num_classes=10, width=8, hidden=32,
                                                 attack=attack, epsilon=epsilon, seed=0,
                                                 **options)
     model.compile(learning_rate=1e-2)
@@ -65,7 +64,7 @@ def test_short_adversarial_training_is_more_robust_than_plain(digits_source):
     xt, yt = digits_source.arrays("test", limit=300)
     scores = {}
     for attack in ("none", "fgsm"):
-        model, history, seconds = robust.train_classifier(
+        model, history, seconds = adversarial_training.train_adversarial_classifier(
             x, y, attack=attack, epsilon=0.15, epochs=12, batch_size=64, learning_rate=1e-2,
             width=8, hidden=32, seed=0, epsilon_warmup=60)
         assert seconds > 0 and len(history["loss"]) == 12
@@ -81,11 +80,24 @@ def test_training_says_how_far_it_is(digits_images, monkeypatch):
     # `train.py robust` is otherwise silent for minutes: every training step can report.
     monkeypatch.setattr(fixed_steps, "PROGRESS_SECONDS", 0.0)
     lines = []
-    model, history, _ = robust.train_classifier(
+    model, history, _ = adversarial_training.train_adversarial_classifier(
         digits_images[0][:64], digits_images[1][:64], epochs=2, batch_size=32, width=8,
         hidden=32, log=lines.append)
     assert len(history["loss"]) == 2 and int(model.optimizer.iterations) == 4
     assert len(lines) == 4 and lines[-1].startswith("  fgsm_trained_classifier: step 4/4, ")
+
+
+def test_a_long_attack_says_how_far_it_is(digits_images, monkeypatch):
+    # PGD-40 on 10,000 test images takes minutes: the evaluation reports as it goes.
+    monkeypatch.setattr(attacks, "PROGRESS_SECONDS", 0.0)
+    lines = []
+    x, y = digits_images[0][:20], digits_images[1][:20]
+    rows = attacks.robustness_rows(build().network, x, y, (0.1,), pgd_steps=2,
+                                   pgd_step_size=0.05, log=lines.append)
+    assert len(rows) == 1
+    assert lines == ["  epsilon 0.1: clean " + f"{rows[0]['clean']:.4f}, FGSM "
+                     f"{rows[0]['fgsm']:.4f}", "  PGD-2 at epsilon 0.1: 20/20 images",
+                     f"  epsilon 0.1: PGD-2, step 0.05, 1 random start {rows[0]['pgd']:.4f}"]
 
 
 def test_declares_itself_as_a_classifier_and_round_trips(digits_images, tmp_path):
@@ -106,11 +118,11 @@ def test_declares_itself_as_a_classifier_and_round_trips(digits_images, tmp_path
 
 
 def test_triangular_schedule_rises_to_the_peak_and_falls_to_zero():
-    schedule = robust.TriangularSchedule(0.01, 100)
+    schedule = schedules.TriangularSchedule(0.01, 100)
     values = [float(schedule(step)) for step in (0, 19, 39, 69, 99)]
     assert values[0] < values[1] < values[2] == pytest.approx(0.01)
     assert values[3] == pytest.approx(0.005) and values[4] == pytest.approx(0.0)
-    assert robust.TriangularSchedule.from_config(schedule.get_config()).total_steps == 100
+    assert schedules.TriangularSchedule.from_config(schedule.get_config()).total_steps == 100
 
 
 @pytest.mark.parametrize("options,message", [
@@ -123,11 +135,11 @@ def test_bad_options_are_user_errors(options, message):
     with pytest.raises(UserError, match=message):
         build(**options)
     with pytest.raises(UserError, match="needs class labels"):
-        robust.build_adversarial_classifier(SHAPE, num_classes=None)
+        adversarial_training.build_adversarial_classifier(SHAPE, num_classes=None)
 
 
 def test_a_fresh_process_loads_a_saved_classifier(digits_images, tmp_path):
-    # runner.load_model in a process that never imported keras_aegan.studies.robust (the CLI's
+    # runner.load_model in a process that never imported keras_aegan.training.adversarial_training (the CLI's
     # `robust` command writes these files; users load them later).
     model = build()
     model.fit(digits_images[0][:32], digits_images[1][:32], batch_size=32, epochs=1,
@@ -140,3 +152,37 @@ def test_a_fresh_process_loads_a_saved_classifier(digits_images, tmp_path):
                           text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split()[-2:] == ["AdversarialClassifier", "fgsm"]
+
+
+def test_the_robustness_study_scores_every_model_and_rescores_a_reused_one(tmp_path, capsys):
+    import json
+
+    from keras_aegan import cli
+
+    out = tmp_path / "robust"
+    argv = ["robust", "--dataset", "digits", "--epochs", "1", "--warmup-epochs", "0",
+            "--epsilon", "0.1", "--train-steps", "2", "--test-images", "60", "--eval-steps",
+            "3", "--eval-step-size", "0.05", "--out", str(out)]
+    assert cli.main([*argv, "--eval-epsilons", "0.1,0.2"]) == 0
+    printed = capsys.readouterr().out
+    # Training and scoring say how far they are; the table comes from the study's columns.
+    assert "training robust (pgd at epsilon 0.1, 1 epochs of " in printed
+    assert "  epsilon 0.2: PGD-3, step 0.05, 1 random start " in printed
+    assert "| model | family | clean ↑ | FGSM 0.1 ↑ | PGD 0.1 ↑ | FGSM 0.2 ↑ | PGD 0.2 ↑ |" \
+        in printed
+    results = json.loads((out / "results.json").read_text())
+    assert results["kind"] == "robust" and results["evaluation_at_least_as_strong"]
+    rows = {r["model"]: r for r in results["rows"]}
+    assert rows["robust"]["training_attack"] == "pgd"
+    assert rows["baseline"]["training_attack"] == "none"
+    for row in rows.values():
+        assert row["status"] == "trained" and row["steps"] == 15  # 1438 images / 100 a step
+        assert 0 <= row["pgd_0.2"] <= 1 and 0 < row["clean_se"] < 0.07  # 60 images
+    assert (out / "models" / "robust-seed0" / "model.keras").exists()
+    assert (out / "adversarial.png").exists() and "PGD 0.2" in (out / "report.md").read_text()
+    # A rerun reuses both models and, asked for other epsilons, only rescores them.
+    assert cli.main([*argv, "--eval-epsilons", "0.3"]) == 0
+    again = {r["model"]: r for r in json.loads((out / "results.json").read_text())["rows"]}
+    assert {r["status"] for r in again.values()} == {"reused"}
+    assert again["robust"]["clean"] == rows["robust"]["clean"] and "pgd_0.3" in again["robust"]
+    assert "PGD 0.3" in (out / "report.md").read_text()

@@ -1,5 +1,6 @@
 """Study kinds: a new kind runs through the one runner; the catalogue's declarations."""
 
+import dataclasses
 import json
 import os
 from types import SimpleNamespace
@@ -86,6 +87,37 @@ def test_a_registered_kind_runs_from_the_command_line(mean_image_kind, tmp_path,
     assert again["summary"][1]["mse"] == results["summary"][1]["mse"]
 
 
+class KeptMeanStudy(MeanImageStudy):
+    """The mean image as a row computed without a model, kept for a rerun."""
+
+    name = "kept_mean"
+    models = baselines = ("mean",)
+    keeps_rows = True
+
+    def scoring(self, config, data):
+        return {"test_images": len(data.test)}
+
+
+def test_kept_rows_are_reused_and_remade_when_made_another_way(tmp_path, monkeypatch):
+    from keras_aegan.config import StudyConfig
+    from keras_aegan.studies import run_study
+
+    monkeypatch.setattr(kinds, "STUDY_KINDS", dict(kinds.STUDY_KINDS))
+    kinds.register_study_kind(KeptMeanStudy())
+    config = StudyConfig(dataset="digits", task="kept_mean", epochs=1, export=False,
+                         run_dir=str(tmp_path), name="k", task_options={"test_images": 30})
+
+    def status(config):
+        return [(r["status"], r["scoring"]) for r in run_study(config,
+                                                               log=lambda *_: None)["rows"]]
+
+    assert status(config) == [("computed", {"test_images": 30})]
+    assert (tmp_path / "k" / "models" / "mean-seed0" / "results.json").exists()
+    assert status(config) == [("reused", {"test_images": 30})]
+    other = dataclasses.replace(config, task_options={"test_images": 20})
+    assert status(other) == [("computed", {"test_images": 20})]
+
+
 def test_a_kind_refuses_an_option_nobody_takes(mean_image_kind, tmp_path):
     from keras_aegan.config import StudyConfig
     from keras_aegan.studies import run_study
@@ -115,7 +147,7 @@ def test_unknown_kind_is_a_one_line_error(capsys):
 def test_every_kind_declares_itself():
     names = kinds.study_kind_names()
     assert {"images", "super_resolution", "colorize", "inpaint", "sketch", "next_frame",
-            "timeseries"} <= set(names)
+            "timeseries", "augment", "robust", "reduction", "pretraining"} <= set(names)
     for name in names:
         kind = kinds.get_study_kind(name)
         assert kind.name == name and kind.description and kind.models, name
@@ -153,3 +185,52 @@ def test_a_sequence_study_exports_where_export_dir_says(tmp_path, monkeypatch):
     out = tmp_path / "elsewhere" / "s" / "recurrent_vae-seed0"
     assert row["export"] == str(out) and (out / "manifest.json").exists()
     assert not (tmp_path / "export").exists()
+
+
+def test_kinds_build_their_columns_from_their_options():
+    robust = kinds.get_study_kind("robust")
+    columns = robust.study_columns({**robust.options, "eval_epsilons": "0.1,0.3"})
+    assert list(columns) == ["clean", "fgsm_0.1", "pgd_0.1", "fgsm_0.3", "pgd_0.3",
+                             "train_seconds"]
+    assert columns["pgd_0.3"].header == "PGD 0.3" and columns["pgd_0.3"].better == "high"
+    assert "ε = 0.3" in columns["pgd_0.3"].meaning
+    pretraining = kinds.get_study_kind("pretraining")
+    columns = pretraining.study_columns({**pretraining.options, "fractions": [0.1]})
+    assert [c.header for c in columns.values()][:5] == [
+        "scratch 10/class", "frozen 10/class", "fine-tuned 10/class", "1-NN 10/class",
+        "gain 10/class"]
+    assert len(columns) == 11 and columns["gain_0.1"].fmt == "{:+.2%}"
+    augment = kinds.get_study_kind("augment")
+    assert augment.computes("cgan") and augment.keeps_rows and not robust.keeps_rows
+    assert robust.computes("robust") and not kinds.get_study_kind("images").computes("vae")
+
+
+def test_the_pretraining_study_scores_each_models_features(tmp_path):
+    from keras_aegan.config import StudyConfig
+    from keras_aegan.studies import run_study
+
+    config = StudyConfig(dataset="digits", task="pretraining", models=("dense_ae",),
+                         latent_dim=8, epochs=2, export=False, run_dir=str(tmp_path),
+                         name="p", task_options={"per_class": 0, "fractions": 0.2,
+                                                 "head_steps": 40, "finetune_steps": 10,
+                                                 "test_images": 150})
+    lines = []
+    row = run_study(config, log=lines.append)["rows"][0]
+    for key in ("0.2",):
+        # The trunk's architecture from scratch learns from 290 labels; every score is an
+        # accuracy with its binomial standard error, and gain is fine-tuned - scratch.
+        assert row[f"scratch_{key}"] > 0.3, row
+        assert all(0 <= row[f"{s}_{key}"] <= 1 for s in ("frozen", "finetuned", "knn"))
+        assert row[f"gain_{key}"] == pytest.approx(row[f"finetuned_{key}"]
+                                                   - row[f"scratch_{key}"])
+        assert row[f"knn_{key}_se"] > 0
+    assert any(line.startswith("  20% (") and "scratch" in line for line in lines)
+    text = (tmp_path / "p" / "report.md").read_text()
+    assert "## 20% labels" in text and "/class" not in text
+    assert "| dense_ae | autoencoder |" in text and "fine-tuned 20% ↑" in text
+    # Other few-label settings rescore the reused model; its training is kept.
+    changed = dataclasses.replace(config, task_options={**config.task_options,
+                                                        "head_steps": 20})
+    again = run_study(changed, log=lambda *_: None)["rows"][0]
+    assert again["status"] == "reused" and again["train_seconds"] == row["train_seconds"]
+    assert again["scoring"]["head_steps"] == 20

@@ -4,7 +4,6 @@ import argparse
 
 from keras_aegan import registry
 from keras_aegan.cli import common
-from keras_aegan.errors import UserError
 
 NAME = "augment"
 HELP = ("train a small classifier on 1%% / 10%% of the labels with and without images from "
@@ -38,8 +37,9 @@ def add_parser(subparsers):
                     "labelled subset alone, with random shifts/rotations, with generated "
                     "images of each conditional generator (trained on the labelled subset "
                     "only), and with both; plus each generator's Classification Accuracy "
-                    "Score. Writes OUT/augmentation.md (mean ± std over seeds), "
-                    "results.json and sample grids.")
+                    "Score. Runs the augmentation study (study --task augment): writes "
+                    "OUT/report.md and report.html (mean ± std over seeds), results.json, "
+                    "results.csv and sample grids; a rerun reuses the rows it finished.")
     common.add_data_arguments(parser)
     parser.add_argument("--fractions", type=_fractions, default=(0.01, 0.1), metavar="F,F",
                         help="labelled shares of the training images, each in (0, 1] "
@@ -64,31 +64,37 @@ def add_parser(subparsers):
 
 def check_generators(names):
     """Registered conditional models only; a `UserError` that says why otherwise."""
+    from keras_aegan.studies import get_study_kind
+
     for name in names:
-        entry = registry.get_model_entry(name)
-        if not entry.needs_labels:
-            raise UserError(f"{name} is an unconditional {entry.family}: augmentation needs a "
-                            "conditional generator that draws a chosen class (cgan, caae); "
-                            "an unconditional model's samples can only be labelled by the "
-                            "evaluator, which has seen every label")
+        get_study_kind("augment").check_model(None, name)
     return tuple(names)
 
 
-def run(args):
-    generators = check_generators(args.generators)  # before TensorFlow starts
-    from keras_aegan.studies import augment
+def config(args):
+    """The augmentation study (`study --task augment`) the arguments describe, writing
+    to `--out`."""
+    import os
 
-    source, x_train, y_train, x_test, y_test = common.labelled_data(
-        args, "augmentation needs them")
-    print(f"{source.info.name}: {len(x_train)} training images, {len(x_test)} test images; "
-          f"fractions {', '.join(f'{f:g}' for f in args.fractions)}, seeds "
-          f"{', '.join(map(str, args.seeds))} -> {args.out}", flush=True)
-    rows, _ = augment.run_augmentation(
-        x_train, y_train, x_test, y_test, args.out, fractions=args.fractions, seeds=args.seeds,
-        dataset=source.info.name, generators=generators, share=args.share,
-        classifier_steps=args.classifier_steps, generator_steps=args.generator_steps,
-        batch_size=args.batch_size, cas=args.cas,
-        log=lambda line: print(line, flush=True))
-    print(augment.format_summary(rows))
-    print(f"{args.out}/augmentation.md")
+    from keras_aegan.config import StudyConfig
+
+    generators = check_generators(args.generators)  # before TensorFlow starts
+    out = os.path.normpath(args.out)
+    return StudyConfig(
+        **common.data_options(args), task="augment", models=("real", *generators),
+        seeds=args.seeds, batch_size=args.batch_size, export=False,
+        run_dir=os.path.dirname(out) or ".", name=os.path.basename(out),
+        task_options={"fractions": args.fractions, "share": args.share,
+                      "classifier_steps": args.classifier_steps,
+                      "generator_steps": args.generator_steps, "cas": args.cas,
+                      "test_images": args.test_images})
+
+
+def run(args):
+    study = config(args)
+    from keras_aegan.studies import run_study
+
+    results = run_study(study, log=lambda line: print(line, flush=True))
+    print(common.study_table(study, results))
+    print(f"{study.path}/report.md")
     return 0

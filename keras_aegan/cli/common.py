@@ -166,17 +166,19 @@ def labelled_data(args, purpose):
     Raises:
         UserError: the source has no labels.
     """
-    import numpy as np
+    from keras_aegan.data import subsets
 
     source = DataOptions(**data_options(args)).open_data()
-    if not source.info.labeled:
-        raise UserError(f"{source.info.name} has no labels: {purpose}")
-    parts = [source.arrays("train")]
-    if source.info.splits.get("validation"):
-        parts.append(source.arrays("validation"))
-    x_test, y_test = source.arrays("test", limit=args.test_images)
-    return (source, np.concatenate([p[0] for p in parts]),
-            np.concatenate([p[1] for p in parts]), x_test, y_test)
+    return (source, *subsets.labelled_arrays(source, purpose, args.test_images))
+
+
+def study_table(study, results):
+    """A study's table (Markdown) from its results, as its report shows it."""
+    from keras_aegan.studies import report
+
+    kind = study.kind
+    columns = kind.study_columns({**kind.options, **study.task_options})
+    return "\n".join(report.Tables(results["summary"], columns, len(study.seeds)).table())
 
 
 def batch_sizes():

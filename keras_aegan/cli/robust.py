@@ -6,10 +6,6 @@ NAME = "robust"
 HELP = ("adversarial robustness: FGSM/PGD accuracy of the evaluator and of a small CNN "
         "before and after adversarial training")
 
-# PGD-10 training for 12 epochs keeps MNIST robust under PGD-40 at epsilon 0.3 in minutes on
-# a CPU (figures: benchmarks/robustness.py and the README).
-PGD_TRAIN_STEPS = 10
-
 _epsilon = common.number(float, "an epsilon in [0, 1]", lambda v: 0 <= v <= 1)
 _step = common.number(float, "a step size in (0, 1]", lambda v: 0 < v <= 1)
 
@@ -25,8 +21,10 @@ def add_parser(subparsers):
                     "the training split, plainly and adversarially (the attack crafted in "
                     "each train_step), and evaluates both, and optionally the dataset's "
                     "evaluator, clean, under FGSM and under PGD at each --eval-epsilons. "
-                    "Writes OUT/robustness.md, results.json, the models and a grid of "
-                    "adversarial images.")
+                    "Runs the robustness study (study --task robust): writes OUT/report.md "
+                    "and report.html, results.json, results.csv, the models "
+                    "(OUT/models/<model>-seed<seed>/model.keras, reused on rerun) and a grid "
+                    "of adversarial images.")
     common.add_data_arguments(parser)
     group = parser.add_argument_group("adversarial training")
     group.add_argument("--epsilon", type=_epsilon, default=0.3,
@@ -71,26 +69,37 @@ def add_parser(subparsers):
     return parser
 
 
-def run(args):
-    from keras_aegan.evaluation import attacks
-    from keras_aegan.studies import robust
+def config(args):
+    """The robustness study (`study --task robust`) the arguments describe, writing to
+    `--out`."""
+    import os
+
+    from keras_aegan.config import StudyConfig
     from keras_aegan.errors import UserError
 
     if args.train_attack == "fgsm" and args.train_steps not in (None, 1):
         raise UserError("--train-steps is for --train-attack pgd (FGSM takes one step)")
-    steps = 1 if args.train_attack == "fgsm" else args.train_steps or PGD_TRAIN_STEPS
-    source, x_train, y_train, x_test, y_test = common.labelled_data(
-        args, "a classifier needs them")
-    evaluator = attacks.evaluator_classifier(source) if args.attack_evaluator else None
-    results = robust.run_robustness(
-        x_train, y_train, x_test, y_test, args.out, epsilon=args.epsilon,
-        attack=args.train_attack, steps=steps, epochs=args.epochs,
-        warmup_epochs=args.warmup_epochs, batch_size=args.batch_size,
-        learning_rate=args.learning_rate, budget_seconds=args.budget_seconds,
-        eval_epsilons=args.eval_epsilons, eval_steps=args.eval_steps,
-        eval_step_size=args.eval_step_size, restarts=args.restarts,
-        baseline=args.baseline, evaluator=evaluator, seed=args.seed,
-        dataset=source.info.name, log=lambda line: print(line, flush=True))
-    print(robust.robustness_report(results))
-    print(f"{args.out}/robustness.md")
+    out = os.path.normpath(args.out)
+    models = (("evaluator",) if args.attack_evaluator else ()) + \
+        (("baseline",) if args.baseline else ()) + ("robust",)
+    return StudyConfig(
+        **common.data_options(args), task="robust", models=models, seeds=(args.seed,),
+        batch_size=args.batch_size, export=False, run_dir=os.path.dirname(out) or ".",
+        name=os.path.basename(out),
+        task_options={"epsilon": args.epsilon, "attack": args.train_attack,
+                      "train_steps": args.train_steps, "epochs": args.epochs,
+                      "warmup_epochs": args.warmup_epochs,
+                      "learning_rate": args.learning_rate, "cap_seconds": args.budget_seconds,
+                      "eval_epsilons": args.eval_epsilons, "eval_steps": args.eval_steps,
+                      "eval_step_size": args.eval_step_size, "restarts": args.restarts,
+                      "test_images": args.test_images})
+
+
+def run(args):
+    study = config(args)
+    from keras_aegan.studies import run_study
+
+    results = run_study(study, log=lambda line: print(line, flush=True))
+    print(common.study_table(study, results))
+    print(f"{study.path}/report.md")
     return 0

@@ -2,6 +2,7 @@
 
 - `labeled_subset`: a seeded, class-stratified fraction (at least one example per class).
 - `per_class_subset`: exactly `n` examples of each class.
+- `labelled_arrays`: a labelled source's training pool and test split, as arrays.
 
 Both return sorted indices into the label array, so the same seed picks the same images
 in every experiment (augmentation, pre-training) that asks for the same fraction.
@@ -51,3 +52,28 @@ def per_class_subset(y, per_class, seed=0):
             raise UserError(f"class {c} has {len(members)} examples, fewer than {per_class}")
         picked.append(rng.choice(members, per_class, replace=False))
     return np.sort(np.concatenate(picked))
+
+
+def labelled_arrays(source, purpose, test_images=None):
+    """A labelled source's whole training pool (the train split and the validation carved
+    from it) and its test split (the first `test_images`, default all).
+
+    Args:
+        source: an open `keras_aegan.data.Source`.
+        purpose: what needs the labels, for the error ("augmentation needs them").
+        test_images: how many test images (`None`: all).
+
+    Returns:
+        `(x_train, y_train, x_test, y_test)`.
+
+    Raises:
+        UserError: the source has no labels.
+    """
+    if not source.info.labeled:
+        raise UserError(f"{source.info.name} has no labels: {purpose}")
+    parts = [source.arrays("train")]
+    if source.info.splits.get("validation"):
+        parts.append(source.arrays("validation"))
+    x_test, y_test = source.arrays("test", limit=test_images)
+    return (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts]),
+            x_test, y_test)

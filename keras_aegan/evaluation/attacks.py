@@ -15,8 +15,9 @@ adversarial image stays in [0, 1].
   an image counts as robust only if no restart fools the model.
 
 The tensor functions (`fgsm_tensor`, `pgd_tensor`) are graph-traceable, for a
-`train_step` that crafts its attack on the fly (`keras_aegan.studies.robust`); `fgsm`, `pgd` and
-`robust_accuracy` run them over numpy arrays in batches.
+`train_step` that crafts its attack on the fly (`models.robust_model`, trained by
+`training.adversarial_training`); `fgsm`, `pgd` and `robust_accuracy` run them over numpy
+arrays in batches.
 
 **Natural failures** (Zhao et al. 2018, "Generating natural adversarial examples"):
 `natural_failures` searches the latent space of a conditional generator, around given
@@ -28,6 +29,7 @@ imperceptible perturbations.
 
 import dataclasses
 import math
+import time
 import weakref
 
 import keras
@@ -38,6 +40,7 @@ from keras_aegan.errors import UserError, check_int, check_number
 
 # The attacks by name, for the command line and the robustness tables.
 ATTACKS = ("fgsm", "pgd")
+PROGRESS_SECONDS = 30.0  # a long attack given a `log` says how far it is this often
 
 
 def check_epsilon(epsilon):
@@ -189,7 +192,7 @@ def _compiled(model, from_logits):
 
 
 def pgd(model, images, labels, epsilon, *, steps=40, step_size=None, random_start=True,
-        restarts=1, seed=0, from_logits=True, batch_size=256):
+        restarts=1, seed=0, from_logits=True, batch_size=256, log=None):
     """PGD adversarial images for numpy arrays (see `pgd_tensor`).
 
     Args:
@@ -205,6 +208,7 @@ def pgd(model, images, labels, epsilon, *, steps=40, step_size=None, random_star
         seed: seeds the random starts (numpy's generator: repeatable).
         from_logits: whether the model outputs logits.
         batch_size: images per gradient computation.
+        log: a function given a progress line every `PROGRESS_SECONDS` (`None`: quiet).
 
     Returns:
         `(N, H, W, C)` float32 adversarial images within `epsilon` of `images`, in [0, 1].
@@ -228,11 +232,17 @@ def pgd(model, images, labels, epsilon, *, steps=40, step_size=None, random_star
     for _ in range(restarts):
         start = (rng.uniform(-epsilon, epsilon, x.shape) if random_start
                  else np.zeros(x.shape)).astype("float32")
-        adversarial = np.concatenate([keras.ops.convert_to_numpy(attack(
-            tf.constant(x[i:i + batch_size]), tf.constant(y[i:i + batch_size]),
-            tf.constant(epsilon), tf.constant(steps), tf.constant(step_size, "float32"),
-            tf.constant(start[i:i + batch_size]))) for i in range(0, len(x), batch_size)]) \
-            if len(x) else x.copy()
+        parts, last = [], time.perf_counter()
+        for i in range(0, len(x), batch_size):
+            parts.append(keras.ops.convert_to_numpy(attack(
+                tf.constant(x[i:i + batch_size]), tf.constant(y[i:i + batch_size]),
+                tf.constant(epsilon), tf.constant(steps), tf.constant(step_size, "float32"),
+                tf.constant(start[i:i + batch_size]))))
+            if log is not None and time.perf_counter() - last >= PROGRESS_SECONDS:
+                last = time.perf_counter()
+                log(f"  PGD-{steps} at epsilon {epsilon:g}: {i + len(parts[-1])}/{len(x)} "
+                    "images")
+        adversarial = np.concatenate(parts) if parts else x.copy()
         wrong = predict_classes(model, adversarial, batch_size) != y
         take = ~fooled  # keep the first success of each image
         best[take] = adversarial[take]
@@ -276,25 +286,32 @@ def robust_accuracy(model, images, labels, *, attack="pgd", epsilon=0.3, batch_s
 
 
 def robustness_rows(model, images, labels, epsilons=(0.1, 0.2, 0.3), *, pgd_steps=40,
-                    pgd_step_size=0.01, restarts=1, seed=0, batch_size=256):
+                    pgd_step_size=0.01, restarts=1, seed=0, batch_size=256, log=None):
     """Clean, FGSM and PGD accuracy at each epsilon: one row per epsilon.
+
+    Args:
+        log: given a line as each attack is done (`None`: quiet): PGD takes minutes.
 
     Returns:
         A list of dicts: `epsilon`, `clean`, `fgsm`, `pgd` (accuracies) and `pgd_attack`
         (its description, e.g. `"PGD-40, step 0.01, 1 random start"`).
     """
+    log = log or (lambda *_: None)
     x, y = _check_batch(images, labels)
     clean = float(np.mean(predict_classes(model, x) == y))
     rows = []
     for epsilon in epsilons:
-        rows.append({
-            "epsilon": check_epsilon(epsilon), "clean": clean,
-            "fgsm": robust_accuracy(model, x, y, attack="fgsm", epsilon=epsilon,
-                                    batch_size=batch_size),
-            "pgd": robust_accuracy(model, x, y, attack="pgd", epsilon=epsilon,
-                                   steps=pgd_steps, step_size=pgd_step_size,
-                                   restarts=restarts, seed=seed, batch_size=batch_size),
-            "pgd_attack": describe_pgd(pgd_steps, pgd_step_size, restarts)})
+        row = {"epsilon": check_epsilon(epsilon), "clean": clean,
+               "fgsm": robust_accuracy(model, x, y, attack="fgsm", epsilon=epsilon,
+                                       batch_size=batch_size)}
+        log(f"  epsilon {epsilon:g}: clean {clean:.4f}, FGSM {row['fgsm']:.4f}")
+        row["pgd"] = robust_accuracy(model, x, y, attack="pgd", epsilon=epsilon,
+                                     steps=pgd_steps, step_size=pgd_step_size,
+                                     restarts=restarts, seed=seed, batch_size=batch_size,
+                                     log=log)
+        row["pgd_attack"] = describe_pgd(pgd_steps, pgd_step_size, restarts)
+        log(f"  epsilon {epsilon:g}: {row['pgd_attack']} {row['pgd']:.4f}")
+        rows.append(row)
     return rows
 
 

@@ -1,5 +1,6 @@
-"""Reconstruction: MSE, PSNR, SSIM per batch and per image, and a generator's
-reconstruction by latent optimisation (for models without an encoder)."""
+"""Reconstruction: MSE, PSNR, SSIM per batch and per image, a generator's reconstruction
+by latent optimisation (for models without an encoder), and denoising (`add_noise`,
+`denoising_psnr`)."""
 
 import keras
 import numpy as np
@@ -142,3 +143,30 @@ def _check_images_pair(images, reconstructions):
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(b))):
         raise UserError("images contain NaN or Inf")
     return a, b
+
+
+def add_noise(images, noise="gaussian", level=0.3, seed=0):
+    """Corrupt images (numpy) the way `layers.Corruption` does, reproducibly."""
+    rng = np.random.default_rng(seed)
+    images = np.asarray(images, "float32")
+    if noise == "gaussian":
+        return np.clip(images + rng.normal(0.0, level, images.shape), 0.0, 1.0).astype("float32")
+    if noise == "dropout":
+        return np.where(rng.random(images.shape) >= level, images, 0.0).astype("float32")
+    raise UserError(f"noise must be 'gaussian' or 'dropout', got {noise!r}")
+
+
+def denoising_psnr(model, images, noise="gaussian", level=0.3, seed=0):
+    """PSNR (dB) of noisy test images and of the model's reconstructions of them.
+
+    Returns:
+        `{"noisy": dB, "denoised": dB}` against the clean images.
+    """
+    noisy = add_noise(images, noise, level, seed)
+    denoised = _predict(lambda x: model(x, training=False), noisy)
+    return {"noisy": psnr(images, noisy), "denoised": psnr(images, denoised)}
+
+
+def _predict(fn, x, batch_size=512):
+    return np.concatenate([keras.ops.convert_to_numpy(fn(x[i:i + batch_size]))
+                           for i in range(0, len(x), batch_size)])

@@ -4,7 +4,8 @@
 training step first crafts adversarial versions of the batch against the current weights
 (`keras_aegan.evaluation.attacks`), then takes one optimizer step on them (Madry et al. 2018). The
 experiment around it (the classifier network, the schedule, training with a budget and the
-robustness tables) lives in `keras_aegan.studies.robust`.
+robustness tables) lives in `keras_aegan.training.adversarial_training` and
+`keras_aegan.studies.robust`.
 
 Family: `"classifier"`; one part, the `classifier` (images -> logits), and features =
 the network's `features` layer.

@@ -221,11 +221,11 @@ def classification_accuracy_score(subject, data, samples, seed):
     samples (`cas`); an unconditional one's samples are labelled by the evaluator
     (`cas_evaluator_labels`, a separate column: the labels are not the model's)."""
     from keras_aegan.evaluation import metrics
-    from keras_aegan.studies import augment
+    from keras_aegan.evaluation import cas
 
     n = len(samples)
     steps = min(CAS_STEPS, math.ceil(10 * n / 64))
-    score = augment.cas_for_model(subject.model, data.test_x, data.test_y, samples=samples,
+    score = cas.cas_for_model(subject.model, data.test_x, data.test_y, samples=samples,
                                   label_by=data.evaluator, n=n, steps=steps, seed=seed)
     (key, value), = score.items()
     return {key: value, f"{key}_se": metrics.accuracy_standard_error(value, len(data.test_x))}

@@ -40,7 +40,7 @@ def picture_lines(config, results):
 
 def write_figures(config, subjects, test_x, test_y, timelines=None):
     """Draw the study's pictures from its subjects; returns the row names of each grid."""
-    from keras_aegan.studies.reduction import embedding_plot
+    from keras_aegan.evaluation.pictures import embedding_plot
 
     names = list(subjects)
     rows = {

@@ -75,6 +75,9 @@ class StudyKind:
         steps: the default budget, optimizer steps per model: enough work for the
             contrast the kind exists to show, on any machine (`None`: a time budget,
             `config.DEFAULT_BUDGET_SECONDS`).
+        keeps_rows: rows the kind computes (`computes`) without a model to save are
+            stored and reused on rerun like a trained model's: for experiments whose rows
+            are classifiers trained for the table (minutes each), not models a user keeps.
     """
 
     name = ""
@@ -88,6 +91,7 @@ class StudyKind:
     title = "Task study {study}"
     export_parts = None
     steps = None
+    keeps_rows = False
 
     # ------------------------------------------------------------------------ options
 
@@ -116,6 +120,19 @@ class StudyKind:
     def run_config(self, config, name, seed, model_options):
         """The `RunConfig` of one trained model of the study."""
         return dataclasses.replace(config.run_config(name, seed), model_options=model_options)
+
+    def computes(self, name):
+        """Whether the kind makes the row of `name` itself (`baseline`) rather than the
+        runner training it on the study's data and budget: a baseline, or a registered
+        model an experiment trains its own way (a generator on a labelled subset for fixed
+        steps, its samples then training the classifiers the row scores)."""
+        return name in self.baselines
+
+    def study_columns(self, options):
+        """The columns of one study (`columns` by default): a kind whose columns follow
+        its options (one per evaluation epsilon, per labelled fraction) builds them here;
+        `columns` declares their kinds for `--help` and the catalogue's checks."""
+        return self.columns
 
     # --------------------------------------------------------------------------- data
 

@@ -1,168 +1,146 @@
-"""Unsupervised pre-training with few labels: the pre-training study.
+"""The pre-training study: unsupervised pre-training with few labels
+(`study --task pretraining`).
 
-A model is trained on all the training images without labels; its declared features
-(`protocol.feature_extractor`: an autoencoder's code, the VAE's mean, the AAE's code, a
-GAN discriminator's `features` layer) become the trunk of a classifier: trunk ->
+Each model (by default `conv_ae`, `denoising_ae`, `vae`, `aae`, `dcgan`) is trained by the
+runner on the training images without labels, on the study's budget; its declared features
+(`protocol.feature_extractor`: an autoencoder's code, the VAE's mean, the AAE's code, a GAN
+discriminator's `features` layer) become the trunk of a classifier: trunk ->
 standardisation (fitted on the labelled images' features) -> logits
-(`classifiers.build_classifier` with the trunk given). With a labelled set of 100 images
-(10 per class), 1% or 10% of the labels, three classifiers of the same architecture are
-trained for a fixed number of Adam steps:
+(`classifiers.build_classifier` with the trunk given; `evaluation.few_labels`). For each labelled set (`per_class`
+images of each class, then each stratified fraction) three classifiers of the same
+architecture are trained for a fixed number of Adam steps (`fixed_steps.fit_classifier`):
 
 - `scratch`: the trunk's architecture with fresh weights, `head_steps + finetune_steps`
   steps at the full learning rate;
 - `frozen`: the pre-trained trunk frozen, the head trained for `head_steps`;
-- `finetuned`: then everything unfrozen, `finetune_steps` more at a tenth of the rate.
+- `finetuned`: then everything unfrozen, `finetune_steps` more at a tenth of the rate;
 
-Every classifier trains through `fixed_steps.fit_classifier`.
+and `knn`, 1-nearest neighbour on the features, and `gain`, fine-tuned minus scratch. A
+column per score and labelled set.
 """
 
-import math
+import dataclasses
+from types import SimpleNamespace
 
-import keras
-import numpy as np
-
-from keras_aegan import protocol
-from keras_aegan.data import subsets
-from keras_aegan.evaluation import classifiers, metrics
-from keras_aegan.training import fixed_steps
 from keras_aegan.errors import UserError, check_int, check_number
-from keras_aegan.registry import get_model_entry
+from keras_aegan.studies import kinds, report
+from keras_aegan.studies.augment import numbers
 
 PRETRAINERS = ("conv_ae", "denoising_ae", "vae", "aae", "dcgan")
+SCORES = {
+    "scratch": kinds.Column("scratch", "high", "{:.2%}", "test accuracy of the trunk's "
+                            "architecture trained from fresh weights on the labelled set."),
+    "frozen": kinds.Column("frozen", "high", "{:.2%}", "the pre-trained trunk frozen, its "
+                           "head trained."),
+    "finetuned": kinds.Column("fine-tuned", "high", "{:.2%}", "then everything trained at "
+                              "a tenth of the rate (the model a user keeps)."),
+    "knn": kinds.Column("1-NN", "high", "{:.2%}", "1-nearest neighbour on the pre-trained "
+                        "features: what they hold with no training at all."),
+    "gain": kinds.Column("gain", "high", "{:+.2%}", "fine-tuned minus scratch.")}
 
 
-def label_sets(y, *, per_class=10, fractions=(0.01, 0.1), seed=0):
-    """The labelled subsets of a comparison: `[(name, indices), ...]`: `per_class` images
-    of each class (`"100 labels"` for 10 classes), then each stratified fraction."""
-    sets = []
-    if per_class:
-        index = subsets.per_class_subset(y, per_class, seed)
-        sets.append((f"{len(index)} labels", index))
-    for fraction in fractions:
-        index = subsets.labeled_subset(y, fraction, seed)
-        sets.append((f"{100 * fraction:g}%", index))
-    return sets
+def set_names(per_class, fractions):
+    """The labelled sets' keys and headers: `[(key, header), ...]`."""
+    return ([(f"c{per_class}", f"{per_class}/class")] if per_class else []) + \
+        [(f"{f:g}", f"{100 * f:g}%") for f in fractions]
 
 
-def pretrain(name, x, *, latent_dim=32, epochs=5, batch_size=128, seed=0, budget_seconds=None,
-             options=None, verbose=0, log=None):
-    """Train the registered unconditional model `name` on images `x` (no labels; `log`:
-    progress lines).
+class PretrainingStudy(kinds.StudyKind):
+    name = "pretraining"
+    description = ("unsupervised pre-training with few labels: scratch vs frozen vs "
+                   "fine-tuned classifiers on each model's features")
+    models = PRETRAINERS
+    options = {"per_class": 10, "fractions": (0.01, 0.1), "head_steps": 600,
+               "finetune_steps": 400, "learning_rate": 3e-3, "test_images": None}
+    columns = {**SCORES, "train_seconds": kinds.TRAIN_SECONDS}
+    title = "Unsupervised pre-training with few labels: {study}"
 
-    Returns:
-        `(model, seconds)`.
-    """
-    entry = get_model_entry(name)
-    if entry.needs_labels:
-        raise UserError(f"{name} needs labels; pre-training uses unlabelled images only")
-    keras.utils.set_random_seed(seed)
-    model = entry.builder(tuple(np.shape(x)[1:]), latent_dim=latent_dim, **(options or {}))
-    model.compile()
-    if protocol.feature_extractor(model) is None:
-        raise UserError(f"{name} declares no features to pre-train a classifier with")
-    data = fixed_steps.batches(x, batch_size=batch_size, seed=seed, whole_epochs=True)
-    _, seconds = fixed_steps.fit_steps(model, data, math.ceil(len(x) / min(batch_size, len(x))),
-                                       epochs=epochs, budget_seconds=budget_seconds,
-                                       verbose=verbose, log=log, what=name)
-    return model, seconds
+    def study_columns(self, options):
+        columns = {}
+        for key, header in set_names(options["per_class"],
+                                     numbers(options["fractions"], "fractions")):
+            for score, column in SCORES.items():
+                columns[f"{score}_{key}"] = dataclasses.replace(
+                    column, header=f"{column.header} {header}")
+        return {**columns, "train_seconds": kinds.TRAIN_SECONDS}
 
+    def check_model(self, config, name):
+        from keras_aegan.registry import get_model_entry
 
-def _trunk(model):
-    """A fresh copy of the model's declared feature network, with the trained weights."""
-    features = protocol.feature_extractor(model)
-    trunk = keras.models.clone_model(features)
-    trunk.set_weights(features.get_weights())
-    return trunk
+        if get_model_entry(name).needs_labels:
+            raise UserError(f"{name} needs labels; pre-training uses unlabelled images only")
 
+    def prepare(self, config, options, log):
+        from keras_aegan.data import subsets
 
-def _fit(model, x, y, steps, batch_size, learning_rate, seed):
-    data = fixed_steps.batches(x, y, batch_size=batch_size, seed=seed)
-    fixed_steps.fit_classifier(model, data, steps, learning_rate=learning_rate)
+        o = {**options, "fractions": [subsets.check_fraction(f) for f in
+                                      numbers(options["fractions"], "fractions")]}
+        check_int("head_steps", o["head_steps"])
+        check_int("finetune_steps", o["finetune_steps"], 0)
+        check_number("learning_rate", o["learning_rate"], 0, 10, low_open=True)
+        source = config.open_data()
+        x, y, x_test, y_test = subsets.labelled_arrays(source, "pre-training is scored with "
+                                                       "them", o["test_images"])
+        log(f"{source.info.name}: {len(x)} training images, {len(x_test)} test images; "
+            f"labelled sets {', '.join(h for _, h in set_names(o['per_class'], o['fractions']))}"
+            f" -> {config.path}")
+        return SimpleNamespace(info=source.info, x=x, y=y, x_test=x_test, y_test=y_test,
+                               options=o, log=log)
 
+    def answer(self, config, data, name, model, seed):
+        from keras_aegan import protocol
 
-def _knn(model, x, y, x_test, y_test):
-    # 1-nearest neighbour on the pre-trained features: no training at all, a reference
-    # for what the features hold with so few labels.
-    features = protocol.feature_extractor(model)
-    return metrics.knn_accuracy(classifiers.predict(features, x).reshape(len(x), -1), y,
-                                classifiers.predict(features, x_test).reshape(len(x_test), -1),
-                                y_test, k=1)
+        if protocol.feature_extractor(model) is None:
+            raise UserError(f"{name} declares no features to pre-train a classifier with")
+        return model
 
+    def scoring(self, config, data):
+        return {**data.options, "test_images": len(data.y_test)}
 
-def few_label_rows(pretrained, x_train, y_train, x_test, y_test, sets, *, head_steps=600,
-                   finetune_steps=400, batch_size=64, learning_rate=3e-3, seed=0):
-    """Scratch vs frozen vs fine-tuned test accuracy per pre-trained model and label set.
+    def score(self, config, data, answer, seed):
+        from keras_aegan.evaluation import metrics
+        from keras_aegan.evaluation.few_labels import few_label_rows, label_sets
 
-    Args:
-        pretrained: `{name: trained keras_aegan model}` (each declares features).
-        x_train, y_train: the labelled pool the sets index into.
-        x_test, y_test: the test set.
-        sets: `[(name, indices), ...]`, e.g. from `label_sets`.
-        head_steps, finetune_steps, batch_size, learning_rate: the classifiers' training.
-        seed: seeds the heads and the scratch weights.
+        o = data.options
+        sets = label_sets(data.y, per_class=o["per_class"], fractions=o["fractions"],
+                          seed=seed)
+        keys = [key for key, _ in set_names(o["per_class"], o["fractions"])]
+        rows = few_label_rows({answer.name: answer}, data.x, data.y, data.x_test,
+                              data.y_test, sets, head_steps=o["head_steps"],
+                              finetune_steps=o["finetune_steps"],
+                              learning_rate=o["learning_rate"], seed=seed)
+        out = {}
+        for key, row in zip(keys, rows):
+            for score in SCORES:
+                out[f"{score}_{key}"] = row[score]
+                if score != "gain":
+                    out[f"{score}_{key}_se"] = metrics.accuracy_standard_error(
+                        row[score], len(data.y_test))
+            data.log(f"  {row['labels']} ({row['size']} images): scratch "
+                     f"{row['scratch']:.4f}, frozen {row['frozen']:.4f}, fine-tuned "
+                     f"{row['finetuned']:.4f}, 1-NN {row['knn']:.4f}")
+        return out
 
-    Returns:
-        A list of rows: `labels` (the set's name), `size` (its number of images), `model`,
-        `scratch`, `frozen`, `finetuned`, `knn` (1-nearest neighbour on the pre-trained
-        features), `gain` (fine-tuned minus scratch: the model a user keeps, chosen before
-        the test set is seen; frozen when `finetune_steps` is 0).
-    """
-    head_steps = check_int("head_steps", head_steps)
-    finetune_steps = check_int("finetune_steps", finetune_steps, 0)
-    check_number("learning_rate", learning_rate, 0, 10, low_open=True)
-    num_classes = int(max(y_train.max(), y_test.max())) + 1
-    rows = []
-    for set_name, index in sets:
-        x, y = x_train[index], y_train[index]
-        for name, model in pretrained.items():
-            trunk = _trunk(model)
-            keras.utils.set_random_seed(seed)
-            fresh = keras.models.clone_model(trunk)  # same architecture, new weights
-            scratch = classifiers.build_classifier(num_classes=num_classes, trunk=fresh,
-                                                   standardize_on=x)
-            _fit(scratch, x, y, head_steps + finetune_steps, batch_size, learning_rate, seed)
-            keras.utils.set_random_seed(seed)
-            trunk.trainable = False
-            clf = classifiers.build_classifier(num_classes=num_classes, trunk=trunk,
-                                               standardize_on=x)
-            _fit(clf, x, y, head_steps, batch_size, learning_rate, seed)
-            frozen = classifiers.accuracy(clf, x_test, y_test)
-            finetuned = frozen
-            if finetune_steps:
-                trunk.trainable = True
-                _fit(clf, x, y, finetune_steps, batch_size, learning_rate / 10, seed)
-                finetuned = classifiers.accuracy(clf, x_test, y_test)
-            row = {"labels": set_name, "size": len(index), "model": name,
-                   "scratch": classifiers.accuracy(scratch, x_test, y_test), "frozen": frozen,
-                   "finetuned": finetuned,
-                   "knn": _knn(model, x, y, x_test, y_test)}
-            row["gain"] = finetuned - row["scratch"]
-            rows.append(row)
-    return rows
+    def progress(self, row):
+        return ", ".join(f"{key} {row[key]:.2%}" for key in row
+                         if key.startswith("finetuned_") and not key.endswith("_se"))
 
+    def results(self, config, data):
+        return {"dataset": data.info.name, "test_images": len(data.y_test),
+                "settings": {k: v for k, v in data.options.items()}}
 
-def summarize(rows):
-    """Mean ± std over seeds per (labels, model): rows with `<key>` and `<key>_std`."""
-    out = []
-    keys = ("scratch", "frozen", "finetuned", "knn", "gain")
-    for labels in dict.fromkeys(r["labels"] for r in rows):
-        for model in dict.fromkeys(r["model"] for r in rows):
-            mine = [r for r in rows if r["labels"] == labels and r["model"] == model]
-            if not mine:
-                continue
-            entry = {"labels": labels, "model": model, "seeds": len(mine)}
-            for key in keys:
-                values = [r[key] for r in mine]
-                entry[key], entry[f"{key}_std"] = float(np.mean(values)), float(np.std(values))
-            out.append(entry)
-    return out
-
-
-def format_summary(summary, keys=("scratch", "frozen", "finetuned", "knn", "gain")):
-    """A Markdown table of `mean ± std` accuracies in %."""
-    lines = ["| labels | pre-trained on images by | " + " | ".join(keys) + " |",
-             "|---|---|" + "---|" * len(keys)]
-    for e in summary:
-        cells = [f"{100 * e[k]:.2f} ± {100 * e[k + '_std']:.2f}" for k in keys]
-        lines.append(f"| {e['labels']} | {e['model']} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    def report(self, config, results, tables):
+        o = results["settings"]
+        lines = [f"Pre-training on the training images of {results['dataset']} without "
+                 f"labels ({config.budget_text} per model, code size {config.latent_dim}). "
+                 f"Classifier: features -> standardise -> softmax; frozen: {o['head_steps']} "
+                 f"Adam steps on the head; fine-tuned: then {o['finetune_steps']} steps of "
+                 "everything at a tenth of the rate; scratch: the same architecture, fresh "
+                 f"weights, {o['head_steps'] + o['finetune_steps']} steps. Test accuracy on "
+                 f"{results['test_images']} test images.", ""]
+        for key, header in set_names(o["per_class"], o["fractions"]):
+            keys = [f"{score}_{key}" for score in SCORES]
+            lines += [f"## {header} labels", "", *tables.table(keys), ""]
+        first = set_names(o["per_class"], o["fractions"])[0][0]
+        return [*lines, *tables.legend([f"{score}_{first}" for score in SCORES]), "",
+                report.ARROWS, "", report.exports_line(results["rows"], config.path)]

@@ -226,3 +226,15 @@ def markdown_to_html(text, title="keras_aegan study"):
         "</table>", "</table></div>")
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
             f"</title><style>{_STYLE}</style></head><body>\n{body}\n</body></html>\n")
+
+
+def format_table(rows, columns=None):
+    """Rows of dicts -> a Markdown table (floats to 4 significant figures)."""
+    columns = columns or list(rows[0])
+
+    def cell(v):
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(row.get(c, "")) for c in columns) + " |" for row in rows]
+    return "\n".join(lines)

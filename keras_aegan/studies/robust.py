@@ -1,250 +1,191 @@
-"""Strengthening a classifier: adversarial training, with the attack crafted in `train_step`.
+"""The robustness study: a classifier before and after adversarial training, under the same
+attacks (`study --task robust`, and `train.py robust`).
 
-`AdversarialClassifier` is a `keras.Model` around a classifier network (images in [0, 1]
--> logits). Each training step first crafts adversarial versions of the batch against
-the current weights (`keras_aegan.evaluation.attacks`), then takes one optimizer step on them, so the
-network learns on the worst inputs within the budget, not on clean ones (Madry et al.
-2018: the min-max problem of robust optimisation).
+Rows (all made by the kind, not by the runner's budget):
 
-The cheap route is the default: FGSM from a random start (Wong et al. 2020, "Fast is
-better than free"): `delta ~ U(-eps, eps)`, one signed-gradient step of `1.25 * eps`,
-projection on the epsilon-ball and [0, 1]; one extra forward/backward pass per step
-instead of PGD's `steps`. With `attack="pgd"` it is Madry et al.'s PGD training, and with
-`attack="none"` plain training of the same network (the "before" of a comparison).
+- `baseline`: the small CNN of Wong et al.'s MNIST experiments trained plainly (an
+  `AdversarialClassifier` with `attack="none"`), the "before";
+- `robust`: the same network trained adversarially, the attack crafted in each
+  `train_step` (PGD-10 by default, Madry et al. 2018; FGSM from a random start, Wong et
+  al. 2020, with `attack=fgsm`), the budget warmed up over the first epochs;
+- `evaluator` (optional): the dataset's evaluator, attacked as it is.
 
-Family: `"classifier"`; one part, the `classifier` (images -> logits), and features =
-the network's `features` layer.
-
-- `build_adversarial_classifier`: the small CNN of Wong et al.'s MNIST experiments
-  (`classifiers.build_classifier`: conv 16 and 32, 4x4 stride 2, dense 100, or a wider
-  one) inside an `AdversarialClassifier`.
-- `TriangularSchedule`: the one-cycle learning rate of Wong et al. (up linearly to the
-  peak at 40% of training, down linearly to 0).
-- `train_classifier`: build, compile and fit on numpy arrays, with a time budget
-  (`fixed_steps.fit_steps`).
+Both trained rows are `model.keras` files the runner saves, reuses and (in a study)
+exports. Every row is scored clean, under FGSM and under PGD (`eval_steps` steps of
+`eval_step_size` from a random start, `restarts` starts) at each of `eval_epsilons`: a
+column per attack and epsilon, accuracies with their binomial standard errors. A reused
+model is rescored when the evaluation settings change.
 """
 
+import dataclasses
 import math
-import time
+from types import SimpleNamespace
 
-import keras
-import numpy as np
-import tensorflow as tf
+from keras_aegan.errors import UserError
+from keras_aegan.studies import kinds, report
+from keras_aegan.studies.augment import numbers
 
-from keras_aegan.evaluation import attacks, classifiers
-from keras_aegan.training import fixed_steps
-from keras_aegan.errors import UserError, check_int, check_number
-from keras_aegan.models.robust_model import AdversarialClassifier
+PGD_TRAIN_STEPS = 10
 
 
-@keras.saving.register_keras_serializable(package="keras_aegan")
-class TriangularSchedule(keras.optimizers.schedules.LearningRateSchedule):
-    """Linear warm-up from 0 to `peak` over the first `warmup_fraction` of `total_steps`,
-    then linear decay to 0 (Wong et al. 2020's cyclic learning rate, one cycle).
+class RobustStudy(kinds.StudyKind):
+    name = "robust"
+    description = ("FGSM/PGD accuracy of a small CNN before and after adversarial training "
+                   "(and of the dataset's evaluator)")
+    models = ("evaluator", "baseline", "robust")
+    baselines = models
+    options = {"epsilon": 0.3, "attack": "pgd", "train_steps": None, "epochs": 12,
+               "warmup_epochs": 2, "learning_rate": 5e-3, "cap_seconds": None,
+               "eval_epsilons": (0.1, 0.2, 0.3), "eval_steps": 40, "eval_step_size": 0.01,
+               "restarts": 1, "test_images": None}
+    columns = {
+        "clean": kinds.Column("clean", "high", "{:.2%}", "accuracy on the test images."),
+        "fgsm": kinds.Column("FGSM ε", "high", "{:.2%}", "accuracy under FGSM at ε."),
+        "pgd": kinds.Column("PGD ε", "high", "{:.2%}", "accuracy under the evaluation PGD "
+                            "at ε (the strongest attack: the deciding column)."),
+        "train_seconds": kinds.TRAIN_SECONDS}
+    throughput = None
+    title = "Adversarial robustness: {study}"
 
-    Args:
-        peak: the highest learning rate.
-        total_steps: the steps of the whole training.
-        warmup_fraction: where the peak is, as a share of `total_steps`.
-    """
+    def study_columns(self, options):
+        columns = {"clean": self.columns["clean"]}
+        for e in numbers(options["eval_epsilons"], "eval_epsilons"):
+            for key in ("fgsm", "pgd"):
+                column = self.columns[key]
+                columns[f"{key}_{e:g}"] = dataclasses.replace(
+                    column, header=column.header.replace("ε", f"{e:g}"),
+                    meaning=column.meaning.replace("ε", f"ε = {e:g}"))
+        return {**columns, "train_seconds": kinds.TRAIN_SECONDS}
 
-    def __init__(self, peak, total_steps, warmup_fraction=0.4):
-        self.peak = check_number("peak", peak, 0, 10, low_open=True)
-        self.total_steps = check_int("total_steps", total_steps)
-        self.warmup_fraction = check_number("warmup_fraction", warmup_fraction, 0, 1,
-                                            low_open=True, high_open=True)
+    def prepare(self, config, options, log):
+        from keras_aegan.data import subsets
+        from keras_aegan.evaluation import attacks
 
-    def __call__(self, step):
-        t = keras.ops.cast(step, "float32") + 1.0
-        up = self.warmup_fraction * self.total_steps
-        rising = t / up
-        falling = (self.total_steps - t) / (self.total_steps - up)
-        return self.peak * keras.ops.clip(keras.ops.minimum(rising, falling), 0.0, 1.0)
+        o = dict(options)
+        if o["attack"] not in ("fgsm", "pgd"):
+            raise UserError(f"attack must be fgsm or pgd, got {o['attack']!r}")
+        if o["attack"] == "fgsm" and o["train_steps"] not in (None, 1):
+            raise UserError("train_steps is for attack pgd (FGSM takes one step)")
+        o["train_steps"] = 1 if o["attack"] == "fgsm" else o["train_steps"] or PGD_TRAIN_STEPS
+        o["eval_epsilons"] = [attacks.check_epsilon(e)
+                              for e in numbers(o["eval_epsilons"], "eval_epsilons")]
+        attacks.check_epsilon(o["epsilon"])
+        source = config.open_data()
+        x, y, x_test, y_test = subsets.labelled_arrays(source, "a classifier needs them",
+                                                       o["test_images"])
+        batch_size = config.batch_size or 100
+        log(f"{source.info.name}: {len(x)} training images, {len(x_test)} test images; "
+            f"training attack {o['attack']} at epsilon {o['epsilon']:g}, {o['epochs']} epochs "
+            f"of {math.ceil(len(x) / batch_size)} steps -> {config.path}")
+        return SimpleNamespace(info=source.info, source=source, x=x, y=y, x_test=x_test,
+                               y_test=y_test, options=o, batch_size=batch_size, log=log)
 
-    def get_config(self):
-        return {"peak": self.peak, "total_steps": self.total_steps,
-                "warmup_fraction": self.warmup_fraction}
+    def baseline(self, config, data, name, seed):
+        from keras_aegan.evaluation import attacks
+        from keras_aegan.training import adversarial_training
 
+        if name == "evaluator":
+            network = attacks.evaluator_classifier(data.source)
+            return {"status": "computed", "family": "evaluator"}, network, None
+        o = data.options
+        attack = "none" if name == "baseline" else o["attack"]
+        steps = math.ceil(len(data.x) / data.batch_size)
+        data.log(f"training {name} ({attack} at epsilon {o['epsilon']:g}, {o['epochs']} "
+                 f"epochs of {steps} steps)...")
+        model, _, seconds = adversarial_training.train_adversarial_classifier(
+            data.x, data.y, attack=attack, epsilon=o["epsilon"], epochs=o["epochs"],
+            batch_size=data.batch_size, learning_rate=o["learning_rate"],
+            budget_seconds=o["cap_seconds"], seed=seed, steps=o["train_steps"],
+            epsilon_warmup=o["warmup_epochs"] * steps, log=data.log)
+        row = {"status": "trained", "family": "classifier", "train_seconds": seconds,
+               "steps": int(model.optimizer.iterations), "training_attack": attack,
+               "parameters": model.count_params()}
+        return row, model.network, model
 
-def fine_tune(network, x, y, extra_x=None, extra_y=None, *, share=0.25, steps=500,
-              batch_size=64, learning_rate=1e-4, seed=0):
-    """A copy of a classifier network trained `steps` more Adam steps on `(x, y)` mixed
-    with `(extra_x, extra_y)` (e.g. the natural failures found for it, labelled with their
-    intended class): every batch holds `share` extra examples
-    (`fixed_steps.mixed_dataset`).
+    def answer(self, config, data, name, model, seed):
+        return model.network
 
-    Returns:
-        The fine-tuned copy (the original is unchanged).
-    """
-    keras.utils.set_random_seed(seed)
-    tuned = keras.models.clone_model(network)
-    tuned.set_weights(network.get_weights())
-    data = fixed_steps.mixed_dataset(x, y, extra_x, extra_y,
-                                     share=share if extra_x is not None else 0.0,
-                                     batch_size=batch_size, seed=seed)
-    fixed_steps.fit_classifier(tuned, data, steps, learning_rate=learning_rate)
-    return tuned
+    def scoring(self, config, data):
+        o = data.options
+        return {key: o[key] for key in ("eval_epsilons", "eval_steps", "eval_step_size",
+                                        "restarts")} | {"test_images": len(data.y_test)}
 
+    def score(self, config, data, answer, seed):
+        from keras_aegan.evaluation import attacks, metrics
 
-def build_adversarial_classifier(image_shape, latent_dim=None, num_classes=10, width=16,
-                                 hidden=100, dropout=0.0, epsilon=0.3, attack="fgsm", steps=1,
-                                 step_size=None, random_start=True, clean_weight=0.0,
-                                 epsilon_warmup=0, seed=None):
-    """An adversarially trained small CNN (the registry's builder signature; `latent_dim`
-    is not used: a classifier has no code)."""
-    del latent_dim
-    if num_classes is None:
-        raise UserError("a classifier needs class labels, and the dataset has none")
-    return AdversarialClassifier(
-        classifiers.build_classifier(image_shape, num_classes, width=width, hidden=hidden,
-                                     dropout=dropout),
-        epsilon=epsilon, attack=attack, steps=steps, step_size=step_size,
-        random_start=random_start, clean_weight=clean_weight, epsilon_warmup=epsilon_warmup,
-        seed=seed, name=f"{attack}_trained_classifier")
+        o = data.options
+        rows = attacks.robustness_rows(answer, data.x_test, data.y_test, o["eval_epsilons"],
+                                       pgd_steps=o["eval_steps"],
+                                       pgd_step_size=o["eval_step_size"],
+                                       restarts=o["restarts"], seed=seed, log=data.log)
+        out = {"clean": rows[0]["clean"]} if rows else {}
+        for r in rows:
+            out[f"fgsm_{r['epsilon']:g}"], out[f"pgd_{r['epsilon']:g}"] = r["fgsm"], r["pgd"]
+        for key in list(out):
+            out[f"{key}_se"] = metrics.accuracy_standard_error(out[key], len(data.y_test))
+        return out
 
+    def progress(self, row):
+        return ", ".join(f"{key} {row[key]:.2%}" for key in row
+                         if key.split("_")[0] in ("clean", "fgsm", "pgd")
+                         and not key.endswith("_se"))
 
-def train_classifier(x_train, y_train, *, attack="fgsm", epsilon=0.3, epochs=10,
-                     batch_size=100, learning_rate=5e-3, budget_seconds=None, seed=0,
-                     validation=None, verbose=0, log=None, **options):
-    """Build and adversarially train a classifier on numpy arrays.
+    def export_inputs(self, data, model):
+        return {"images": data.x_test[:8]}
 
-    The learning rate follows `TriangularSchedule` (peak `learning_rate`) over `epochs`;
-    `budget_seconds` stops training early (the schedule is then cut short, so give
-    `epochs` that fit the budget).
+    def results(self, config, data):
+        o = data.options
+        # At least as many steps, and able to cross the whole budget, from a random start.
+        stronger = (o["eval_steps"] >= o["train_steps"]
+                    and o["eval_steps"] * o["eval_step_size"] >= o["epsilon"])
+        return {"dataset": data.info.name, "test_images": len(data.y_test),
+                "epsilon": o["epsilon"], "training_attack": o["attack"],
+                "training_steps": o["train_steps"], "epochs": o["epochs"],
+                "evaluation_attack": f"PGD-{o['eval_steps']}, step {o['eval_step_size']:g}, "
+                                     f"{o['restarts']} random start(s)",
+                "evaluation_at_least_as_strong": stronger}
 
-    Args:
-        x_train, y_train: images in [0, 1] and int labels.
-        attack, epsilon: the training attack and its budget (see `AdversarialClassifier`).
-        epochs, batch_size: the fit.
-        learning_rate: the schedule's peak.
-        budget_seconds: a wall-clock cap on training (`None`: none).
-        seed: seeds the weights, the shuffling and the attack.
-        validation: optional `(x, y)` for clean validation accuracy per epoch.
-        verbose: Keras verbosity.
-        log: a function given a progress line every 30 s or so (`None`: quiet).
-        **options: options of `build_adversarial_classifier` (`width`, `steps`,
-            `epsilon_warmup`, ...).
+    def pictures(self, config, data, answers, results):
+        """`adversarial.png`: test images over their PGD versions (at the training
+        epsilon) against each model."""
+        import os
 
-    Returns:
-        `(model, history, seconds)`.
+        from keras_aegan.evaluation import attacks
+        from keras_aegan.evaluation.pictures import save_grid
 
-    Example:
-        >>> model, _, seconds = train_classifier(x, y, epsilon=0.3, epochs=10)
-    """
-    x_train = np.asarray(x_train, "float32")
-    y_train = np.asarray(y_train).astype("int32")
-    epochs, batch_size = check_int("epochs", epochs), check_int("batch_size", batch_size)
-    keras.utils.set_random_seed(seed)
-    model = build_adversarial_classifier(x_train.shape[1:], num_classes=int(y_train.max()) + 1,
-                                         epsilon=epsilon, attack=attack, seed=seed, **options)
-    steps = math.ceil(len(x_train) / batch_size)
-    model.compile(learning_rate=TriangularSchedule(learning_rate, epochs * steps))
-    data = fixed_steps.batches(x_train, y_train, batch_size=batch_size, seed=seed,
-                               whole_epochs=True)
-    history, seconds = fixed_steps.fit_steps(
-        model, data, steps, epochs=epochs, budget_seconds=budget_seconds, verbose=verbose,
-        validation=None if validation is None else
-        tf.data.Dataset.from_tensor_slices(validation).batch(512),
-        log=log, what=model.name)
-    return model, history, seconds
+        o, show, labels = data.options, data.x_test[:10], data.y_test[:10]
+        names = [name for name in answers if name != "evaluator"]
+        rows = [show] + [attacks.pgd(answers[name], show, labels, o["epsilon"],
+                                     steps=o["eval_steps"], step_size=o["eval_step_size"],
+                                     seed=0) for name in names]
+        save_grid(os.path.join(config.path, "adversarial.png"), rows,
+                  labels=["test images", *names])
+        return {"adversarial": "adversarial.png", "rows": ["test images", *names]}
 
-
-def run_robustness(x_train, y_train, x_test, y_test, out, *, epsilon=0.3, attack="fgsm",
-                   epochs=10, warmup_epochs=2, batch_size=100, learning_rate=5e-3,
-                   budget_seconds=None, eval_epsilons=(0.1, 0.2, 0.3), eval_steps=40,
-                   eval_step_size=0.01, restarts=1, baseline=True, evaluator=None, seed=0,
-                   dataset="", log=print, **options):
-    """Before and after adversarial training, under the same attacks; writes `out/`:
-    `robustness.md` (the tables), `results.json`, `baseline.keras` and `robust.keras`
-    (the trained `AdversarialClassifier`s) and `adversarial.png` (test images over their
-    PGD versions at `epsilon`, before and after).
-
-    The *before* model is the same network trained the same way without an attack
-    (`attack="none"`); with `evaluator` (a Keras classifier, e.g.
-    `attacks.evaluator_classifier(source)`) the dataset's evaluator is attacked too. Every
-    model is evaluated clean, under FGSM and under PGD (`eval_steps` steps of
-    `eval_step_size` from a random start, `restarts` starts) at each of
-    `eval_epsilons`: PGD is at least as strong as the training attack (one FGSM step, or
-    PGD with fewer or equal steps).
-
-    Returns:
-        The results dict (also in `results.json`).
-    """
-    import os
-
-    from keras_aegan import files
-    from keras_aegan.evaluation.pictures import save_grid
-
-    eval_epsilons = [attacks.check_epsilon(e) for e in eval_epsilons]
-    steps_per_epoch = math.ceil(len(x_train) / batch_size)
-    os.makedirs(out, exist_ok=True)
-    pgd_text = attacks.describe_pgd(eval_steps, eval_step_size, restarts)
-    train_steps = options.get("steps", 1) if attack == "pgd" else 1
-    # At least as many steps, and able to cross the whole budget, from a random start.
-    stronger = eval_steps >= train_steps and eval_steps * eval_step_size >= epsilon
-    results = {"dataset": dataset, "epsilon": epsilon, "training_attack": attack,
-               "training_steps": train_steps, "evaluation_attack": pgd_text,
-               "evaluation_at_least_as_strong": stronger, "epochs": epochs,
-               "test_images": len(x_test), "models": {}}
-
-    def evaluate(name, network, seconds=None):
-        start = time.perf_counter()
-        rows = attacks.robustness_rows(network, x_test, y_test, eval_epsilons,
-                                       pgd_steps=eval_steps, pgd_step_size=eval_step_size,
-                                       restarts=restarts, seed=seed)
-        results["models"][name] = {"rows": rows, "train_seconds": seconds,
-                                   "eval_seconds": time.perf_counter() - start}
-        log(f"{name}: clean {rows[0]['clean']:.4f}; " + "; ".join(
-            f"eps {r['epsilon']:g}: FGSM {r['fgsm']:.4f}, PGD {r['pgd']:.4f}" for r in rows))
-        files.write_json(os.path.join(out, "results.json"), results)
-
-    if evaluator is not None:
-        evaluate("evaluator", evaluator)
-    trained = {}
-    runs = [("baseline", "none")] if baseline else []
-    runs.append(("robust", attack))
-    for name, training_attack in runs:
-        log(f"training {name} ({training_attack} at epsilon {epsilon:g}, {epochs} epochs of "
-            f"{steps_per_epoch} steps)...")
-        model, _, seconds = train_classifier(
-            x_train, y_train, attack=training_attack, epsilon=epsilon, epochs=epochs,
-            batch_size=batch_size, learning_rate=learning_rate, budget_seconds=budget_seconds,
-            seed=seed, epsilon_warmup=warmup_epochs * steps_per_epoch, log=log, **options)
-        trained[name] = model
-        model.save(os.path.join(out, f"{name}.keras"))
-        evaluate(name, model.network, seconds)
-    show = x_test[:10]
-    rows = [show]
-    for model in trained.values():
-        rows.append(attacks.pgd(model.network, show, y_test[:10], epsilon, steps=eval_steps,
-                                step_size=eval_step_size, seed=seed))
-    save_grid(os.path.join(out, "adversarial.png"), rows)
-    files.write_json(os.path.join(out, "results.json"), results)
-    files.write_text(os.path.join(out, "robustness.md"), robustness_report(results))
-    return results
+    def report(self, config, results, tables):
+        r = results
+        strength = ("at least as strong as the training attack: as many steps or more, and "
+                    "able to cross the whole budget" if r["evaluation_at_least_as_strong"]
+                    else "WEAKER than the training attack: fewer steps, or too small to cross "
+                    "the budget")
+        pgd = [k for k in tables.columns if k.startswith("pgd_")]
+        lines = [f"Test images: {r['test_images']} of {r['dataset']}. Training attack of the "
+                 f"robust model: {r['training_attack']} ({r['training_steps']} step(s)) at "
+                 f"epsilon {r['epsilon']:g}, {r['epochs']} epochs. Evaluation: FGSM, and "
+                 f"{r['evaluation_attack']} ({strength}).", "", "## Results", "",
+                 *tables.table(), "", *tables.legend(), "", report.ARROWS, ""]
+        if pgd:
+            key = pgd[-1]
+            lines.append("Most robust at the largest ε: "
+                         + report.verdict(r["summary"], key, tables.columns[key],
+                                          families=("classifier", "evaluator")))
+        return [*lines, "", "Test images (top) and their PGD versions against each model: "
+                f"![adversarial images]({r['pictures']['adversarial']})"]
 
 
-def robustness_report(results):
-    """The Markdown report of `run_robustness`'s results."""
-    dataset = f" ({results['dataset']})" if results["dataset"] else ""
-    lines = [f"# Adversarial robustness{dataset}",
-             "",
-             f"Test images: {results['test_images']}. Training attack of the robust model: "
-             f"{results['training_attack']} at epsilon {results['epsilon']:g} "
-             f"({results['epochs']} epochs). Evaluation: FGSM, and "
-             f"{results['evaluation_attack']} ("
-             + ("at least as strong as the training attack: as many steps or more, and "
-                "able to cross the whole budget"
-                if results["evaluation_at_least_as_strong"] else
-                "WEAKER than the training attack: fewer steps, or too small to cross the "
-                "budget") + "). Accuracies in %.",
-             "",
-             "| model | train s | epsilon | clean | FGSM | PGD |",
-             "|---|---|---|---|---|---|"]
-    for name, entry in results["models"].items():
-        seconds = "—" if entry["train_seconds"] is None else f"{entry['train_seconds']:.0f}"
-        for row in entry["rows"]:
-            lines.append(f"| {name} | {seconds} | {row['epsilon']:g} | "
-                         f"{100 * row['clean']:.2f} | {100 * row['fgsm']:.2f} | "
-                         f"{100 * row['pgd']:.2f} |")
-    return "\n".join(lines) + "\n"
+def build_adversarial_classifier(*args, **kwargs):
+    """The study's network (`training.adversarial_training.build_adversarial_classifier`),
+    imported when called: this module is read without TensorFlow."""
+    from keras_aegan.training import adversarial_training
+
+    return adversarial_training.build_adversarial_classifier(*args, **kwargs)

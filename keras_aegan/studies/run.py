@@ -42,6 +42,7 @@ def run_study(config, *, verbose=1, log=print):
     """
     kind = config.kind
     options, model_options = kind.split_options(config)
+    columns = kind.study_columns(options)
     for name in config.models:
         if name not in kind.baselines:
             kind.check_model(config, name)
@@ -49,11 +50,11 @@ def run_study(config, *, verbose=1, log=print):
     machine = speed.machine()
     log(f"machine: {speed.describe_machine(machine)}")
     runs = {(name, seed): kind.run_config(config, name, seed, model_options[name])
-            for seed in config.seeds for name in config.models if name not in kind.baselines}
+            for seed in config.seeds for name in config.models if not kind.computes(name)}
     if config.steps:
         runs = {job: runner.for_steps(run, config.steps) for job, run in runs.items()}
     for name in config.models:  # a bad model option fails before anything trains
-        if name not in kind.baselines and model_options.get(name):
+        if not kind.computes(name) and model_options.get(name):
             runner.build_model(runs[(name, config.seeds[0])], data.info)
     os.makedirs(config.path, exist_ok=True)
     files.write_json(os.path.join(config.path, "study.json"), dataclasses.asdict(config))
@@ -76,17 +77,17 @@ def run_study(config, *, verbose=1, log=print):
         eta = left * (1 + (overhead / trained if trained else EVALUATION_SHARE))
         log(f"[{i + 1}/{len(jobs)}] {report.model_done(name, seed, row, now - tick)}"
             f"{kind.progress(row)} - elapsed {clock(now - start)}, ETA {clock(eta)}")
-    summary = summarise(rows, config.models, [*kind.columns, *kind.series])
+    summary = summarise(rows, config.models, [*columns, *kind.series])
     summary += kind.references(config, data)
     results = {"study": config.study_name, "kind": kind.name, **kind.results(config, data),
                "budget": config.budget_text, "seeds": list(config.seeds), "rows": rows,
                "summary": summary, "machine": machine}
     results["pictures"] = kind.pictures(config, data, answers, results)
-    report.write_csv(os.path.join(config.path, "results.csv"), summary, kind.columns)
+    report.write_csv(os.path.join(config.path, "results.csv"), summary, columns)
     files.write_json(os.path.join(config.path, "results.json"), results)
-    tables = report.Tables(summary, kind.columns, len(config.seeds))
+    tables = report.Tables(summary, columns, len(config.seeds))
     report.write_report(config.path, ["# " + kind.title.format(study=config.study_name), "",
-                                      *_header(config, machine),
+                                      *_header(config, machine, runs),
                                       *kind.report(config, results, tables)],
                         title=f"keras_aegan study {config.study_name}")
     log(f"study done in {clock(time.perf_counter() - start)}: {config.path}/report.md "
@@ -126,12 +127,18 @@ def _run_one(config, kind, data, name, seed, run_config, log):
     results_path, model_path = (os.path.join(folder, "results.json"),
                                 os.path.join(folder, "model.keras"))
     # A row is reused only with the model it describes: without its model.keras the model
-    # is trained (or resumed) and scored afresh.
-    cached = files.read_json(results_path) if os.path.isfile(model_path) else None
+    # is trained (or resumed) and scored afresh (unless the kind keeps model-less rows).
+    has_model = os.path.isfile(model_path)
+    kept = kind.keeps_rows and kind.computes(name)
+    cached = files.read_json(results_path) if has_model or kept else None
+    if cached is not None and not has_model and cached.get("scoring") != kind.scoring(
+            config, data):
+        cached = None  # a kept row made another way (other settings) is made again
     answer, fresh, answering = None, True, 0.0
     if cached is not None:
-        model, row, fresh = runner.load_model(model_path), {**cached, "status": "reused"}, False
-    elif name in kind.baselines:
+        model = runner.load_model(model_path) if has_model else None
+        row, fresh = {**cached, "status": "reused"}, False
+    elif kind.computes(name):
         row, answer, model = kind.baseline(config, data, name, seed)
         row = {"model": name, "family": "baseline", "seed": seed, **row}
         if model is not None:
@@ -142,7 +149,7 @@ def _run_one(config, kind, data, name, seed, run_config, log):
     scoring = kind.scoring(config, data)
     rescore = fresh or row.get("scoring") != scoring
     with heartbeat(log, f"{name} seed {seed}: evaluating", enabled=rescore):
-        if answer is None:
+        if answer is None and model is not None:  # a kept row reused answers nothing
             tick = time.perf_counter()
             answer = kind.answer(config, data, name, model, seed)
             answering = time.perf_counter() - tick
@@ -160,7 +167,8 @@ def _run_one(config, kind, data, name, seed, run_config, log):
                 tick = time.perf_counter()
                 row["export"] = _export(config, kind, data, name, seed, model)
                 row["export_seconds"] = time.perf_counter() - tick
-        if model is not None:  # what a rerun reuses with the model
+        if model is not None or kept:  # what a rerun reuses with the model
+            os.makedirs(folder, exist_ok=True)
             files.write_json(results_path, row)
     return row, answer
 
@@ -187,8 +195,11 @@ def _train(config, kind, data, name, seed, run_config, log):
     return row, result.model
 
 
-def _header(config, machine):
-    """The report's first lines: the machine, and what a time budget means on it."""
+def _header(config, machine, runs=True):
+    """The report's first lines: the machine, and what a time budget means on it (when
+    the runner trains models: a kind that computes every row says its own training)."""
+    if not runs:
+        return [f"Run on {speed.describe_machine(machine)}, {len(config.seeds)} seed(s).", ""]
     lines = [f"Run on {speed.describe_machine(machine)}, {len(config.seeds)} seed(s), "
              f"{config.budget_text} of training per model."]
     if config.budget_seconds:

@@ -13,6 +13,9 @@ silent.
   examples.
 - `fit_steps`: fit a compiled model; `fit_classifier`: compile a classifier of logits with
   Adam and sparse categorical cross-entropy, then `fit_steps`.
+- `fine_tune`: a copy of a classifier trained more steps on real and extra examples.
+- `train_registered`: build a registered model and fit it on arrays for fixed steps or
+  epochs (a generator on a labelled subset, a pre-trainer, an autoencoder).
 """
 
 import time
@@ -183,3 +186,65 @@ def fit_classifier(model, data, steps, *, learning_rate=1e-3, **options):
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     return fit_steps(model, data, steps, **options)
+
+
+def train_registered(name, x, y=None, *, latent_dim, steps=None, epochs=None, batch_size=64,
+                     seed=0, budget_seconds=None, options=None, log=None, verbose=0):
+    """Build the registered model `name` for images `x` (and labels `y`, for a conditional
+    model), compile it with its defaults and fit it: `steps` steps of an endless stream,
+    or `epochs` whole passes over `x`.
+
+    Args:
+        name: a registered model.
+        x, y: images in [0, 1] and int labels (`None`: unlabelled).
+        latent_dim: its code / noise size.
+        steps, epochs: the training, one of them.
+        batch_size: examples per step.
+        seed: seeds the weights and the shuffling.
+        budget_seconds: stop after this many seconds (`None`: no budget).
+        options: builder options.
+        log: a function given a progress line every `PROGRESS_SECONDS` (`None`: quiet).
+        verbose: Keras verbosity.
+
+    Returns:
+        `(model, seconds)`.
+    """
+    from keras_aegan.registry import get_model_entry
+
+    entry = get_model_entry(name)
+    if (steps is None) == (epochs is None):
+        raise UserError("give the training steps or epochs, one of them")
+    keras.utils.set_random_seed(seed)
+    labels = {} if y is None else {"num_classes": int(np.max(y)) + 1}
+    model = entry.builder(tuple(np.shape(x)[1:]), latent_dim=latent_dim, **labels,
+                          **(options or {}))
+    model.compile()
+    if steps is not None:
+        data = batches(x, y, batch_size=batch_size, seed=seed, drop_remainder=True)
+        steps, epochs = check_int("steps", steps), 1
+    else:
+        data = batches(x, y, batch_size=batch_size, seed=seed, whole_epochs=True)
+        steps = -(-len(x) // min(batch_size, len(x)))
+    _, seconds = fit_steps(model, data, steps, epochs=epochs, budget_seconds=budget_seconds,
+                           log=log, what=name, verbose=verbose)
+    return model, seconds
+
+
+def fine_tune(network, x, y, extra_x=None, extra_y=None, *, share=0.25, steps=500,
+              batch_size=64, learning_rate=1e-4, seed=0):
+    """A copy of a classifier network trained `steps` more Adam steps on `(x, y)` mixed
+    with `(extra_x, extra_y)` (e.g. the natural failures found for it, labelled with their
+    intended class): every batch holds `share` extra examples
+    (`mixed_dataset`).
+
+    Returns:
+        The fine-tuned copy (the original is unchanged).
+    """
+    keras.utils.set_random_seed(seed)
+    tuned = keras.models.clone_model(network)
+    tuned.set_weights(network.get_weights())
+    data = mixed_dataset(x, y, extra_x, extra_y,
+                                     share=share if extra_x is not None else 0.0,
+                                     batch_size=batch_size, seed=seed)
+    fit_classifier(tuned, data, steps, learning_rate=learning_rate)
+    return tuned

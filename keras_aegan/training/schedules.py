@@ -4,6 +4,8 @@ import math
 
 import keras
 
+from keras_aegan.errors import check_int, check_number
+
 
 def start_rates(optimizers):
     """`[(optimizer, its learning rate now)]` for each optimizer with a rate of its own to
@@ -59,3 +61,32 @@ class CosineAnneal(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
+
+
+@keras.saving.register_keras_serializable(package="keras_aegan")
+class TriangularSchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warm-up from 0 to `peak` over the first `warmup_fraction` of `total_steps`,
+    then linear decay to 0 (Wong et al. 2020's cyclic learning rate, one cycle).
+
+    Args:
+        peak: the highest learning rate.
+        total_steps: the steps of the whole training.
+        warmup_fraction: where the peak is, as a share of `total_steps`.
+    """
+
+    def __init__(self, peak, total_steps, warmup_fraction=0.4):
+        self.peak = check_number("peak", peak, 0, 10, low_open=True)
+        self.total_steps = check_int("total_steps", total_steps)
+        self.warmup_fraction = check_number("warmup_fraction", warmup_fraction, 0, 1,
+                                            low_open=True, high_open=True)
+
+    def __call__(self, step):
+        t = keras.ops.cast(step, "float32") + 1.0
+        up = self.warmup_fraction * self.total_steps
+        rising = t / up
+        falling = (self.total_steps - t) / (self.total_steps - up)
+        return self.peak * keras.ops.clip(keras.ops.minimum(rising, falling), 0.0, 1.0)
+
+    def get_config(self):
+        return {"peak": self.peak, "total_steps": self.total_steps,
+                "warmup_fraction": self.warmup_fraction}
