@@ -80,8 +80,8 @@ def run_study(config, *, verbose=1, log=print):
     summary = summarise(rows, config.models, [*columns, *kind.series])
     summary += kind.references(config, data)
     results = {"study": config.study_name, "kind": kind.name, **kind.results(config, data),
-               "budget": config.budget_text, "seeds": list(config.seeds), "rows": rows,
-               "summary": summary, "machine": machine}
+               "budget": config.budget_text if runs else None, "seeds": list(config.seeds),
+               "rows": rows, "summary": summary, "machine": machine}
     results["pictures"] = kind.pictures(config, data, answers, results)
     report.write_csv(os.path.join(config.path, "results.csv"), summary, columns)
     files.write_json(os.path.join(config.path, "results.json"), results)
