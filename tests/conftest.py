@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# Evaluator networks are cached per user; tests train their own in a throwaway cache.
+# Evaluator networks are cached per user; the tests use a throwaway cache of their own, one
+# per test run and shared by every test and every child process (they inherit it), so the
+# digits evaluator is trained once per run (see `digits_evaluator`).
 os.environ["KERAS_AEGAN_CACHE"] = tempfile.mkdtemp(prefix="keras_aegan_test_cache_")
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -32,6 +34,16 @@ def digits_images(digits_source):
     """A small batch of real 8x8 digit images in [0, 1] and their labels."""
     x, y = digits_source.arrays("train", limit=128)
     return x, y
+
+
+@pytest.fixture(scope="session")
+def digits_evaluator(digits_source):
+    """The digits evaluator at its default training, from the test run's shared cache: the
+    one every run, study and child process of this test run uses (trained by whichever
+    needs it first, then loaded)."""
+    from keras_aegan.evaluation import metrics
+
+    return metrics.get_evaluator(digits_source)
 
 
 def weights_changed(before, after):

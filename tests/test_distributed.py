@@ -39,11 +39,12 @@ def history(run):
         return list(csv.DictReader(f))
 
 
-# The GAN (two optimizers, a custom train_step) runs by default; the plain-fit autoencoder
-# with -m slow (20 s more).
+# Three fresh TensorFlow processes, two of them a cluster (about a minute): an end-to-end
+# check, run by CI after the default suite (-m ci). The GAN (two optimizers, a custom
+# train_step) there; the plain-fit autoencoder with -m slow (20 s more).
 @pytest.mark.parametrize("model,loss_keys", [
     pytest.param("conv_ae", ["loss"], marks=pytest.mark.slow),
-    ("dcgan", ["d_loss", "g_loss"])])
+    pytest.param("dcgan", ["d_loss", "g_loss"], marks=pytest.mark.ci)])
 def test_two_workers_match_one_process(model, loss_keys, tmp_path):
     cluster = {"worker": [f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"]}
     workers = []

@@ -289,86 +289,90 @@ def test_mixed_precision_wraps_both_optimizers(digits_images, tmp_path):
 # ------------------------------------------------- determinism and distribution (subprocesses)
 
 
-def test_two_seeded_runs_give_identical_weights():
-    # Op determinism is process-wide, so both runs happen in a fresh interpreter.
-    result = run_subprocess("""
-        import json
-        import keras, numpy as np, tensorflow as tf
-        from keras_aegan.data import open_source
-        from keras_aegan.models.gan_variants import build_wgan_gp
-        from keras_aegan.models.gans import build_dcgan
+# Op determinism is process-wide and logical devices must be configured before TensorFlow
+# initializes: both checks run in one fresh interpreter (one TensorFlow start, not two).
+FRESH_PROCESS = """
+    import json
+    import tensorflow as tf
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(
+        cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+    import keras, numpy as np
+    from keras_aegan import compat
+    from keras_aegan.data import open_source
+    from keras_aegan.models.gan_variants import build_wgan_gp
+    from keras_aegan.models.gans import build_dcgan
 
-        tf.config.experimental.enable_op_determinism()
-        source = open_source("digits")
+    source = open_source("digits")
+    # The augmented DCGAN draws its transforms from the model's seed generator too, and each
+    # replica transforms its own slice of the step's draws.
+    augmented = lambda *a, **k: build_dcgan(*a, diffaugment="translation,cutout", **k)
+    builders = (("dcgan", build_dcgan), ("wgan_gp", build_wgan_gp),
+                ("dcgan_diffaugment", augmented))
 
-        def run(builder):
-            keras.utils.set_random_seed(42)
-            x = source.dataset("train", 16, seed=3, take=64)
-            model = builder((8, 8, 1), latent_dim=8, width=8)
-            model.compile()
-            model.fit(x.map(lambda images, labels: images), epochs=1, verbose=0)
-            return [w.numpy() for w in model.weights]
+    # One and two replicas (before op determinism: it is not what makes them agree).
+    x, _ = source.arrays("train", limit=48)
 
-        out = {}
-        # The augmented DCGAN draws its transforms from the model's seed generator too.
-        augmented = lambda *a, **k: build_dcgan(*a, diffaugment="translation,cutout", **k)
-        for name, builder in (("dcgan", build_dcgan), ("wgan_gp", build_wgan_gp),
-                              ("dcgan_diffaugment", augmented)):
-            a, b = run(builder), run(builder)
-            out[name] = all(np.array_equal(u, v) for u, v in zip(a, b))
-            keras.utils.set_random_seed(43)
-            c = build_dcgan((8, 8, 1), latent_dim=8, width=8).weights
-            out[name + "_differs_with_seed"] = not all(
-                np.array_equal(u, v.numpy()) for u, v in zip(a, c))
-        print(json.dumps(out))
-    """)
-    assert result == {"dcgan": True, "dcgan_differs_with_seed": True, "wgan_gp": True,
-                      "wgan_gp_differs_with_seed": True, "dcgan_diffaugment": True,
-                      "dcgan_diffaugment_differs_with_seed": True}
+    def run_replicas(builder, devices):
+        keras.utils.set_random_seed(0)
+        strategy = compat.mirrored_strategy(devices)
+        with strategy.scope():
+            model = builder((8, 8, 1), latent_dim=8, width=8, seed=5)
+            model.compile(learning_rate=1e-3)
+        ds = tf.data.Dataset.from_tensor_slices(x).batch(16, drop_remainder=True)
+        history = model.fit(ds, epochs=1, verbose=0).history
+        return (strategy.num_replicas_in_sync, history,
+                [w.numpy() for w in model.trainable_weights])
+
+    replicas = {}
+    for name, builder in builders:
+        n1, h1, w1 = run_replicas(builder, ["/cpu:0"])
+        n2, h2, w2 = run_replicas(builder, ["/cpu:0", "/cpu:1"])
+        replicas[name] = {
+            "replicas": [n1, n2],
+            "loss_diff": max(abs(h1[k][-1] - h2[k][-1]) for k in ("d_loss", "g_loss")),
+            "weight_diff": max(float(np.max(np.abs(a - b))) for a, b in zip(w1, w2)),
+            "weight_change": max(float(np.max(np.abs(a))) for a in w1),
+        }
+
+    # Two seeded runs, bitwise.
+    tf.config.experimental.enable_op_determinism()
+
+    def run(builder):
+        keras.utils.set_random_seed(42)
+        x = source.dataset("train", 16, seed=3, take=64)
+        model = builder((8, 8, 1), latent_dim=8, width=8)
+        model.compile()
+        model.fit(x.map(lambda images, labels: images), epochs=1, verbose=0)
+        return [w.numpy() for w in model.weights]
+
+    seeded = {}
+    for name, builder in builders:
+        a, b = run(builder), run(builder)
+        seeded[name] = all(np.array_equal(u, v) for u, v in zip(a, b))
+        keras.utils.set_random_seed(43)
+        c = build_dcgan((8, 8, 1), latent_dim=8, width=8).weights
+        seeded[name + "_differs_with_seed"] = not all(
+            np.array_equal(u, v.numpy()) for u, v in zip(a, c))
+    print(json.dumps({"seeded": seeded, "replicas": replicas}))
+"""
 
 
-def test_one_and_two_replicas_train_alike():
-    # Logical devices must be configured before TensorFlow initializes: a fresh process.
-    result = run_subprocess("""
-        import json
-        import tensorflow as tf
-        cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(
-            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-        import keras, numpy as np
-        from keras_aegan import compat
-        from keras_aegan.data import open_source
-        from keras_aegan.models.gan_variants import build_wgan_gp
-        from keras_aegan.models.gans import build_dcgan
+@pytest.fixture(scope="module")
+def fresh_process():
+    return run_subprocess(FRESH_PROCESS, timeout=400)
 
-        x, _ = open_source("digits").arrays("train", limit=48)
 
-        def run(builder, devices):
-            keras.utils.set_random_seed(0)
-            strategy = compat.mirrored_strategy(devices)
-            with strategy.scope():
-                model = builder((8, 8, 1), latent_dim=8, width=8, seed=5)
-                model.compile(learning_rate=1e-3)
-            ds = tf.data.Dataset.from_tensor_slices(x).batch(16, drop_remainder=True)
-            history = model.fit(ds, epochs=1, verbose=0).history
-            return (strategy.num_replicas_in_sync, history,
-                    [w.numpy() for w in model.trainable_weights])
+def test_two_seeded_runs_give_identical_weights(fresh_process):
+    assert fresh_process["seeded"] == {
+        "dcgan": True, "dcgan_differs_with_seed": True, "wgan_gp": True,
+        "wgan_gp_differs_with_seed": True, "dcgan_diffaugment": True,
+        "dcgan_diffaugment_differs_with_seed": True}
 
-        out = {}
-        # The augmented DCGAN: each replica transforms its own slice of the step's draws.
-        augmented = lambda *a, **k: build_dcgan(*a, diffaugment="translation,cutout", **k)
-        for name, builder in (("dcgan", build_dcgan), ("wgan_gp", build_wgan_gp),
-                              ("dcgan_diffaugment", augmented)):
-            n1, h1, w1 = run(builder, ["/cpu:0"])
-            n2, h2, w2 = run(builder, ["/cpu:0", "/cpu:1"])
-            out[name] = {
-                "replicas": [n1, n2],
-                "loss_diff": max(abs(h1[k][-1] - h2[k][-1]) for k in ("d_loss", "g_loss")),
-                "weight_diff": max(float(np.max(np.abs(a - b))) for a, b in zip(w1, w2)),
-                "weight_change": max(float(np.max(np.abs(a))) for a in w1),
-            }
-        print(json.dumps(out))
-    """)
+
+def test_one_and_two_replicas_train_alike(fresh_process):
+    result = fresh_process["replicas"]
+    assert set(result) == {"dcgan", "wgan_gp", "dcgan_diffaugment"}
     for name, r in result.items():
         assert r["replicas"] == [1, 2], name
         # Two replicas sum their gradients in another order than one device does; through

@@ -225,16 +225,18 @@ def test_bad_input_raises_clear_value_errors(call, message):
 # ------------------------------------------------------------------------------- evaluator
 
 
-def test_evaluator_trains_caches_and_reloads(digits_source, tmp_path):
-    first = metrics.get_evaluator(digits_source, cache_dir=tmp_path, epochs=15)
-    assert first.trained and first.has_classes
+def test_evaluator_caches_and_reloads(digits_source, digits_evaluator):
+    # The test run's evaluator (default training, trained once per run); training into an
+    # empty cache is checked in test_study.py's damaged-cache test.
+    first = digits_evaluator
+    assert first.has_classes
     assert first.test_accuracy > 0.8
     model_file = first.path / "model.keras"
     assert (first.path / "evaluator.json").is_file() and model_file.is_file()
-    assert first.path.parent == tmp_path / "evaluators"
+    assert first.path.parent == metrics.default_cache_dir() / "evaluators"
     stamp = os.stat(model_file).st_mtime_ns
 
-    second = metrics.get_evaluator(digits_source, cache_dir=tmp_path, epochs=15)
+    second = metrics.get_evaluator(digits_source)
     assert not second.trained
     assert os.stat(model_file).st_mtime_ns == stamp
     assert second.test_accuracy == first.test_accuracy

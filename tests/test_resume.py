@@ -30,6 +30,10 @@ def cli(run_dir, name, model="conv_ae", epochs=4):
             "--run-dir", str(run_dir), "--name", name, "--quiet"]
 
 
+# Three fresh TensorFlow processes, one killed mid-epoch (about half a minute on 2 cores):
+# an end-to-end check, run by CI after the default suite (-m ci). Resuming in-process
+# (bitwise, from a damaged checkpoint, refusing another run) is checked below.
+@pytest.mark.ci
 def test_sigkill_mid_epoch_then_rerun_matches_uninterrupted(tmp_path):
     # digits: 1,294 training images in batches of 32 -> 41 steps an epoch.
     subprocess.run(cli(tmp_path, "whole"), cwd=ROOT, check=True, capture_output=True,

@@ -589,6 +589,9 @@ def test_benchmark_smoke(tmp_path, script):
     assert "published" in done.stdout and (tmp_path / "bench-smoke" / "report.md").exists()
 
 
+# Three studies, each scoring with freshly traced unrolled GRUs (about a minute on 2 cores):
+# an end-to-end check, run by CI after the default suite (-m ci).
+@pytest.mark.ci
 def test_timeseries_study_rescores_a_reused_run_only_if_scored_otherwise(tmp_path):
     from keras_aegan.config import StudyConfig
     from keras_aegan.studies import run_study

@@ -119,6 +119,7 @@ def test_a_damaged_evaluator_cache_is_retrained_with_a_note(tmp_path, digits_sou
     from keras_aegan.evaluation import metrics
 
     first = metrics.get_evaluator(digits_source, cache_dir=tmp_path, epochs=1)
+    assert first.trained  # an empty cache: trained, then cached
     (first.path / "model.keras").write_bytes(b"not a zip")
     notes = []
     again = metrics.get_evaluator(digits_source, cache_dir=tmp_path, epochs=1, log=notes.append)
@@ -218,7 +219,8 @@ def test_html_report_in_a_real_browser(tiny_study, tmp_path):
     assert os.path.getsize(shot) > 50_000  # a rendered page, not a blank one
 
 
-def test_quality_timeline_measures_at_given_training_times(tmp_path, digits_source):
+def test_quality_timeline_measures_at_given_training_times(tmp_path, digits_source,
+                                                          digits_evaluator):
     # The study's timeline, at explicit times (as benchmarks/gan_quality.py uses it): FID
     # and class shares of the samples, a grid per point, measuring not charged to training.
     import time
@@ -226,12 +228,11 @@ def test_quality_timeline_measures_at_given_training_times(tmp_path, digits_sour
 
     import tensorflow as tf
 
-    from keras_aegan.evaluation import metrics
     from keras_aegan.training.callbacks import TimeBudget
     from keras_aegan.registry import get_model_entry
     from keras_aegan.studies.timeline import QualityTimeline
 
-    evaluator = metrics.get_evaluator(digits_source, cache_dir=tmp_path, epochs=1)
+    evaluator = digits_evaluator
     x, _ = digits_source.arrays("train")
     test_x, _ = digits_source.arrays("test")
     data = SimpleNamespace(evaluator=evaluator, train_x=x, test_x=test_x)
@@ -256,16 +257,15 @@ def test_quality_timeline_measures_at_given_training_times(tmp_path, digits_sour
     assert watch.spent > 0 and wall >= 3.0 + watch.spent - 0.5
 
 
-def test_cas_column_of_a_conditional_model(tmp_path, digits_source):
+def test_cas_column_of_a_conditional_model(digits_source, digits_evaluator):
     # A conditional model's CAS uses its own class-balanced samples: the plain column.
     from types import SimpleNamespace
 
-    from keras_aegan.evaluation import metrics
     from keras_aegan.registry import get_model_entry
     from keras_aegan.studies.images import classification_accuracy_score
     from keras_aegan.studies.subjects import Subject
 
-    evaluator = metrics.get_evaluator(digits_source, cache_dir=tmp_path, epochs=1)
+    evaluator = digits_evaluator
     x, _ = digits_source.arrays("train")
     test_x, test_y = digits_source.arrays("test")
     cgan = get_model_entry("cgan").builder(x.shape[1:], latent_dim=8, num_classes=10)
