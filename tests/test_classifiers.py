@@ -120,7 +120,7 @@ def test_the_trainer_says_how_far_it_is():
     lines = []
     fixed_steps.fit_classifier(_tiny(), fixed_steps.batches(x, y, batch_size=32), 5,
                                log=lines.append, what="tiny", every_seconds=0.0)
-    assert len(lines) == 5 and lines[-1].startswith("  tiny: step 5/5, ")
+    assert len(lines) == 5 and lines[-1].startswith("  tiny: step 5 of 5 (100%), ")
     assert "loss " in lines[-1]
     lines.clear()  # a short training is quiet with the default interval
     fixed_steps.fit_classifier(_tiny(), fixed_steps.batches(x, y, batch_size=32), 5,

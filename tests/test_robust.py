@@ -84,7 +84,8 @@ def test_training_says_how_far_it_is(digits_images, monkeypatch):
         digits_images[0][:64], digits_images[1][:64], epochs=2, batch_size=32, width=8,
         hidden=32, log=lines.append)
     assert len(history["loss"]) == 2 and int(model.optimizer.iterations) == 4
-    assert len(lines) == 4 and lines[-1].startswith("  fgsm_trained_classifier: step 4/4, ")
+    assert len(lines) == 4
+    assert lines[-1].startswith("  fgsm_trained_classifier: step 4 of 4 (100%), ")
 
 
 def test_a_long_attack_says_how_far_it_is(digits_images, monkeypatch):

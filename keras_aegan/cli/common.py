@@ -172,6 +172,18 @@ def labelled_data(args, purpose):
     return (source, *subsets.labelled_arrays(source, purpose, args.test_images))
 
 
+def run_table_study(study):
+    """Run a study whose answer is one table (`augment`, `robust`): its progress, then the
+    table (Markdown, as its report shows it) and the report's path; exit code 0."""
+
+    from keras_aegan.studies import run_study
+
+    results = run_study(study, log=lambda line: print(line, flush=True))
+    print(study_table(study, results))
+    print(f"{study.path}/report.md")
+    return 0
+
+
 def study_table(study, results):
     """A study's table (Markdown) from its results, as its report shows it."""
     from keras_aegan.studies import report

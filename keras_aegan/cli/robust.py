@@ -96,10 +96,4 @@ def config(args):
 
 
 def run(args):
-    study = config(args)
-    from keras_aegan.studies import run_study
-
-    results = run_study(study, log=lambda line: print(line, flush=True))
-    print(common.study_table(study, results))
-    print(f"{study.path}/report.md")
-    return 0
+    return common.run_table_study(config(args))

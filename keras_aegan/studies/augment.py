@@ -51,12 +51,12 @@ class AugmentStudy(kinds.StudyKind):
     options = {"fractions": (0.01, 0.1), "share": 0.5, "classifier_steps": 1500,
                "generator_steps": 2000, "pool": None, "cas": True, "test_images": None}
     columns = {
-        "accuracy": kinds.Column("N%", "high", "{:.2%}", "test accuracy of the classifier "
-                                 "trained on the labelled fraction (and generated images)."),
-        "shifts": kinds.Column("N% + shifts", "high", "{:.2%}", "the same behind random "
-                               "shifts and rotations."),
-        "cas": kinds.Column("CAS N%", "high", "{:.2%}", "test accuracy of the classifier "
-                            "trained on the generator's samples only."),
+        "accuracy": kinds.accuracy_column("N%", "test accuracy of the classifier trained "
+                                          "on the labelled fraction (and generated images)."),
+        "shifts": kinds.accuracy_column("N% + shifts", "the same behind random shifts and "
+                                        "rotations."),
+        "cas": kinds.accuracy_column("CAS N%", "test accuracy of the classifier trained on "
+                                     "the generator's samples only."),
         "train_seconds": kinds.TRAIN_SECONDS}
     throughput = None
     title = "Augmentation with generated images: {study}"

@@ -45,6 +45,11 @@ class Column:
         return {"low": " ↓", "high": " ↑"}.get(self.better, "")
 
 
+def accuracy_column(header, meaning, fmt="{:.2%}"):
+    """A column of an accuracy (higher is better), shown as a percentage."""
+    return Column(header, "high", fmt, meaning)
+
+
 # The cost columns every kind that trains may show (the runner writes these keys).
 TRAIN_SECONDS = Column("train s", None, "{:.1f}", "training seconds (measurements made "
                        "while training are not charged).", contest=False)

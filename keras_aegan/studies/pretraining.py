@@ -28,15 +28,15 @@ from keras_aegan.studies.augment import numbers
 
 PRETRAINERS = ("conv_ae", "denoising_ae", "vae", "aae", "dcgan")
 SCORES = {
-    "scratch": kinds.Column("scratch", "high", "{:.2%}", "test accuracy of the trunk's "
-                            "architecture trained from fresh weights on the labelled set."),
-    "frozen": kinds.Column("frozen", "high", "{:.2%}", "the pre-trained trunk frozen, its "
-                           "head trained."),
-    "finetuned": kinds.Column("fine-tuned", "high", "{:.2%}", "then everything trained at "
-                              "a tenth of the rate (the model a user keeps)."),
-    "knn": kinds.Column("1-NN", "high", "{:.2%}", "1-nearest neighbour on the pre-trained "
-                        "features: what they hold with no training at all."),
-    "gain": kinds.Column("gain", "high", "{:+.2%}", "fine-tuned minus scratch.")}
+    "scratch": kinds.accuracy_column("scratch", "test accuracy of the trunk's architecture "
+                                     "trained from fresh weights on the labelled set."),
+    "frozen": kinds.accuracy_column("frozen", "the pre-trained trunk frozen, its head "
+                                    "trained."),
+    "finetuned": kinds.accuracy_column("fine-tuned", "then everything trained at a tenth of "
+                                       "the rate (the model a user keeps)."),
+    "knn": kinds.accuracy_column("1-NN", "1-nearest neighbour on the pre-trained features: "
+                                 "what they hold with no training at all."),
+    "gain": kinds.accuracy_column("gain", "fine-tuned minus scratch.", fmt="{:+.2%}")}
 
 
 def set_names(per_class, fractions):

@@ -25,10 +25,11 @@ import numpy as np
 import tensorflow as tf
 
 from keras_aegan.training.callbacks import TimeBudget
+from keras_aegan.training.progress import EVERY_SECONDS, Progress
 from keras_aegan.errors import UserError, check_int, check_number
 
 # A long training says how far it is at least this often (seconds).
-PROGRESS_SECONDS = 30.0
+PROGRESS_SECONDS = EVERY_SECONDS
 
 
 def batches(x, y=None, *, batch_size, seed=0, whole_epochs=False, drop_remainder=False):
@@ -97,43 +98,6 @@ def mixed_dataset(x, y, extra_x=None, extra_y=None, *, share=0.5, batch_size=64,
                     ).prefetch(tf.data.AUTOTUNE)
 
 
-class Progress(keras.callbacks.Callback):
-    """Says how far training is (`step 120/600, 31 s, loss 0.4210`) through `log`, at
-    most once every `every_seconds` and only once that much time has passed, so that a
-    short training prints nothing.
-
-    Args:
-        total: the steps the training will take.
-        log: a function given each line.
-        what: what is training, at the start of each line.
-        every_seconds: the least time between two lines (default `PROGRESS_SECONDS`).
-    """
-
-    def __init__(self, total, log, what="training", every_seconds=None):
-        super().__init__()
-        self.total = total
-        self.log = log
-        self.what = what
-        self.every_seconds = PROGRESS_SECONDS if every_seconds is None else every_seconds
-        self.done = 0
-        self.start = self.last = None
-
-    def on_train_begin(self, logs=None):
-        self.start = self.last = time.perf_counter()
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.done += 1
-        now = time.perf_counter()
-        if now - self.last < self.every_seconds:
-            return
-        self.last = now
-        # The losses first (a classifier's loss, a GAN's d_loss and g_loss), then others.
-        metrics = sorted((logs or {}).items(), key=lambda item: "loss" not in item[0])
-        shown = "".join(f", {name} {float(value):.4f}" for name, value in metrics[:3])
-        self.log(f"  {self.what}: step {self.done}/{self.total}, {now - self.start:.0f} s"
-                 f"{shown}")
-
-
 def fit_steps(model, data, steps, *, epochs=1, budget_seconds=None, validation=None,
               log=None, what="training", every_seconds=None, callbacks=(),
               verbose=0):
@@ -163,7 +127,9 @@ def fit_steps(model, data, steps, *, epochs=1, budget_seconds=None, validation=N
     if budget_seconds:
         callbacks.append(TimeBudget(budget_seconds))
     if log is not None:
-        callbacks.append(Progress(steps * epochs, log, what, every_seconds))
+        callbacks.append(Progress(log, f"  {what}", total_steps=steps * epochs,
+                                  every_seconds=PROGRESS_SECONDS if every_seconds is None
+                                  else every_seconds))
     # One pass of exactly `steps` batches is run whole each epoch, as `fit` runs a finite
     # dataset (a new iterator each epoch): told `steps_per_epoch`, `fit` makes the next
     # epoch's iterator early, which reshuffles otherwise.

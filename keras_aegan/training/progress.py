@@ -1,7 +1,7 @@
 """Long work says what it is doing: a training callback and a heartbeat for everything else.
 
-- `Progress`: a Keras callback that logs the step, the share done, the steps per second and
-  the time left of a `fit`, at most every `every_seconds` (Keras' own progress bar is off
+- `Progress`: a Keras callback that logs the step, the share done, the steps per second,
+  the time left and the losses of a `fit`, at most every `every_seconds` (Keras' own progress bar is off
   when a study trains its models one after another).
 - `heartbeat`: a context manager that logs `what... (N s)` every `every_seconds` while a
   block runs that has no steps to count (evaluating a model, exporting it).
@@ -73,7 +73,9 @@ class Progress(keras.callbacks.Callback):
                      f"{rate:.1f} steps/s, {clock(left / rate)} left")
         else:
             line += f", {rate:.1f} steps/s"
-        self.log(line)
+        # The losses first (a classifier's loss, a GAN's d_loss and g_loss), then others.
+        metrics = sorted((logs or {}).items(), key=lambda item: "loss" not in item[0])
+        self.log(line + "".join(f", {name} {float(value):.4f}" for name, value in metrics[:3]))
 
 
 @contextlib.contextmanager
