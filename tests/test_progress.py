@@ -61,7 +61,8 @@ def test_progress_counts_steps_towards_the_runs_total():
     assert len(lines) == 10
     assert lines[0].startswith("m seed 0: training: step 1 of 10 (10%), ")
     assert lines[-1].startswith("m seed 0: training: step 10 of 10 (100%), ")
-    assert lines[-1].endswith("0:00 left")
+    # Then the time left and the step's losses.
+    assert re.search(r", 0:00 left, loss \d+\.\d{4}$", lines[-1]), lines[-1]
 
 
 def test_progress_of_a_resumed_run_and_a_time_budget():
