@@ -86,9 +86,12 @@ def kinds_steps():
     """`images 1,200, ...`: each study kind's default steps (or its time budget)."""
     from keras_aegan.studies.kinds import STUDY_KINDS
 
-    return ", ".join(f"{name} {kind.steps:,}" if kind.steps else
-                     f"{name} {DEFAULT_BUDGET_SECONDS:g} s"
-                     for name, kind in sorted(STUDY_KINDS.items()))
+    def budget(kind):
+        if all(kind.computes(name) for name in kind.models):
+            return "its own"  # every row is the kind's (augment, robust: --task-option)
+        return f"{kind.steps:,}" if kind.steps else f"{DEFAULT_BUDGET_SECONDS:g} s"
+
+    return ", ".join(f"{name} {budget(kind)}" for name, kind in sorted(STUDY_KINDS.items()))
 
 
 def config(args):

@@ -47,6 +47,9 @@ def set_names(per_class, fractions):
 
 class PretrainingStudy(kinds.StudyKind):
     name = "pretraining"
+    # The default work, optimizer steps a model (the image study's: a minute or so each
+    # on 2 cores).
+    steps = 1200
     description = ("unsupervised pre-training with few labels: scratch vs frozen vs "
                    "fine-tuned classifiers on each model's features")
     models = PRETRAINERS
