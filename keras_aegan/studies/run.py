@@ -100,8 +100,7 @@ def _plan(config, runs, log):
     steps of each model on this machine (an epoch budget) or the time budget; logs the
     plan and its estimate of the whole study."""
     to_train = {job: run for job, run in runs.items()
-                if not os.path.isfile(os.path.join(config.path, "models",
-                                                   f"{job[0]}-seed{job[1]}", "model.keras"))}
+                if not os.path.isfile(os.path.join(run.path, "model.keras"))}
     if not to_train:
         return {}
     seconds, parts = {}, []
@@ -130,9 +129,9 @@ def _run_one(config, kind, data, name, seed, run_config, log):
     # is trained (or resumed) and scored afresh (unless the kind keeps model-less rows).
     has_model = os.path.isfile(model_path)
     kept = kind.keeps_rows and kind.computes(name)
+    scoring = kind.scoring(config, data)
     cached = files.read_json(results_path) if has_model or kept else None
-    if cached is not None and not has_model and cached.get("scoring") != kind.scoring(
-            config, data):
+    if cached is not None and not has_model and cached.get("scoring") != scoring:
         cached = None  # a kept row made another way (other settings) is made again
     answer, fresh, answering = None, True, 0.0
     if cached is not None:
@@ -146,7 +145,6 @@ def _run_one(config, kind, data, name, seed, run_config, log):
             runner.save_model(model, model_path)
     else:
         row, model = _train(config, kind, data, name, seed, run_config, log)
-    scoring = kind.scoring(config, data)
     rescore = fresh or row.get("scoring") != scoring
     with heartbeat(log, f"{name} seed {seed}: evaluating", enabled=rescore):
         if answer is None and model is not None:  # a kept row reused answers nothing

@@ -121,10 +121,14 @@ def build_model(config, info):
     return model, entry
 
 
+def pass_steps(config, info):
+    """The steps of one pass over the training split at the run's batch size."""
+    return math.ceil(info.splits["train"] / config.batch_size)
+
+
 def run_steps(config, info):
     """The optimizer steps of the whole run `config` describes under its epoch budget."""
-    return config.epochs * (config.steps_per_epoch
-                            or math.ceil(info.splits["train"] / config.batch_size))
+    return config.epochs * (config.steps_per_epoch or pass_steps(config, info))
 
 
 def for_steps(config, steps):
@@ -132,8 +136,7 @@ def for_steps(config, steps):
     most one pass over its training split each, `steps // epochs` steps an epoch (so the
     run takes `steps` steps, or up to `epochs - 1` fewer). A study's work budget."""
     info = config.open_data().info
-    per_pass = math.ceil(info.splits["train"] / config.batch_size)
-    epochs = math.ceil(check_int("steps", steps) / per_pass)
+    epochs = math.ceil(check_int("steps", steps) / pass_steps(config, info))
     return dataclasses.replace(config, epochs=epochs, steps_per_epoch=steps // epochs)
 
 
@@ -210,10 +213,8 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print, budget=N
         model, entry = build_model(config, info)
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         compat.reducible_step_logs(model)
-    steps = run_steps(config, info) // config.epochs
-
-    batches_per_pass = math.ceil(info.splits["train"] / config.batch_size)
-    passes = math.ceil(config.epochs * steps / batches_per_pass)
+    steps = config.steps_per_epoch or pass_steps(config, info)
+    passes = math.ceil(config.epochs * steps / pass_steps(config, info))
 
     def stream_from(position):
         ds = source.dataset("train", config.batch_size, seed=config.seed, passes=passes)
