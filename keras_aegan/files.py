@@ -1,7 +1,9 @@
 """Atomic file writes: a crash at any moment leaves either the old file or the new one.
 
 Everything keras_aegan writes that another process (or a resumed run) may read goes
-through `atomic_path`: run configs, checkpoints, models, grids, reports, caches.
+through `atomic_path`: run configs, checkpoints, models, grids, reports, caches. Work
+that two processes should not both do (training one cached evaluator) takes turns under
+`locked`.
 """
 
 import contextlib
@@ -31,6 +33,37 @@ def atomic_path(path):
         with contextlib.suppress(OSError):
             os.remove(tmp)
         raise
+
+
+@contextlib.contextmanager
+def locked(path):
+    """Hold an exclusive lock on the file `path` (created if absent) while the block runs.
+
+    Other processes entering `locked` on the same path wait their turn. A POSIX advisory
+    lock (`fcntl.flock`): released by the system if the holder dies. Where `fcntl` does not
+    exist or the lock file cannot be made (a read-only place) the block runs unlocked.
+
+    Example:
+        >>> with locked(cache / "evaluators.lock"):
+        ...     evaluator = load_or_train()
+    """
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        yield
+        return
+    try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        handle = open(path, "a")
+    except OSError:  # a read-only place: nothing can be written there to race over
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def write_text(path, text):

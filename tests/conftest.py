@@ -9,9 +9,16 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Evaluator networks are cached per user; the tests use a throwaway cache of their own, one
-# per test run and shared by every test and every child process (they inherit it), so the
-# digits evaluator is trained once per run (see `digits_evaluator`).
-os.environ["KERAS_AEGAN_CACHE"] = tempfile.mkdtemp(prefix="keras_aegan_test_cache_")
+# per test run and shared by every test, every child process (they inherit it) and every
+# pytest-xdist worker (they share the run's id), so the digits evaluator is trained once
+# per run (see `digits_evaluator`; workers take turns in `get_evaluator`).
+_RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+if _RUN_ID:
+    _CACHE = pathlib.Path(tempfile.gettempdir()) / f"keras_aegan_test_cache_{_RUN_ID}"
+    _CACHE.mkdir(exist_ok=True)
+    os.environ["KERAS_AEGAN_CACHE"] = str(_CACHE)
+else:
+    os.environ["KERAS_AEGAN_CACHE"] = tempfile.mkdtemp(prefix="keras_aegan_test_cache_")
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 # The real MNIST IDX files live beside the checkout; tests that need them skip elsewhere.

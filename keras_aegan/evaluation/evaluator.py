@@ -8,6 +8,7 @@ accuracy, and reloads it afterwards. An unlabeled dataset gets PCA features inst
 InceptionV3 features where their ImageNet weights already lie on disk (never downloaded).
 """
 
+import functools
 import hashlib
 import json
 import math
@@ -21,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_aegan.errors import UserError, check_int, one_line
-from keras_aegan.files import atomic_path, write_json
+from keras_aegan.files import atomic_path, locked, write_json
 
 # Bump when the evaluator's architecture or training changes: old caches are then ignored.
 EVALUATOR_VERSION = "2"
@@ -151,6 +152,18 @@ class Evaluator:
         return x
 
 
+def _one_at_a_time(get):
+    # Processes sharing a cache (parallel test workers, two studies started together) take
+    # turns: the second finds the first's evaluator cached instead of training its own.
+    @functools.wraps(get)
+    def taking_turns(source, *, cache_dir=None, **kwargs):
+        root = pathlib.Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        with locked(root / "evaluators.lock"):
+            return get(source, cache_dir=cache_dir, **kwargs)
+    return taking_turns
+
+
+@_one_at_a_time
 def get_evaluator(source, *, cache_dir=None, epochs=None, batch_size=128, seed=0,
                   retrain=False, verbose=0, log=print):
     """Load a source's evaluator from the cache, or train and cache it.
@@ -158,7 +171,8 @@ def get_evaluator(source, *, cache_dir=None, epochs=None, batch_size=128, seed=0
     A labeled source gets a small conv classifier trained on its `train` split; its accuracy
     on `test` is recorded in `evaluator.json` beside `model.keras`. An unlabeled source gets
     PCA features (`pca.npz`). The cache is keyed by spec, image shape and
-    `EVALUATOR_VERSION`; writes are atomic, so concurrent runs at worst train twice.
+    `EVALUATOR_VERSION`; writes are atomic, and processes sharing a cache take turns, so
+    an evaluator is trained once.
     Training calls `keras.utils.set_random_seed(seed)`.
 
     Args:
