@@ -26,6 +26,7 @@ source registers itself with `core.register_source`.
 from keras_aegan.data import bundled, files, tfds  # noqa: F401  (register their kinds)
 from keras_aegan.data import photos  # noqa: F401  (scikit-image photo patches)
 from keras_aegan.data import series, synthetic  # noqa: F401  (sequences: video, series)
+from keras_aegan.data import text  # noqa: F401  (names, words, a user's lines)
 from keras_aegan.data.options import DataOptions, slug
 from keras_aegan.data.core import (SOURCE_KINDS, SPLITS, DataInfo, Source, load,
                                    local_sources, open_source, register_source)
