@@ -295,7 +295,6 @@ def get_evaluator(source, *, cache_dir=None, epochs=None, batch_size=128, seed=0
     evaluator = Evaluator(record, path, model=model, trained=True)
     record["description"] = evaluator.describe()
     write_json(path / "evaluator.json", record)
-    log(f"evaluator of {info.name}: {record['description']} ({train_seconds:.0f} s)")
     return evaluator
 
 
