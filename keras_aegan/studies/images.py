@@ -88,7 +88,7 @@ class ImageStudy(StudyKind):
         evaluator = metrics.get_evaluator(source, verbose=0, log=log)
         notes = []
         if evaluator.has_classes:
-            log(f"evaluator: {evaluator.path} (test accuracy {evaluator.test_accuracy:.4f})")
+            log(f"evaluator: {evaluator.path} ({evaluator.describe()})")
         else:
             notes.append("The dataset has no labels: class coverage and the representation "
                          "probes are skipped; sample metrics use PCA features of the images.")
@@ -172,7 +172,8 @@ class ImageStudy(StudyKind):
     def results(self, config, data):
         return {"dataset": data.info.name, "notes": data.notes,
                 "evaluator": {"path": os.fspath(data.evaluator.path),
-                              "test_accuracy": data.evaluator.test_accuracy}}
+                              "test_accuracy": data.evaluator.test_accuracy,
+                              "description": data.evaluator.describe()}}
 
     def pictures(self, config, data, answers, results):
         from keras_aegan.studies.images_pictures import write_figures
@@ -192,7 +193,8 @@ class ImageStudy(StudyKind):
             + (" (mean ± std over seeds)" if seeds > 1 else "") + ". " + report.ARROWS,
             "",
             f"Evaluator: `{os.path.basename(evaluator['path'])}`"
-            + (f", test accuracy {evaluator['test_accuracy']:.4f}"
+            + (f": {evaluator['description']}" if evaluator.get("description") else
+               f", test accuracy {evaluator['test_accuracy']:.4f}"
                if evaluator["test_accuracy"] is not None else "") + ".",
             "", *[f"> {note}" for note in results["notes"]], "",
             "## The verdicts", ""]
