@@ -11,6 +11,8 @@ import pytest
 from keras_aegan.errors import UserError
 from keras_aegan.evaluation import metrics
 from keras_aegan.evaluation.two_sample import TwoSampleResult, two_sample_test
+from keras_aegan.studies.image_columns import COLUMNS
+from keras_aegan.studies.report import winners
 
 # Images of each kind in the validity checks: 200 train the classifier, 200 are scored.
 N = 400
@@ -108,9 +110,18 @@ def test_metrics_exports_it():
 # ------------------------------------------------------------------- the image study
 
 
-def test_image_study_makes_the_column_only_when_asked(tmp_path, digits_evaluator):
+def test_image_study_makes_the_column_only_when_asked(tmp_path, digits_evaluator,
+                                                      monkeypatch):
     # digits_evaluator: the test run's one digits evaluator, which the study then loads.
     from keras_aegan.studies import StudyConfig, run_study
+
+    tests = []
+
+    def counted(*args, **kwargs):
+        tests.append(args[0].shape)
+        return two_sample_test(*args, **kwargs)
+
+    monkeypatch.setattr(metrics, "two_sample_test", counted)
 
     def study(**options):
         config = StudyConfig(dataset="digits", models=("pca",), eval_samples=100,
@@ -118,19 +129,26 @@ def test_image_study_makes_the_column_only_when_asked(tmp_path, digits_evaluator
                              task_options=options)
         return config, run_study(config, log=lambda _: None)
 
-    _, plain = study()
-    assert "two_sample" not in plain["rows"][0]
     config, asked = study(two_sample=True)
+    # Two tests: the model's samples, and the floor (training images).
+    assert len(tests) == 2
     row = asked["rows"][0]
-    # The reused PCA row, scored without the test, is rescored with it.
-    assert row["status"] == "reused" and 0 <= row["two_sample"] <= 1
+    assert row["status"] == "trained" and 0 <= row["two_sample"] <= 1
     assert row["two_sample_se"] > 0 and row["scoring"]["two_sample"]["steps"] > 0
     report = open(os.path.join(config.path, "report.md")).read()
     assert "two-sample acc ↓" in report and "**two-sample acc** ↓: held-out" in report
-    # Asked the same way again: nothing to rescore, the figure kept.
-    _, again = study(two_sample=True)
-    assert again["rows"][0]["two_sample"] == row["two_sample"]
-    assert again["rows"][0]["evaluate_seconds"] == row["evaluate_seconds"]
+    # The floor: training images against the same test images, beside the models (digits'
+    # test images are a random fifth: chance, within four standard errors of 100 each).
+    floor = asked["two_sample_floor"]
+    assert floor["family"] == "reference" and abs(floor["two_sample"] - 0.5) < 0.2
+    assert "| real (training images) | reference | — | — | " in report
+    assert "real (training images)" not in "".join(winners(asked["summary"], COLUMNS))
+    # Not asked (the default): no test at all. The row, scored with it, is rescored the
+    # plain way once, which it then says (no `scoring`): a further plain rerun reuses it.
+    _, plain = study()
+    assert len(tests) == 2 and "two_sample_floor" not in plain
+    assert plain["rows"][0]["status"] == "reused" and "scoring" not in plain["rows"][0]
+    assert plain["rows"][0]["evaluate_seconds"] != row["evaluate_seconds"]
 
 
 def test_image_study_option_must_be_true_or_false(tmp_path):

@@ -200,9 +200,12 @@ class ImageStudy(StudyKind):
         return {"images": images, "labels": labels}
 
     def results(self, config, data):
-        return {"dataset": data.info.name, "notes": data.notes,
-                "evaluator": {"path": os.fspath(data.evaluator.path),
-                              "test_accuracy": data.evaluator.test_accuracy}}
+        facts = {"dataset": data.info.name, "notes": data.notes,
+                 "evaluator": {"path": os.fspath(data.evaluator.path),
+                               "test_accuracy": data.evaluator.test_accuracy}}
+        if data.two_sample:
+            facts["two_sample_floor"] = two_sample_floor(config, data)
+        return facts
 
     def pictures(self, config, data, answers, results):
         from keras_aegan.studies.images_pictures import write_figures
@@ -231,9 +234,17 @@ class ImageStudy(StudyKind):
                 else _cost_verdict(summary)
             lines.append(f"- **{question}** {answer}")
         pictures = picture_lines(config, results)
+        floor = results.get("two_sample_floor")
         for key, question, _, keys, about in QUESTIONS:
-            table = tables.table(keys)
+            # The floor is shown beside the models, not ranked among them.
+            table = tables.table(keys, extra=[floor] if floor and key == "samples" else ())
             if table:
+                if floor and key == "samples":
+                    about += (f" The row *{floor['model']}* is the two-sample test of "
+                              f"{floor['n']:,} random training images against the same "
+                              "test images: what a model drawing exactly its training "
+                              "data would score, above 0.5 when the test images differ "
+                              "from the training ones (other writers, other people).")
                 lines += ["", f"## {question}", "", about, "", *table, "",
                           *tables.legend(keys), "", *pictures[key]]
         samplers = sorted({f"{r['model']}: {r['sampler']}" for r in results["rows"]})
@@ -243,6 +254,24 @@ class ImageStudy(StudyKind):
                         report.exports_line(results["rows"], config.path), "",
                         "Full figures per seed: `results.json`; the tables as CSV: "
                         "`results.csv`."]
+
+
+def two_sample_floor(config, data):
+    """The two-sample accuracy of random training images against the real test images
+    the models' samples face: the figure of a model that drew exactly its training data
+    (a table row of family `reference`). It is 0.5 only when the training and test images
+    come from one distribution: 0.54 on `mnist10k`, where 997 of the first 1,000 test
+    images come from the first half of MNIST's test release, other writers' cleaner digits
+    than the second half's (LeCun et al.)."""
+    import numpy as np
+
+    from keras_aegan.evaluation import metrics
+
+    real = data.test_x[:config.eval_samples]
+    pick = np.random.default_rng(config.seeds[0]).permutation(len(data.train_x))[:len(real)]
+    test = metrics.two_sample_test(data.train_x[np.sort(pick)], real, seed=config.seeds[0])
+    return {"model": "real (training images)", "family": "reference", "n": test.n,
+            "two_sample": test.accuracy, "two_sample_se": test.standard_error}
 
 
 def classification_accuracy_score(subject, data, samples, seed):
