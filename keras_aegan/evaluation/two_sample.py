@@ -23,9 +23,9 @@ How it is made, and why:
 - A fixed, small amount of work: `STEPS` Adam steps of `BATCH_SIZE`, the same whatever the
   set sizes, so the test costs the same for every model of a study (it runs once per
   model in studies whose evaluation must stay a fraction of training). Measured on 2
-  shared cores (speed index 40-75 GFLOP/s), 1,000 + 1,000 images: 3.5-4 s at 28x28 and
-  10-13 s at 64x64, about 2 s of it tracing; two to four times that when neighbours
-  crowd the cores.
+  cores shared with other work (speed index 28-76 GFLOP/s), 1,000 + 1,000 images: 3.4-4.8
+  s at 28x28 when the cores were quiet (10 s at worst), 10-25 s at 64x64 (55 s at worst),
+  about 2-3 s of it tracing and building.
 - Real against real scores 0.5 within its standard error: both held-out halves are drawn
   from one distribution, so whatever the classifier learnt, its calls are independent
   of the truth. The tests check this, and that noise, blur and constant images score
