@@ -56,6 +56,10 @@ class ImageData:
     heldout_features: object = None
     # Whether each model's samples face the two-sample test (the option `two_sample`).
     two_sample: bool = False
+    # The representation probes' `((train images, labels), (test images, labels))`, or
+    # `None` for unlabeled data: the splits' own, or for a source split by identity the
+    # training people's pictures (the test people are strangers to a probe).
+    probes: object = None
 
 
 class ImageStudy(StudyKind):
@@ -106,12 +110,24 @@ class ImageStudy(StudyKind):
             notes.append("The dataset has no labels: class coverage and the representation "
                          "probes are skipped; sample metrics use PCA features of the images.")
             log("evaluator: PCA features (unlabeled dataset; label-based metrics skipped)")
+        probes = None
+        if train_y is not None and test_y is not None:
+            probes = ((train_x[:config.probe_train], train_y[:config.probe_train]),
+                      (test_x[:config.probe_test], test_y[:config.probe_test]))
+        if info.split_by_identity:
+            held = source.arrays("validation", limit=config.probe_test)
+            probes = (probes[0], held) if probes and len(held[0]) else None
+            notes.append("The data is split by identity: the person probes are trained on "
+                         "the training people's training pictures and tested on their "
+                         "validation pictures, which no model trained on (the test people "
+                         "are strangers to a probe), and CAS, which needs the test "
+                         "people's classes, is skipped.")
         features = evaluator.features
         return ImageData(source, info, evaluator, train_x, train_y, test_x, test_y, notes,
                          real_features=features(test_x[:config.eval_samples]),
                          train_features=features(train_x[:MEMORISATION_TRAIN]),
                          heldout_features=features(test_x[-MEMORISATION_SAMPLES:]),
-                         two_sample=options["two_sample"])
+                         two_sample=options["two_sample"], probes=probes)
 
     def watch(self, config, data, name, budget):
         from keras_aegan.studies.timeline import QualityTimeline
@@ -158,7 +174,8 @@ class ImageStudy(StudyKind):
                 test = metrics.two_sample_test(samples, real, seed=seed)
                 scores["two_sample"] = test.accuracy
                 scores["two_sample_se"] = test.standard_error
-            if data.test_y is not None and data.evaluator.has_classes:
+            if data.test_y is not None and data.evaluator.has_classes \
+                    and not data.info.split_by_identity:
                 scores.update(classification_accuracy_score(subject, data, samples, seed))
         images = data.test_x[:config.reconstruct_images]
         recon = subject.reconstruct(images)
@@ -166,12 +183,12 @@ class ImageStudy(StudyKind):
             scores.update({k: v for k, v in metrics.reconstruction_scores(
                                images, recon, standard_errors=True).items()
                            if k.partition("_se")[0] in ("mse", "psnr", "ssim")})
-        if data.train_y is not None and data.test_y is not None:
-            train_codes = subject.codes(data.train_x[:config.probe_train])
+        if data.probes is not None:
+            (train_x, train_y), (test_x, test_y) = data.probes
+            train_codes = subject.codes(train_x)
             if train_codes is not None:
-                test_codes = subject.codes(data.test_x[:config.probe_test])
-                probes = metrics.probe_scores(train_codes, data.train_y[:config.probe_train],
-                                              test_codes, data.test_y[:config.probe_test])
+                test_codes = subject.codes(test_x)
+                probes = metrics.probe_scores(train_codes, train_y, test_codes, test_y)
                 scores.update(probes)
                 scores.update({f"{k}_se": metrics.accuracy_standard_error(v, len(test_codes))
                                for k, v in probes.items()})
