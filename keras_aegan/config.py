@@ -256,7 +256,11 @@ class StudyConfig(DataOptions):
 
     @property
     def study_name(self):
-        task = f"{self.task}-" if self.task and self.task != "images" else ""
+        from keras_aegan.studies.kinds import kind_for_dataset
+
+        # The task is in the name unless the data alone picks it (`--dataset faces`).
+        task = f"{self.task}-" if self.task and self.task != kind_for_dataset(
+            self.dataset) else ""
         return self.name or f"study-{task}{slug(self.dataset)}"
 
     @property
