@@ -37,8 +37,8 @@ DIFFAUGMENT = "translation,cutout"
 
 class FaceStudy(ImageStudy):
     name = "faces"
-    description = ("faces: do autoencoders' faces look alien and GANs' real? (two-sample "
-                   "test, FID, memorisation, person probes; --dataset faces)")
+    description = ("do autoencoders' faces look alien and GANs' real? (two-sample test, "
+                   "FID, memorisation, person probes; --dataset faces)")
     models = ("conv_ae", "vae", "aae", "dcgan", "pca")
     datasets = ("faces", "lfw_faces")
     options = {**ImageStudy.options, "two_sample": True}
