@@ -7,6 +7,7 @@ import time
 
 import keras
 import numpy as np
+import pytest
 
 from keras_aegan.config import RunConfig
 from keras_aegan.training import runner
@@ -88,9 +89,29 @@ def test_progress_is_quiet_between_its_lines():
 
 def test_calibrate_times_a_few_steps_and_writes_nothing(tmp_path):
     config = RunConfig(model="conv_ae", dataset="digits", epochs=3, run_dir=str(tmp_path))
-    seconds, steps, step = runner.calibrate(config, steps=4, warmup=2)
+    calibration = runner.calibrate(config, steps=4, warmup=2)
     # digits: 1,294 training images at the model's batch of 32 -> 41 steps an epoch.
-    assert steps == 3 * 41 == runner.run_steps(config, config.open_data().info)
-    assert 0 < step < 5
-    assert seconds > (steps - 2) * step  # the traced first steps and the rest
+    assert calibration.steps == 3 * 41 == runner.run_steps(config, config.open_data().info)
+    assert 0 < calibration.step < 5
+    assert calibration.seconds > (calibration.steps - 2) * calibration.step
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("model", ["conv_ae", "vae", "dcgan"])
+def test_training_the_calibrated_model_ends_where_a_fresh_one_does(tmp_path, model):
+    """The calibration's steps are undone: the run trains on from a fresh build's state
+    (weights, optimizer slots and step, seed generators) to the same weights, bitwise."""
+    def run(name, calibrate):
+        config = RunConfig(model=model, dataset="digits", epochs=1, steps_per_epoch=6,
+                           batch_size=16, deterministic=True, run_dir=str(tmp_path),
+                           name=name, latent_dim=8)
+        calibrated = runner.calibrate(config, steps=2, warmup=2) if calibrate else None
+        result = runner.train(config, verbose=0, calibrated=calibrated)
+        if calibrate:
+            assert result.model is calibrated.model
+        return result.model.get_weights()
+
+    fresh, reused = run("fresh", False), run("reused", True)
+    assert len(fresh) == len(reused)
+    for a, b in zip(fresh, reused):
+        np.testing.assert_array_equal(a, b)

@@ -59,12 +59,13 @@ def run_study(config, *, verbose=1, log=print):
     os.makedirs(config.path, exist_ok=True)
     files.write_json(os.path.join(config.path, "study.json"), dataclasses.asdict(config))
     jobs = [(name, seed) for seed in config.seeds for name in config.models]
-    planned = _plan(config, runs, log)
+    planned, calibrated = _plan(config, runs, log)
     rows, answers, start = [], {}, time.perf_counter()
     trained = overhead = 0.0  # seconds of training, and of everything else, so far
     for i, (name, seed) in enumerate(jobs):
         tick = time.perf_counter()
-        row, answer = _run_one(config, kind, data, name, seed, runs.get((name, seed)), log)
+        row, answer = _run_one(config, kind, data, name, seed, runs.get((name, seed)), log,
+                               calibrated.pop((name, seed), None))
         rows.append(row)
         if seed == config.seeds[0]:
             answers[name] = answer
@@ -96,14 +97,15 @@ def run_study(config, *, verbose=1, log=print):
 
 
 def _plan(config, runs, log):
-    """`{(model, seed): training seconds}` of the jobs still to train, from a few timed
-    steps of each model on this machine (an epoch budget) or the time budget; logs the
-    plan and its estimate of the whole study."""
+    """`({(model, seed): training seconds}, {(model, seed): runner.Calibration})` of the
+    jobs still to train, from a few timed steps of each model's first job on this machine
+    (an epoch budget; that job then trains the calibrated model) or the time budget; logs
+    the plan and its estimate of the whole study."""
     to_train = {job: run for job, run in runs.items()
                 if not os.path.isfile(os.path.join(run.path, "model.keras"))}
     if not to_train:
-        return {}
-    seconds, parts = {}, []
+        return {}, {}
+    seconds, calibrated, parts = {}, {}, []
     if config.budget_seconds:
         seconds = {job: float(config.budget_seconds) for job in to_train}
         parts = [f"{config.budget_seconds:g} s for each of {len(to_train)} model run(s)"]
@@ -111,17 +113,20 @@ def _plan(config, runs, log):
         measured = {}
         for (name, seed), run in to_train.items():
             if name not in measured:
-                measured[name], steps, step = runner.calibrate(run)
-                parts.append(f"{name} {steps:,} steps x {step * 1000:.0f} ms")
+                calibration = calibrated[(name, seed)] = runner.calibrate(run)
+                measured[name] = calibration.seconds
+                parts.append(f"{name} {calibration.steps:,} steps x "
+                             f"{calibration.step * 1000:.0f} ms")
             seconds[(name, seed)] = measured[name]
     total = sum(seconds.values())
     log(f"plan: {'; '.join(parts)}: about {clock(total)} of training, "
         f"{clock(total * (1 + EVALUATION_SHARE))} with evaluation and export")
-    return seconds
+    return seconds, calibrated
 
 
-def _run_one(config, kind, data, name, seed, run_config, log):
-    """`(row, answer)` of one model and seed: reused, a baseline's, or trained."""
+def _run_one(config, kind, data, name, seed, run_config, log, calibrated=None):
+    """`(row, answer)` of one model and seed: reused, a baseline's, or trained (the
+    model of its `runner.Calibration` when it has one)."""
     folder = os.path.join(config.path, "models", f"{name}-seed{seed}")
     results_path, model_path = (os.path.join(folder, "results.json"),
                                 os.path.join(folder, "model.keras"))
@@ -144,7 +149,7 @@ def _run_one(config, kind, data, name, seed, run_config, log):
             os.makedirs(folder, exist_ok=True)
             runner.save_model(model, model_path)
     else:
-        row, model = _train(config, kind, data, name, seed, run_config, log)
+        row, model = _train(config, kind, data, name, seed, run_config, log, calibrated)
     rescore = fresh or row.get("scoring") != scoring
     with heartbeat(log, f"{name} seed {seed}: evaluating", enabled=rescore):
         if answer is None and model is not None:  # a kept row reused answers nothing
@@ -173,7 +178,7 @@ def _run_one(config, kind, data, name, seed, run_config, log):
     return row, answer
 
 
-def _train(config, kind, data, name, seed, run_config, log):
+def _train(config, kind, data, name, seed, run_config, log, calibrated=None):
     """Train one registered model within the study's budget; `(row, model)`."""
     from keras_aegan.training.callbacks import TimeBudget
 
@@ -182,7 +187,8 @@ def _train(config, kind, data, name, seed, run_config, log):
     if watch is None:
         budget = None  # the runner's own budget counts a resumed run's seconds
     result = runner.train(run_config, verbose=0, callbacks=[watch] if watch else [],
-                          budget=budget, log=log, progress=f"{name} seed {seed}: training")
+                          budget=budget, log=log, progress=f"{name} seed {seed}: training",
+                          calibrated=calibrated)
     # Measuring along the way is not training: it is not charged to the model.
     seconds = max(result.seconds - (watch.spent if watch else 0.0), 1e-9)
     row = {"model": name, "family": get_model_entry(name).family, "seed": seed,

@@ -33,7 +33,7 @@ from keras_aegan.registry import get_model_entry
 from keras_aegan.training import speed
 from keras_aegan.training.callbacks import CollapseWatch, DivergenceGuard, ImageGrid, TimeBudget
 from keras_aegan.training.checkpoints import (TrainingCheckpoint, checkpoint_seconds,
-                                              restore_checkpoint)
+                                              restore_checkpoint, training_state)
 from keras_aegan.training.distribute import make_strategy, worker_role
 from keras_aegan.training.progress import Progress
 from keras_aegan.training.run_folder import architecture, check_architecture, check_run_folder
@@ -148,19 +148,35 @@ def for_steps(config, steps):
     return dataclasses.replace(config, epochs=epochs, steps_per_epoch=steps // epochs)
 
 
-def calibrate(config, *, steps=10, warmup=3):
-    """`(seconds the run config describes would train on this machine now, its steps,
-    the seconds of one step)`, from a few steps of its model.
+@dataclasses.dataclass
+class Calibration:
+    """What `calibrate` measured: the seconds the run would train on this machine now, its
+    steps, the seconds of one step, and the calibrated model, back in its initial state
+    and with its step function traced, for `train(config, calibrated=...)` to train on."""
 
-    Builds the model afresh, fits `warmup` steps (the first traces the step function, as
-    the run's first step will) and times `steps` more: the calibration a study's time
-    estimate starts from. It writes nothing and leaves no state a later run would use.
+    seconds: float
+    steps: int
+    step: float
+    model: keras.Model
+
+
+def calibrate(config, *, steps=10, warmup=3):
+    """A `Calibration` of the run `config` describes, from a few steps of its model.
+
+    Builds the model as `train` does (same seed), fits `warmup` steps (the first traces
+    the step function, as the run's first step would) and times `steps` more; then puts
+    back every variable `checkpoints.training_state` holds (weights, optimizer slots and
+    step, seed generators), so that `train(config, calibrated=...)` trains on from the
+    state a fresh build has, without tracing its step again. It writes nothing.
     """
     source = config.open_data()
     total = run_steps(config, source.info)
     warmup = min(warmup, total)  # a tiny run is not timed for longer than it trains
     steps = max(min(steps, total - warmup), 1)
+    keras.utils.set_random_seed(config.seed)
     model, entry = build_model(config, source.info)
+    initial = {key: keras.ops.convert_to_numpy(v)
+               for key, v in training_state(model).items()}
     stream = entry.fit_inputs(source.dataset("train", config.batch_size, seed=config.seed),
                               source.info.labeled, protocol.describe(model)).repeat()
     ends = []  # the time each step ended: one `fit`, so filling the data stream once
@@ -170,11 +186,14 @@ def calibrate(config, *, steps=10, warmup=3):
     model.fit(stream, epochs=1, steps_per_epoch=warmup + steps, verbose=0, shuffle=False,
               callbacks=[clock])
     step = (ends[-1] - ends[warmup - 1]) / steps
-    return ends[warmup - 1] - start + max(total - warmup, 0) * step, total, step
+    for key, variable in training_state(model).items():
+        variable.assign(initial[key])
+    return Calibration(ends[warmup - 1] - start + max(total - warmup, 0) * step, total,
+                       step, model)
 
 
 def train(config, *, verbose=1, callbacks=(), restart=False, log=print, budget=None,
-          progress=None):
+          progress=None, calibrated=None):
     """Train the model a `RunConfig` describes and write its run folder.
 
     Training checkpoints its whole state (weights, both optimizers of a GAN, seed
@@ -194,6 +213,9 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print, budget=N
             measurements out), instead of the one `config.budget_seconds` makes.
         progress: with `verbose=0`, log a line saying how far training is at least every
             30 s, starting with this text (`"conv_ae seed 0"`); `None`: no such lines.
+        calibrated: the `Calibration` of this config (`calibrate(config)`): its model is
+            trained instead of a new one (the same initial state, its step already
+            traced). Ignored under a distribution strategy.
 
     Returns:
         A `RunResult`.
@@ -217,8 +239,11 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print, budget=N
     if config.deterministic:
         tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(config.seed)
-    with strategy.scope():
-        model, entry = build_model(config, info)
+    if calibrated is not None and config.strategy == "default":
+        model = calibrated.model
+    else:
+        with strategy.scope():
+            model, entry = build_model(config, info)
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
         compat.reducible_step_logs(model)
     steps = config.steps_per_epoch or pass_steps(config, info)
