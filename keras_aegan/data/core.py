@@ -34,6 +34,9 @@ class DataInfo:
         num_classes: number of label classes, or `None` for an unlabeled source.
         splits: number of examples per split (`train`, `validation`, `test`).
         class_names: label names where the source has them.
+        vocabulary: for a text source, its characters in id order from 2 (a string; id 0
+            pads a row, id 1 ends an item): a model of text is built for them. `None`
+            for other sources.
     """
 
     name: str
@@ -41,6 +44,7 @@ class DataInfo:
     num_classes: int | None
     splits: dict
     class_names: tuple | None = None
+    vocabulary: str | None = None
 
     @property
     def labeled(self):
