@@ -15,7 +15,7 @@ from keras_aegan.data.text import END, PAD, text_source
 from keras_aegan.errors import UserError
 from keras_aegan.models.ngram import CharNGram
 from keras_aegan.models.text import decode
-from keras_aegan.studies.text import hits_at_novelty
+from keras_aegan.studies.text import hits_at, hits_at_novelty
 
 WORDS = ["ana", "bob", "cleo", "dan", "eve", "fay", "gus", "hal", "ivy", "jon", "kai", "lea",
          "mo", "ned", "ola", "pia", "quin", "rex", "sam", "tess", "uma", "val", "wes",
@@ -109,12 +109,22 @@ def test_the_gan_sees_real_items_as_one_hots_and_sharpens_its_relaxation(source)
     model.g_optimizer.iterations.assign(5)
     assert float(model.sharpness()) == pytest.approx(10.0)
     relaxed = np.asarray(model._generate(np.zeros((3, 4), "float32"), None, training=False))
-    assert np.allclose(relaxed.sum(-1), 1.0, atol=1e-5)
-    drawn = relaxed.argmax(-1)
-    assert set(drawn[:, -1]) <= {END, PAD}  # every item ends by the last position
-    for row, ids in zip(relaxed, drawn):
-        end = list(ids).index(END)
-        assert (row[end + 1:, PAD] == 1.0).all()  # after its end: exact padding
+    # Straight through: the discriminator sees exact one-hots of the drawn ids.
+    onehots = np.eye(relaxed.shape[-1])[relaxed.argmax(-1)]
+    assert np.allclose(relaxed, onehots, atol=1e-6)
+    soft = build("char_gan", source, straight_through=False)
+    relaxed = np.asarray(soft._generate(np.zeros((3, 4), "float32"), None, training=False))
+    assert np.allclose(relaxed.sum(-1), 1.0, atol=1e-5) and relaxed.max() < 1.0
+
+
+def test_generated_rows_are_read_up_to_their_first_end_or_pad():
+    from keras_aegan.models.text import end_rows
+
+    rows = np.array([[5, 6, END, 7, 8], [5, PAD, 6, END, 7], [5, 6, 7, 8, 9],
+                     [END, 5, 6, 7, 8]])
+    assert np.asarray(end_rows(rows)).tolist() == [
+        [5, 6, END, PAD, PAD], [5, END, PAD, PAD, PAD], [5, 6, 7, 8, END],
+        [END, PAD, PAD, PAD, PAD]]
 
 
 def test_text_and_image_models_refuse_each_others_data(names_file, tmp_path):
@@ -165,17 +175,18 @@ def test_sample_writes_images_and_refuses_what_it_cannot_draw(tmp_path, capsys):
         sample_run(tmp_path / "missing", n=3)
 
 
-def test_hits_at_novelty_reads_the_curve():
-    sweep = [{"temperature": 0.5, "novelty": 0.3, "held_out_hits": 0.10},
-             {"temperature": 1.0, "novelty": 0.7, "held_out_hits": 0.06},
-             {"temperature": 1.5, "novelty": 0.9, "held_out_hits": 0.02}]
-    hits, novelty = hits_at_novelty(sweep, 0.5)
-    assert novelty == 0.5 and hits == pytest.approx(0.08)  # halfway from 0.3 to 0.7
-    assert hits_at_novelty(sweep, 0.8) == (pytest.approx(0.04), 0.8)
-    assert hits_at_novelty(sweep, 0.95) == (None, None)
-    assert hits_at_novelty(sweep[1:2], 0.5) == (0.06, 0.7)
+def test_the_curve_is_read_at_the_novelty_bar_and_at_a_given_novelty():
+    novelty, hits = [0.3, 0.7, 0.9], [0.10, 0.06, 0.02]  # in temperature order
+    best, there = hits_at_novelty(novelty, hits, 0.5)
+    assert there == 0.5 and best == pytest.approx(0.08)  # halfway from 0.3 to 0.7
+    assert hits_at_novelty(novelty, hits, 0.8) == (pytest.approx(0.04), 0.8)
+    assert hits_at_novelty(novelty, hits, 0.95) == (None, None)
+    assert hits_at_novelty([0.7], [0.06], 0.5) == (0.06, 0.7)
     # A copier (novelty 0 everywhere) never reaches the bar.
-    assert hits_at_novelty([{**p, "novelty": 0.0} for p in sweep], 0.5) == (None, None)
+    assert hits_at_novelty([0.0] * 3, hits, 0.5) == (None, None)
+    assert hits_at(novelty, hits, 0.8) == (pytest.approx(0.04), 0.8)
+    assert hits_at(novelty, hits, 0.95) == (0.02, 0.9)  # beyond the curve: its end
+    assert hits_at(novelty, hits, 0.1) == (0.10, 0.3)
 
 
 def test_the_text_study_runs_on_a_users_file(names_file, tmp_path):

@@ -15,11 +15,13 @@ annealed in from 0 over the first `kl_anneal_steps` steps, and *word dropout* re
 share of the decoder's previous characters with an unknown token, so that it must read
 what it cannot see from the code. It trains by plain `compile()` + `fit(ids)`.
 
-Every text generator draws an item one character at a time, feeding back what it drew,
-and never draws `PAD`: after `END` every position is `PAD`, and an item that has not ended
-by the last position ends there (so any sample fits a row and has at most `max_length - 1`
-characters). Sampling is deterministic given its noise: the exported parts take the noise
-(`uniform` ports: TF Lite has no random ops) and a `temperature` per item.
+Every text generator draws an item one character at a time, feeding back what it drew.
+Its samples are rows as the sources write them (`end_rows`): the item, `END`, `PAD` to the
+end; an item that has not ended by the last position ends there (so any sample fits a row
+and has at most `max_length - 1` characters). The VAE never draws `PAD`; the GAN draws
+every position and its rows are read up to their first `END` or `PAD`. Sampling is
+deterministic given its noise: the exported parts take the noise (`uniform` ports: TF
+Lite has no random ops) and a `temperature` per item.
 """
 
 import string
@@ -121,6 +123,19 @@ def argmax_ids(scores):
     return tf.math.argmax(scores, axis=-1, output_type=tf.int32)
 
 
+def end_rows(ids):
+    """Id rows as a text model writes them: each read up to its first `END` or `PAD`,
+    which becomes `END` (`END` at the last position of a row with neither), `PAD` after.
+    """
+    ids = ops.cast(ids, "int32")
+    stops = ops.logical_or(ops.equal(ids, END), ops.equal(ids, PAD))
+    last = ops.arange(ids.shape[1]) == ids.shape[1] - 1
+    stops = ops.logical_or(stops, last[None, :])
+    seen = ops.cumsum(ops.cast(stops, "int32"), axis=1)
+    ended = ops.where(ops.logical_and(stops, ops.equal(seen, 1)), END, PAD)
+    return ops.where(ops.equal(seen, 0), ids, ops.cast(ended, "int32"))
+
+
 def no_pad(logits):
     """Logits with `PAD` made impossible (a generator ends an item with `END`)."""
     size = logits.shape[-1]
@@ -196,7 +211,7 @@ class CharVAE(compat.SavesSeedState, keras.Model):
     seed_attribute, seed_state_key = "seed_generator", "noise_seed_state"
 
     def __init__(self, encoder, decoder, vocabulary=DEFAULT_SYMBOLS, beta=1.0,
-                 kl_anneal_steps=2000, word_dropout=0.25, free_bits=0.0,
+                 kl_anneal_steps=1500, word_dropout=0.1, free_bits=0.0,
                  learning_rate=2e-3, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.encoder, self.decoder = encoder, decoder
@@ -333,8 +348,8 @@ class CharVAE(compat.SavesSeedState, keras.Model):
         Args:
             n: number of items.
             seed: an int for repeatable samples; `None` draws new ones each call.
-            temperature: scales the spread of the prior's draws and divides the
-                decoder's logits (below 1 surer, above 1 more varied).
+            temperature: the decoder's softmax temperature (below 1 surer, above 1 more
+                varied).
         """
         n = check_int("n", n)
         temperature = check_temperature(temperature)
@@ -345,9 +360,6 @@ class CharVAE(compat.SavesSeedState, keras.Model):
         else:
             codes = rng.standard_normal((n, self.latent_dim)).astype("float32")
             uniforms = rng.random((n, self.length)).astype("float32")
-        # The temperature scales the prior's spread too (as Glow samples at a temperature):
-        # a colder draw stays where the codes are dense, a hotter one strays.
-        codes = ops.cast(codes, "float32") * temperature
         ids = self._sampler(codes, uniforms, np.full((n, 1), temperature, "float32"))
         return np.asarray(ops.convert_to_numpy(ids), "int32")
 
@@ -410,7 +422,7 @@ class CharVAE(compat.SavesSeedState, keras.Model):
 
 
 def char_vae(image_shape, latent_dim=16, num_classes=None, vocabulary=DEFAULT_SYMBOLS,
-             units=256, embedding_dim=32, beta=1.0, kl_anneal_steps=2000, word_dropout=0.25,
+             units=256, embedding_dim=32, beta=1.0, kl_anneal_steps=1500, word_dropout=0.1,
              free_bits=0.0, learning_rate=2e-3, seed=None):
     """Character-level recurrent VAE (see `CharVAE`): an embedding and a GRU of `units`
     read the item (up to its padding) into `[z_mean, z_log_var]`; the decoder's GRU of

@@ -42,10 +42,9 @@ from keras_aegan.errors import UserError, check_int, check_number
 from keras_aegan.models.gans import GAN
 from keras_aegan.models.layers import ArgumentsConfig
 from keras_aegan.models.text import (DEFAULT_SYMBOLS, PREVIEW_ITEMS, argmax_ids,
-                                     check_temperature,
-                                     check_text_shape, check_vocabulary, decode, next_tokens,
-                                     no_pad, preview_row, temperature_port, token_port,
-                                     uniform_port)
+                                     check_temperature, check_text_shape, check_vocabulary,
+                                     decode, end_rows, preview_row, temperature_port,
+                                     token_port, uniform_port)
 
 # Uniform noise is kept this far inside (0, 1), so that the Gumbel noise stays finite.
 _EPSILON = 1e-6
@@ -62,22 +61,30 @@ class GumbelRecurrentGenerator(ArgumentsConfig, keras.layers.Layer):
     """Draws items a character at a time and returns their relaxed one-hots.
 
     Inputs `[z (batch, latent), uniforms (batch, length, ids), temperature (batch, 1),
-    sharpness (batch, 1)]`; output `(batch, length, ids)`: at each step
-    `softmax(sharpness * (o / temperature + g))` for the drawn step, the exact one-hot of
-    `END` at the last position of an item not ended yet and of `PAD` after the end. The
-    draw `argmax(o / temperature + g)` (of the output, too) is fed back.
+    sharpness (batch, 1)]`; output `(batch, length, ids)`: at each step the relaxed one-hot
+    `softmax(sharpness * (o / temperature + g))` of the drawn id (or that id's exact
+    one-hot with the relaxed one's gradient, `straight_through`). The draw
+    `argmax(o / temperature + g)` (of the output, too) is fed back. Every position is
+    drawn, `END` and `PAD` included, so that the discriminator's gradient reaches the
+    choice to end an item and to pad after it (`CharGAN.generate` reads the draws up to
+    the first `END` or `PAD`).
 
     Args:
         length: ids per row.
         num_ids: ids of the vocabulary, `PAD` and `END` included.
         units: units of the GRU.
         embedding_dim: size of a character's embedding.
+        straight_through: return the drawn one-hots themselves, with the relaxed
+            one-hots' gradient (Jang et al. 2017's straight-through estimator), so that
+            the discriminator cannot tell generated items by their softness.
     """
 
-    config_arguments = ("length", "num_ids", "units", "embedding_dim")
+    config_arguments = ("length", "num_ids", "units", "embedding_dim", "straight_through")
 
-    def __init__(self, length, num_ids, units=256, embedding_dim=32, **kwargs):
+    def __init__(self, length, num_ids, units=256, embedding_dim=32, straight_through=True,
+                 **kwargs):
         super().__init__(**kwargs)
+        self.straight_through = bool(straight_through)
         self.length, self.num_ids = int(length), int(num_ids)
         self.units, self.embedding_dim = int(units), int(embedding_dim)
         self.start = keras.layers.Dense(self.units, activation="tanh", name="start")
@@ -102,20 +109,18 @@ class GumbelRecurrentGenerator(ArgumentsConfig, keras.layers.Layer):
         sharpness = ops.cast(sharpness, "float32")
         state = self.start(z)
         previous = ops.full((ops.shape(z)[0],), END, "int32")
-        done = ops.zeros((ops.shape(z)[0],), "bool")
         out = []
         for step in range(self.length):
             x = ops.concatenate([self.embedding(previous), z], axis=-1)
             state, _ = self.cell(x, [state])
-            scores = no_pad(ops.cast(self.out(state), "float32")) / temperature \
-                + noise[:, step]
+            scores = ops.cast(self.out(state), "float32") / temperature + noise[:, step]
             relaxed = ops.softmax(sharpness * scores, axis=-1)
-            tokens, ended = next_tokens(argmax_ids(scores), step, self.length, done)
-            # Where the step's id was forced (the end, the padding), its exact one-hot.
-            forced = ops.logical_or(done, ops.not_equal(tokens, argmax_ids(scores)))
-            relaxed = ops.where(forced[:, None], ops.one_hot(tokens, self.num_ids), relaxed)
+            previous = argmax_ids(scores)
+            if self.straight_through:
+                # The discriminator sees the exact one-hot, the gradient is the relaxed one's.
+                relaxed = ops.one_hot(previous, self.num_ids) + relaxed \
+                    - ops.stop_gradient(relaxed)
             out.append(relaxed)
-            previous, done = tokens, ended
         return ops.stack(out, axis=1)
 
     def compute_output_shape(self, input_shape):
@@ -213,7 +218,7 @@ class CharGAN(GAN):
         temperature = ops.cast(ops.convert_to_tensor(temperature), "float32")
         relaxed = self.sampling_generator([z, uniforms, temperature, ops.ones_like(temperature)],
                                           training=False)
-        return argmax_ids(relaxed)
+        return end_rows(argmax_ids(relaxed))
 
     def sample(self, n, seed=None, temperature=1.0):
         """`n` items as int32 ids `(n, length)` (numpy).
@@ -290,7 +295,8 @@ def text_discriminator(length, num_ids, embedding_dim=32, filters=64, widths=(2,
 
 def char_gan(image_shape, latent_dim=16, num_classes=None, vocabulary=DEFAULT_SYMBOLS,
              units=256, embedding_dim=32, filters=64, max_sharpness=100.0,
-             sharpness_steps=3000, loss=None, seed=None, ema_decay=None):
+             sharpness_steps=3000, straight_through=True, loss=None, seed=None,
+             ema_decay=None):
     """Relaxed recurrent text GAN (see `CharGAN`): a GRU generator of `units` drawing a
     character a step, a discriminator of `filters` convolutions per width (2 to 5)."""
     del num_classes  # unconditional
@@ -303,7 +309,7 @@ def char_gan(image_shape, latent_dim=16, num_classes=None, vocabulary=DEFAULT_SY
               keras.Input((1,), name="temperature"), keras.Input((1,), name="sharpness")]
     relaxed = GumbelRecurrentGenerator(length, num_ids, check_int("units", units),
                                        check_int("embedding_dim", embedding_dim),
-                                       name="draw")(inputs)
+                                       straight_through, name="draw")(inputs)
     generator = keras.Model(inputs, relaxed, name="generator")
     discriminator = text_discriminator(length, num_ids, embedding_dim,
                                        check_int("filters", filters))

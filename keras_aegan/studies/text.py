@@ -15,9 +15,9 @@ length distances to the test items, and at 1.0 the two-sample test
 for plausibility, the headline is the held-out hit rate along each model's temperature
 curve where its novelty is at least `novelty` (0.5): `curve.png` draws the curves.
 
-Options: `samples` (2,000 a temperature), `temperatures` ([0.5, 0.7, 0.85, 1.0, 1.2]),
-`novelty` (0.5), `two_sample_steps` (400), `shown` (30 samples of each model in the
-report). Any other option goes to the models' builders (`units`, `word_dropout`, ...).
+Options: `samples` (2,000 a temperature), `temperatures` (0.3 to 1.2), `novelty` (0.5),
+`two_sample_steps` (400), `shown` (30 samples of each model in the report). Any other
+option goes to the models' builders (`units`, `word_dropout`, ...).
 """
 
 import dataclasses
@@ -54,25 +54,49 @@ def _se(p, n):
     return float(np.sqrt(max(p * (1 - p), 0.0) / n))
 
 
-def hits_at_novelty(sweep, novelty):
-    """The best held-out hit rate along a temperature curve (its points joined by straight
-    lines, in temperature order) where the novelty is at least `novelty`; `(hits, the
-    novelty there)`, or `(None, None)` when no point of the curve is that novel."""
-    points = sorted(sweep, key=lambda p: p["temperature"])
-    best = None
-    for a, b in zip(points, points[1:]):
-        for p in (a, b):
-            if p["novelty"] >= novelty and (best is None or p["held_out_hits"] > best[0]):
-                best = (p["held_out_hits"], p["novelty"])
-        low, high = sorted((a["novelty"], b["novelty"]))
-        if low < novelty <= high and high > low:
-            share = (novelty - a["novelty"]) / (b["novelty"] - a["novelty"])
-            hits = a["held_out_hits"] + share * (b["held_out_hits"] - a["held_out_hits"])
-            if best is None or hits > best[0]:
-                best = (hits, novelty)
-    if len(points) == 1 and points[0]["novelty"] >= novelty:
-        best = (points[0]["held_out_hits"], points[0]["novelty"])
+def _curve(novelties, hits):
+    """A temperature curve's points `(novelty, hits)` in temperature order."""
+    return list(zip(novelties, hits))
+
+
+def hits_at_novelty(novelties, hits, bar):
+    """The best held-out hit rate along a temperature curve (its points, in temperature
+    order, joined by straight lines) where the novelty is at least `bar`; `(hits, the
+    novelty there)`, or `(None, None)` when no point of the curve is that novel.
+
+    Example:
+        >>> hits_at_novelty([0.3, 0.7], [0.10, 0.06], 0.5)   # halfway along
+        (0.08, 0.5)
+    """
+    points = _curve(novelties, hits)
+    best = max(((h, n) for n, h in points if n >= bar), default=None)
+    for (n0, h0), (n1, h1) in zip(points, points[1:]):
+        if min(n0, n1) < bar <= max(n0, n1):
+            at = h0 + (bar - n0) / (n1 - n0) * (h1 - h0)
+            if best is None or at > best[0]:
+                best = (at, bar)
     return best or (None, None)
+
+
+def hits_at(novelties, hits, novelty):
+    """The held-out hit rate of a temperature curve at a given novelty (its points joined
+    by straight lines); outside the novelties the curve spans, its nearest end. Returns
+    `(hits, the novelty read)`.
+
+    Example:
+        >>> hits_at([0.3, 0.7, 0.9], [0.10, 0.06, 0.02], 0.8)
+        (0.04, 0.8)
+    """
+    points = sorted(_curve(novelties, hits))
+    if novelty <= points[0][0]:
+        return points[0][1], points[0][0]
+    if novelty >= points[-1][0]:
+        return points[-1][1], points[-1][0]
+    for (n0, h0), (n1, h1) in zip(points, points[1:]):
+        if n0 <= novelty <= n1:
+            share = 0.0 if n1 == n0 else (novelty - n0) / (n1 - n0)
+            return h0 + share * (h1 - h0), novelty
+    raise AssertionError("unreachable: the novelty lies between two points")
 
 
 class TextStudy(kinds.StudyKind):
@@ -83,15 +107,18 @@ class TextStudy(kinds.StudyKind):
     models = ("char_vae", "char_gan", "trigram", "fourgram")
     baselines = tuple(BASELINES)
     # The default work: optimizer steps a model (about 10 minutes a model on 2 busy cores).
-    steps = 4000
-    options = {"samples": 2000, "temperatures": [0.5, 0.7, 0.85, 1.0, 1.2], "novelty": 0.5,
-               "two_sample_steps": 400, "shown": 30}
+    steps = 3000
+    options = {"samples": 2000, "temperatures": [0.3, 0.4, 0.5, 0.6, 0.7, 0.85, 1.0, 1.2],
+               "novelty": 0.5, "two_sample_steps": 400, "shown": 30}
     columns = {
         "hits_at_novelty": kinds.accuracy_column(
             "hits @ novelty ≥ 0.5", "held-out hits at the best point of the model's "
             "temperature curve whose novelty is at least 0.5 (the curve's points joined "
             "by straight lines; the bar is the `novelty` option): how much real language "
             "the model says while still making mostly new items."),
+        "novelty_there": kinds.Column(
+            "at novelty", None, "{:.1%}", "the novelty of that point: compare a model's "
+            "hits with another's at the same novelty on the curves (Findings)."),
         "held_out_hits": kinds.accuracy_column(
             "held-out hits", "share of the samples (at temperature 1, as trained) that "
             "are real items of the test split, which the model never saw: the best single "
@@ -122,6 +149,7 @@ class TextStudy(kinds.StudyKind):
         "parameters": kinds.PARAMETERS,
     }
     throughput = None
+    series = ("curve_temperatures", "curve_novelty", "curve_hits")
     title = "Task study {study}: new text items, the autoencoder way, the GAN way and n-grams"
 
     # ------------------------------------------------------------------------ data
@@ -196,7 +224,12 @@ class TextStudy(kinds.StudyKind):
             p for p in sweep if p["temperature"] == AS_TRAINED).items()
             if key != "temperature"}
         row["held_out_hits_se"] = _se(row["held_out_hits"], n)
-        hits, novelty = hits_at_novelty(sweep, data.scoring["novelty"])
+        # The curve as lists (averaged over seeds by the runner, `series`).
+        row.update(curve_temperatures=[p["temperature"] for p in sweep],
+                   curve_novelty=[p["novelty"] for p in sweep],
+                   curve_hits=[p["held_out_hits"] for p in sweep])
+        hits, novelty = hits_at_novelty(row["curve_novelty"], row["curve_hits"],
+                                        data.scoring["novelty"])
         if hits is not None:
             row.update(hits_at_novelty=hits, hits_at_novelty_se=_se(hits, n),
                        novelty_there=novelty)
@@ -246,7 +279,7 @@ class TextStudy(kinds.StudyKind):
     def pictures(self, config, data, answers, results):
         from keras_aegan.studies.text_report import curve_picture, shown_samples
 
-        curve_picture(f"{config.path}/curve.png", results["rows"], results["seeds"][0],
+        curve_picture(f"{config.path}/curve.png", results["summary"],
                       data.scoring["novelty"])
         return {"samples": shown_samples(answers, data, int(data.options["shown"]))}
 

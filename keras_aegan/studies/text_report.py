@@ -9,27 +9,25 @@ NEURAL = ("autoencoder", "gan")
 _STYLES = {"autoencoder": "-", "gan": "--", "baseline": ":"}
 
 
-def curve_picture(path, rows, seed, novelty):
+def curve_picture(path, summary, novelty):
     """Held-out hits (y) against novelty (x) at each sampling temperature of each model
-    (the rows of `seed`), the temperatures written beside the points, the novelty bar
-    drawn as a vertical line."""
+    (means over seeds), the temperatures written beside the points, the novelty bar drawn
+    as a vertical line."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7.5, 5))
-    for row in rows:
-        if row.get("seed") != seed or not row.get("sweep"):
+    for entry in summary:
+        if not entry.get("curve_novelty"):
             continue
-        points = sorted(row["sweep"], key=lambda p: p["temperature"])
-        x = [p["novelty"] for p in points]
-        y = [100 * p["held_out_hits"] for p in points]
-        line, = ax.plot(x, y, _STYLES.get(row["family"], "-"), marker="o",
-                        label=f"{row['model']} ({row['family']})")
-        for p, xi, yi in zip(points, x, y):
-            ax.annotate(f"{p['temperature']:g}", (xi, yi), textcoords="offset points",
-                        xytext=(4, 3), fontsize=7, color=line.get_color())
+        x, y = entry["curve_novelty"], [100 * h for h in entry["curve_hits"]]
+        line, = ax.plot(x, y, _STYLES.get(entry["family"], "-"), marker="o",
+                        label=f"{entry['model']} ({entry['family']})")
+        for t, xi, yi in zip(entry["curve_temperatures"], x, y):
+            ax.annotate(f"{t:g}", (xi, yi), textcoords="offset points", xytext=(4, 3),
+                        fontsize=7, color=line.get_color())
     ax.axvline(novelty, color="grey", linewidth=0.8)
     ax.set_xlabel("novelty (share of samples not in the training list)")
     ax.set_ylabel("held-out hits (% of samples that are unseen real items)")
@@ -71,34 +69,50 @@ def samples_table(shown):
     return lines
 
 
+def same_novelty(summary, novelty):
+    """`(best neural entry, {baseline: (its hits, the novelty read)})`: the neural model
+    with the most held-out hits at novelty >= `novelty`, and each baseline's hits on its
+    own curve at the novelty of that point; `(None, {})` without a neural model there."""
+    from keras_aegan.studies.text import hits_at
+
+    key = "hits_at_novelty"
+    neural = [e for e in summary if e["family"] in NEURAL and e.get(key) is not None]
+    if not neural:
+        return None, {}
+    best = max(neural, key=lambda e: e[key])
+    return best, {e["model"]: hits_at(e["curve_novelty"], e["curve_hits"],
+                                      best["novelty_there"])
+                  for e in summary if e["family"] == "baseline" and e.get("curve_novelty")}
+
+
 def findings(summary, novelty):
     """The headline: the best neural model's hits at the novelty bar against each
-    baseline's, and where the GAN stands."""
+    baseline's at the same novelty, and where the GAN stands."""
     key = "hits_at_novelty"
-    scored = [e for e in summary if e.get(key) is not None and e["family"] != "reference"]
+    models = [e for e in summary if e["family"] != "reference"]
     lines = []
-    unscored = [e["model"] for e in summary if e["family"] != "reference"
-                and e.get(key) is None]
+    unscored = [e["model"] for e in models if e.get(key) is None]
     if unscored:
         lines.append(f"- No point of {', '.join(unscored)}'s temperature curve reached "
-                     f"novelty {novelty:g}: they copy their training list too much.")
-    neural = sorted((e for e in scored if e["family"] in NEURAL), key=lambda e: -e[key])
-    baselines = [e for e in scored if e["family"] == "baseline"]
-    if neural:
-        best = neural[0]
+                     f"novelty {novelty:g}.")
+    best, rivals = same_novelty(summary, novelty)
+    if best is not None:
+        there = best["novelty_there"]
         lines.append(f"- Best neural model at novelty ≥ {novelty:g}: **{best['model']}** "
-                     f"({best['family']}), {best[key]:.2%} of its samples are unseen real "
-                     "items.")
-        for base in baselines:
-            word = "at least" if best[key] >= base[key] else "below"
-            close = report.too_close(best, base, key)
-            lines.append(f"  - {word} {base['model']}'s {base[key]:.2%}"
-                         + (" (within the noise)" if close else "") + ".")
-    order = sorted(scored, key=lambda e: -e[key])
-    for gan in (e for e in scored if e["family"] == "gan"):
-        rank = order.index(gan) + 1
-        lines.append(f"- The GAN {gan['model']} ranks {rank} of {len(order)} at novelty ≥ "
-                     f"{novelty:g} ({gan[key]:.2%}); at temperature 1 its samples are "
+                     f"({best['family']}): {best[key]:.2%} of its samples are unseen real "
+                     f"items, at novelty {there:.1%}. At that novelty:")
+        for name, (hits, read) in rivals.items():
+            word = "at least" if best[key] >= hits else "below"
+            where = "" if abs(read - there) < 1e-9 else \
+                f" (its curve's nearest point, novelty {read:.1%})"
+            lines.append(f"  - {name} says {hits:.2%}{where}: {best['model']} is {word} "
+                         "it.")
+    scored = sorted((e for e in models if e.get(key) is not None), key=lambda e: -e[key])
+    for gan in (e for e in models if e["family"] == "gan"):
+        place = (f"ranks {scored.index(gan) + 1} of {len(scored)} at novelty ≥ "
+                 f"{novelty:g} ({gan[key]:.2%} at novelty {gan['novelty_there']:.1%})"
+                 if gan in scored else f"never reaches novelty {novelty:g}")
+        lines.append(f"- The GAN {gan['model']} {place}; at temperature 1 its samples are "
                      f"{gan['novelty']:.0%} new and {gan['diversity']:.0%} distinct"
                      + (f", and a classifier tells them from real items "
                         f"{gan['two_sample']:.0%} of the time" if "two_sample" in gan
