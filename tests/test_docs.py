@@ -59,6 +59,8 @@ def shrink_shell(line):
         if "--task timeseries" in line:  # TimeGAN's scores: 1 repeat of a few steps
             line += (" --task-option repeats=1 --task-option disc_iterations=20"
                      " --task-option pred_iterations=20")
+        if "--task text" in line:  # a few samples a temperature, a short two-sample test
+            line += " --task-option samples=50 --task-option two_sample_steps=5"
     elif line.startswith("python train.py augment"):
         line += " --classifier-steps 5 --generator-steps 5 --test-images 200"
     elif line.startswith("python train.py robust"):

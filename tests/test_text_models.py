@@ -175,6 +175,18 @@ def test_sample_writes_images_and_refuses_what_it_cannot_draw(tmp_path, capsys):
         sample_run(tmp_path / "missing", n=3)
 
 
+def test_series_are_written_as_csv_a_row_per_step(tmp_path):
+    from keras_aegan.apply.samples import write_series
+
+    windows = np.arange(12, dtype="float32").reshape(2, 3, 2) / 10
+    [path] = write_series(windows, str(tmp_path), None, overwrite=False)
+    lines = open(path).read().splitlines()
+    assert lines[0] == "sample,step,channel_0,channel_1"
+    assert lines[1:3] == ["0,0,0,0.1", "0,1,0.2,0.3"] and lines[-1] == "1,2,1,1.1"
+    with pytest.raises(UserError, match="exists"):
+        write_series(windows, str(tmp_path), None, overwrite=False)
+
+
 def test_the_curve_is_read_at_the_novelty_bar_and_at_a_given_novelty():
     novelty, hits = [0.3, 0.7, 0.9], [0.10, 0.06, 0.02]  # in temperature order
     best, there = hits_at_novelty(novelty, hits, 0.5)

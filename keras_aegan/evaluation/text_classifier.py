@@ -88,6 +88,9 @@ def two_sample_accuracy(samples, reference, *, steps=400, batch_size=64, width=3
     for _ in range(steps):
         batch = np.r_[rng.choice(positives, batch_size), rng.choice(negatives, batch_size)]
         step(tf.constant(rows[batch]), tf.constant(labels[batch]))
-    logits = np.asarray(model.predict(rows[test], batch_size=1024, verbose=0))[:, 0]
+    # Called directly, not `predict`: a new classifier per test, and `predict` would
+    # trace (and warn about tracing) a function for each.
+    logits = np.concatenate([np.asarray(model(rows[test[i:i + 1024]], training=False))[:, 0]
+                             for i in range(0, len(test), 1024)])
     accuracy = float(np.mean((logits > 0) == (labels[test] > 0.5)))
     return accuracy, float(np.sqrt(accuracy * (1 - accuracy) / len(test)))

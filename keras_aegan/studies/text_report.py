@@ -2,6 +2,8 @@
 temperature curve (`curve.png`), samples of each model marked by what they are, and the
 report's words."""
 
+import math
+
 from keras_aegan.studies import report
 
 NEURAL = ("autoencoder", "gan")
@@ -69,10 +71,12 @@ def samples_table(shown):
     return lines
 
 
-def same_novelty(summary, novelty):
-    """`(best neural entry, {baseline: (its hits, the novelty read)})`: the neural model
-    with the most held-out hits at novelty >= `novelty`, and each baseline's hits on its
-    own curve at the novelty of that point; `(None, {})` without a neural model there."""
+def same_novelty(summary, novelty, samples):
+    """The headline comparison: `(best neural entry, {baseline: (hits, novelty read,
+    standard error)})`: the neural model with the most held-out hits at novelty >=
+    `novelty`, and each baseline's hits on its own curve at the novelty of that point
+    (`samples`: a temperature's samples per seed, for the binomial standard error);
+    `(None, {})` without a neural model there."""
     from keras_aegan.studies.text import hits_at
 
     key = "hits_at_novelty"
@@ -80,12 +84,24 @@ def same_novelty(summary, novelty):
     if not neural:
         return None, {}
     best = max(neural, key=lambda e: e[key])
-    return best, {e["model"]: hits_at(e["curve_novelty"], e["curve_hits"],
-                                      best["novelty_there"])
-                  for e in summary if e["family"] == "baseline" and e.get("curve_novelty")}
+    rivals = {}
+    for e in summary:
+        if e["family"] == "baseline" and e.get("curve_novelty"):
+            hits, read = hits_at(e["curve_novelty"], e["curve_hits"], best["novelty_there"])
+            rivals[e["model"]] = (hits, read,
+                                  math.sqrt(hits * (1 - hits) / (samples * e["seeds"])))
+    return best, rivals
 
 
-def findings(summary, novelty):
+def beats(best, hits, se):
+    """`at least` / `below`, and whether the gap is within twice the combined standard
+    error of the two figures."""
+    word = "at least" if best["hits_at_novelty"] >= hits else "below"
+    gap = abs(best["hits_at_novelty"] - hits)
+    return word, gap <= 2 * math.hypot(best.get("hits_at_novelty_se") or 0.0, se)
+
+
+def findings(summary, novelty, samples):
     """The headline: the best neural model's hits at the novelty bar against each
     baseline's at the same novelty, and where the GAN stands."""
     key = "hits_at_novelty"
@@ -95,18 +111,18 @@ def findings(summary, novelty):
     if unscored:
         lines.append(f"- No point of {', '.join(unscored)}'s temperature curve reached "
                      f"novelty {novelty:g}.")
-    best, rivals = same_novelty(summary, novelty)
+    best, rivals = same_novelty(summary, novelty, samples)
     if best is not None:
         there = best["novelty_there"]
         lines.append(f"- Best neural model at novelty ≥ {novelty:g}: **{best['model']}** "
                      f"({best['family']}): {best[key]:.2%} of its samples are unseen real "
                      f"items, at novelty {there:.1%}. At that novelty:")
-        for name, (hits, read) in rivals.items():
-            word = "at least" if best[key] >= hits else "below"
+        for name, (hits, read, se) in rivals.items():
+            word, close = beats(best, hits, se)
             where = "" if abs(read - there) < 1e-9 else \
                 f" (its curve's nearest point, novelty {read:.1%})"
             lines.append(f"  - {name} says {hits:.2%}{where}: {best['model']} is {word} "
-                         "it.")
+                         "it" + (", within the noise" if close else "") + ".")
     scored = sorted((e for e in models if e.get(key) is not None), key=lambda e: -e[key])
     for gan in (e for e in models if e["family"] == "gan"):
         place = (f"ranks {scored.index(gan) + 1} of {len(scored)} at novelty ≥ "
@@ -136,7 +152,8 @@ def report_lines(config, results, tables):
         "## Results", "", *tables.table(), "", *tables.legend(), "", report.ARROWS, "",
         "The reference row scores held-out real items (the validation split) the same "
         "way: the floor of each distance and of the two-sample accuracy.", "",
-        "## Findings", "", *findings(results["summary"], results["novelty"]), "",
+        "## Findings", "",
+        *findings(results["summary"], results["novelty"], results["samples"]), "",
         *report.winners([e for e in results["summary"] if e["family"] != "reference"],
                         tables.columns), "",
         "## Held-out hits against novelty", "",
