@@ -304,7 +304,7 @@ def _manifest(model, spec, parts, source):
         "model": {"class": type(model).__name__, "name": model.name, "family": spec.family,
                   "image_shape": list(spec.image_shape), "latent_dim": spec.latent_dim,
                   "num_classes": spec.num_classes, "task": spec.task,
-                  "value_range": [0.0, 1.0], **_vocabulary(spec)},
+                  **_value_range(spec)},
         "source": source or {},
         "parity": {"difference": "|out - keras| / max(1, max|keras|)",
                    "checks": {p: {"statistic": c, "bound": b}
@@ -314,10 +314,11 @@ def _manifest(model, spec, parts, source):
     }
 
 
-def _vocabulary(spec):
-    """A text model's characters in the manifest: what each token id stands for."""
+def _value_range(spec):
+    """What the model's data is in the manifest: values in [0, 1], or for a model of text,
+    what each token id stands for."""
     if spec.vocabulary is None:
-        return {}
+        return {"value_range": [0.0, 1.0]}
     return {"vocabulary": {"pad_id": 0, "end_id": 1, "first_symbol_id": 2,
                            "symbols": spec.vocabulary}}
 

