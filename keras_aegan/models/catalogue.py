@@ -84,8 +84,8 @@ for _name, _builder, _class, _description, _options in (
      "dropout; samples from its prior at a temperature.",
      {"data": "text", "consumes": "tokens", "batch_size": 128}),
     ("char_gan", text_gan.char_gan, text_gan.CharGAN,
-     "Text GAN: a GRU generator drawing characters with Gumbel-softmax relaxation "
-     "(RelGAN's recipe) against a convolutional discriminator.",
+     "Text GAN: a GRU generator drawing characters, trained through a straight-through "
+     "Gumbel-softmax against a convolutional discriminator (RelGAN's shape).",
      {**_GAN, "data": "text", "consumes": "tokens", "batch_size": 128}),
 ):
     register_model(_name, _builder, model_class=_class, description=_description, **_options)

@@ -32,7 +32,9 @@ the discriminator told every item apart (accuracy 0.99) and the samples had coll
 drawing `END` and `PAD` freely did (accuracy 0.75, 99 % distinct after 2,000 steps).
 After 6,000 steps, the held-out hits at temperature 1 were 0.6 % with RelGAN's rising
 `beta` (`max_sharpness` 100 over `sharpness_steps` 3,000), 0.9 % rising to 10, and 2.8 %
-at `beta` = 1 throughout (the default).
+at `beta` = 1 throughout (the default); with a moving average of the generator on top
+(`ema_decay=0.999`) 1.1 %, its character pairs closer to the data's (Jensen-Shannon 0.024
+against 0.066). One run each: a GAN's figures move from one evaluation to the next.
 
 Sampling at a temperature `T` draws `argmax(o / T + g)`: the exported `generator` part
 maps noise `z`, uniform noise `(length, ids)` (turned into Gumbel noise inside) and `T` to

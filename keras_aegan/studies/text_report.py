@@ -71,39 +71,51 @@ def samples_table(shown):
     return lines
 
 
-def same_novelty(summary, novelty, samples):
-    """The headline comparison: `(best neural entry, {baseline: (hits, novelty read,
-    standard error)})`: the neural model with the most held-out hits at novelty >=
-    `novelty`, and each baseline's hits on its own curve at the novelty of that point
-    (`samples`: a temperature's samples per seed, for the binomial standard error);
-    `(None, {})` without a neural model there."""
+def rivals_at(entry, summary, samples):
+    """Each baseline's held-out hits on its own curve at the novelty of `entry`'s point at
+    the bar: `{baseline: (hits, novelty read, standard error)}` (`samples`: a
+    temperature's samples per seed, for the binomial standard error)."""
     from keras_aegan.studies.text import hits_at
 
-    key = "hits_at_novelty"
-    neural = [e for e in summary if e["family"] in NEURAL and e.get(key) is not None]
-    if not neural:
-        return None, {}
-    best = max(neural, key=lambda e: e[key])
     rivals = {}
     for e in summary:
         if e["family"] == "baseline" and e.get("curve_novelty"):
-            hits, read = hits_at(e["curve_novelty"], e["curve_hits"], best["novelty_there"])
+            hits, read = hits_at(e["curve_novelty"], e["curve_hits"], entry["novelty_there"])
             rivals[e["model"]] = (hits, read,
                                   math.sqrt(hits * (1 - hits) / (samples * e["seeds"])))
-    return best, rivals
+    return rivals
 
 
-def beats(best, hits, se):
+def neural_at_bar(summary):
+    """The neural models with a point at the novelty bar, the most held-out hits first."""
+    return sorted((e for e in summary if e["family"] in NEURAL
+                   and e.get("hits_at_novelty") is not None),
+                  key=lambda e: -e["hits_at_novelty"])
+
+
+def beats(entry, hits, se):
     """`at least` / `below`, and whether the gap is within twice the combined standard
     error of the two figures."""
-    word = "at least" if best["hits_at_novelty"] >= hits else "below"
-    gap = abs(best["hits_at_novelty"] - hits)
-    return word, gap <= 2 * math.hypot(best.get("hits_at_novelty_se") or 0.0, se)
+    word = "at least" if entry["hits_at_novelty"] >= hits else "below"
+    gap = abs(entry["hits_at_novelty"] - hits)
+    return word, gap <= 2 * math.hypot(entry.get("hits_at_novelty_se") or 0.0, se)
+
+
+def compared(entry, rivals):
+    """`trigram 5.90% (at least it), fourgram ...`: a model against each baseline."""
+    parts = []
+    for name, (hits, read, se) in rivals.items():
+        word, close = beats(entry, hits, se)
+        where = "" if abs(read - entry["novelty_there"]) < 1e-9 else \
+            f" at its nearest point, novelty {read:.1%}"
+        parts.append(f"{name} {hits:.2%}{where} ({entry['model']} {word} it"
+                     + (", within the noise" if close else "") + ")")
+    return "; ".join(parts)
 
 
 def findings(summary, novelty, samples):
-    """The headline: the best neural model's hits at the novelty bar against each
-    baseline's at the same novelty, and where the GAN stands."""
+    """The headline: each neural model's hits at the novelty bar against each baseline's
+    at the same novelty, the best first, and where the GAN stands."""
     key = "hits_at_novelty"
     models = [e for e in summary if e["family"] != "reference"]
     lines = []
@@ -111,22 +123,17 @@ def findings(summary, novelty, samples):
     if unscored:
         lines.append(f"- No point of {', '.join(unscored)}'s temperature curve reached "
                      f"novelty {novelty:g}.")
-    best, rivals = same_novelty(summary, novelty, samples)
-    if best is not None:
-        there = best["novelty_there"]
-        lines.append(f"- Best neural model at novelty ≥ {novelty:g}: **{best['model']}** "
-                     f"({best['family']}): {best[key]:.2%} of its samples are unseen real "
-                     f"items, at novelty {there:.1%}. At that novelty:")
-        for name, (hits, read, se) in rivals.items():
-            word, close = beats(best, hits, se)
-            where = "" if abs(read - there) < 1e-9 else \
-                f" (its curve's nearest point, novelty {read:.1%})"
-            lines.append(f"  - {name} says {hits:.2%}{where}: {best['model']} is {word} "
-                         "it" + (", within the noise" if close else "") + ".")
+    for rank, entry in enumerate(neural_at_bar(summary)):
+        lead = "Best neural model" if rank == 0 else "Then"
+        rivals = rivals_at(entry, summary, samples)
+        lines.append(f"- {lead} at novelty ≥ {novelty:g}: **{entry['model']}** "
+                     f"({entry['family']}): {entry[key]:.2%} of its samples are unseen real "
+                     f"items, at novelty {entry['novelty_there']:.1%}"
+                     + (f"; at that novelty, {compared(entry, rivals)}" if rivals else "")
+                     + ".")
     scored = sorted((e for e in models if e.get(key) is not None), key=lambda e: -e[key])
     for gan in (e for e in models if e["family"] == "gan"):
-        place = (f"ranks {scored.index(gan) + 1} of {len(scored)} at novelty ≥ "
-                 f"{novelty:g} ({gan[key]:.2%} at novelty {gan['novelty_there']:.1%})"
+        place = (f"ranks {scored.index(gan) + 1} of {len(scored)} on the first column"
                  if gan in scored else f"never reaches novelty {novelty:g}")
         lines.append(f"- The GAN {gan['model']} {place}; at temperature 1 its samples are "
                      f"{gan['novelty']:.0%} new and {gan['diversity']:.0%} distinct"
