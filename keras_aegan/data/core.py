@@ -37,6 +37,10 @@ class DataInfo:
         vocabulary: for a text source, its characters in id order from 2 (a string; id 0
             pads a row, id 1 ends an item): a model of text is built for them. `None`
             for other sources.
+        split_by_identity: the labels name identities (people) and the splits were made
+            by identity: `test` holds identities that `train` and `validation` never
+            show, so a classifier of these labels cannot be scored on `test` (score it on
+            held-out pictures of the training identities instead; the evaluator does).
     """
 
     name: str
@@ -45,6 +49,7 @@ class DataInfo:
     splits: dict
     class_names: tuple | None = None
     vocabulary: str | None = None
+    split_by_identity: bool = False
 
     @property
     def labeled(self):
@@ -194,13 +199,18 @@ def _carve(n, count, salt):
     return np.sort(order[count:]), np.sort(order[:count])
 
 
-def array_source(spec, read, options):
+def array_source(spec, read, options, *, split_by_identity=False):
     """A `Source` over arrays: `read` is `(splits, class_names)`, where `splits` maps
     split names (at least `train`) to `(images, labels or None)`; images as arrays of
-    uint8 0-255 or floats in [0, 1], or a list of single images of mixed sizes."""
+    uint8 0-255 or floats in [0, 1], or a list of single images of mixed sizes.
+    `split_by_identity` is passed to `DataInfo` for a labelled source whose reader split
+    it by identity (it then gives every split itself)."""
     image_shape, crop = options.image_shape, options.crop
     validation_fraction = options.validation_fraction
     raw_splits, class_names = read
+    if split_by_identity and not {"train", "validation", "test"} <= set(raw_splits):
+        # A carve picks pictures at random and would put one person on both sides.
+        raise ValueError(f"{spec}: a source split by identity must give all three splits")
     resizing = image_shape is not None
     splits = {}
     for split, (x, y) in raw_splits.items():
@@ -252,7 +262,7 @@ def array_source(spec, read, options):
         datasets[split] = ds
     info = DataInfo(name=spec, image_shape=image_shape if resizing else shape,
                     num_classes=num_classes, splits={k: len(v[0]) for k, v in splits.items()},
-                    class_names=class_names)
+                    class_names=class_names, split_by_identity=split_by_identity and labeled)
     return Source(info, datasets)
 
 

@@ -13,8 +13,12 @@ from keras_aegan.errors import DataError, check_image_shape, check_number
 
 
 def slug(spec):
-    """A short, file-name-safe name for a source spec: `idx:/data/mnist` -> `mnist`."""
-    name = os.path.basename(spec.partition(":")[2].rstrip("/\\")) if ":" in spec else spec
+    """A short, file-name-safe name for a source spec: `idx:/data/mnist` -> `mnist`,
+    `faces:32` -> `faces-32` (a size keeps the source's name)."""
+    kind, _, arg = spec.partition(":")
+    name = os.path.basename(arg.rstrip("/\\")) if arg else spec
+    if name.isdigit():
+        name = f"{kind}-{name}"
     return re.sub(r"[^\w.\-]+", "_", name).strip("_") or "data"
 
 

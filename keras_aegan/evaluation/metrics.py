@@ -1,7 +1,8 @@
 """Yardsticks shared by autoencoders and GANs: sample quality, reconstruction, representation.
 
 Every metric, for use on its own; each family lives in its own module
-(`sample_metrics`, `reconstruction_metrics`, `representation_metrics`) and is re-exported here.
+(`sample_metrics`, `reconstruction_metrics`, `representation_metrics`, `two_sample`) and is
+re-exported here.
 
 Everything here takes numpy arrays. Sample-quality metrics (FID, KID, precision/recall,
 density/coverage) work on *features*; get them from an `Evaluator`, a small classifier
@@ -25,3 +26,4 @@ from keras_aegan.evaluation.reconstruction_metrics import (  # noqa: F401
     latent_optimisation_reconstruction)
 from keras_aegan.evaluation.representation_metrics import (  # noqa: F401
     linear_probe_accuracy, knn_accuracy, probe_scores, accuracy_standard_error)
+from keras_aegan.evaluation.two_sample import TwoSampleResult, two_sample_test  # noqa: F401

@@ -7,6 +7,11 @@ COLUMNS = {
                   "evaluator's features of samples and of real test images (0: the same)."),
     "kid": Column("KID", "low", "{:.4f}", "kernel distance between the same features; "
                   "unbiased, so fairer than FID with few samples."),
+    "two_sample": Column("two-sample acc", "low", "{:.3f}", "held-out accuracy of a fresh "
+                         "small classifier trained to tell the samples from real test "
+                         "images: 0.5 (the ideal) when it cannot tell them apart, 1.0 when "
+                         "it spots every sample; below 0.5 is chance. Made only when the "
+                         "study asks (`--task-option two_sample=true`)."),
     "precision": Column("precision", "high", "{:.3f}", "share of samples that fall among "
                         "real images (quality)."),
     "recall": Column("recall", "high", "{:.3f}", "share of real images the samples reach "
@@ -64,11 +69,12 @@ COLUMNS = {
 # and what the reader should know about how it is measured.
 QUESTIONS = (
     ("samples", "Who samples best?", "fid",
-     ("fid", "kid", "precision", "recall", "density", "coverage", "classes_seen",
+     ("fid", "kid", "two_sample", "precision", "recall", "density", "coverage", "classes_seen",
       "min_class_share", "sharpness", "memorisation_ratio", "cas", "cas_evaluator_labels"),
      "Generated images against real test images, on the features of the study's "
      "evaluator (a small classifier trained on this dataset's training images). FID here "
-     "is not comparable with published Inception FIDs: other features, other data."),
+     "is not comparable with published Inception FIDs: other features, other data. The "
+     "two-sample accuracy needs no evaluator: its classifier looks at the pixels."),
     ("reconstruction", "Who reconstructs best?", "psnr", ("mse", "psnr", "ssim"),
      "Test images and their reconstructions. A GAN has no encoder: it reconstructs by "
      "searching its noise for the closest image."),

@@ -5,7 +5,10 @@ Every model is judged through what it declares about itself (`study.subjects.Sub
 - sample quality: FID, KID, precision/recall, density/coverage, class coverage, CAS and
   memorisation on the study's evaluator features, samples vs real test images. Models
   without a sampler of their own (plain autoencoders, PCA) decode draws from a Gaussian
-  fitted to their training codes.
+  fitted to their training codes. When the study asks (the option `two_sample`, or a kind
+  built on this one whose default it is), realism by a classifier two-sample test too
+  (`evaluation.two_sample`): seconds a model, which the default MNIST study does not
+  spend.
 - reconstruction: MSE/PSNR/SSIM of test images; GANs reconstruct by searching their noise.
 - representation: linear-probe and k-NN accuracy on each model's declared features.
 - cost: training seconds, parameters, training images per second.
@@ -51,6 +54,12 @@ class ImageData:
     real_features: object = None
     train_features: object = None
     heldout_features: object = None
+    # Whether each model's samples face the two-sample test (the option `two_sample`).
+    two_sample: bool = False
+    # The representation probes' `((train images, labels), (test images, labels))`, or
+    # `None` for unlabeled data: the splits' own, or for a source split by identity the
+    # training people's pictures (the test people are strangers to a probe).
+    probes: object = None
 
 
 class ImageStudy(StudyKind):
@@ -59,6 +68,10 @@ class ImageStudy(StudyKind):
                    "PCA on images")
     models = DEFAULT_STUDY_MODELS
     baselines = tuple(registry.BASELINES)
+    # `two_sample`: score realism by a classifier two-sample test (`--task-option
+    # two_sample=true`). Off by default: it costs seconds a model the default study does
+    # not budget; a kind built on this one turns it on by its own default.
+    options = {"two_sample": False}
     columns = COLUMNS
     title = "Study {study}"
     # The default work: 1,200 optimizer steps a model, the same on every machine. Enough
@@ -74,6 +87,9 @@ class ImageStudy(StudyKind):
     def prepare(self, config, options, log):
         from keras_aegan.evaluation import metrics
 
+        if not isinstance(options["two_sample"], bool):
+            raise UserError(f"two_sample must be true or false, got "
+                            f"{options['two_sample']!r}")
         source = config.open_data()
         info = source.info
         for name in config.models:
@@ -84,20 +100,34 @@ class ImageStudy(StudyKind):
         train_x, train_y = source.arrays("train", limit=config.train_images)
         log(f"study {config.study_name}: {len(config.models)} models x {len(config.seeds)} "
             f"seed(s) on {info.name} ({'x'.join(map(str, info.image_shape))}), budget "
-            f"{config.budget_text} per model -> {config.path}")
+            f"{config.budget_text} per model -> {config.path}"
+            + (" (with the two-sample test)" if options["two_sample"] else ""))
         evaluator = metrics.get_evaluator(source, verbose=0, log=log)
         notes = []
         if evaluator.has_classes:
-            log(f"evaluator: {evaluator.path} (test accuracy {evaluator.test_accuracy:.4f})")
+            log(f"evaluator: {evaluator.path} ({evaluator.describe()})")
         else:
             notes.append("The dataset has no labels: class coverage and the representation "
                          "probes are skipped; sample metrics use PCA features of the images.")
             log("evaluator: PCA features (unlabeled dataset; label-based metrics skipped)")
+        probes = None
+        if train_y is not None and test_y is not None:
+            probes = ((train_x[:config.probe_train], train_y[:config.probe_train]),
+                      (test_x[:config.probe_test], test_y[:config.probe_test]))
+        if info.split_by_identity:
+            held = source.arrays("validation", limit=config.probe_test)
+            probes = (probes[0], held) if probes and len(held[0]) else None
+            notes.append("The data is split by identity: the person probes are trained on "
+                         "the training people's training pictures and tested on their "
+                         "validation pictures, which no model trained on (the test people "
+                         "are strangers to a probe), and CAS, which needs the test "
+                         "people's classes, is skipped.")
         features = evaluator.features
         return ImageData(source, info, evaluator, train_x, train_y, test_x, test_y, notes,
                          real_features=features(test_x[:config.eval_samples]),
                          train_features=features(train_x[:MEMORISATION_TRAIN]),
-                         heldout_features=features(test_x[-MEMORISATION_SAMPLES:]))
+                         heldout_features=features(test_x[-MEMORISATION_SAMPLES:]),
+                         two_sample=options["two_sample"], probes=probes)
 
     def watch(self, config, data, name, budget):
         from keras_aegan.studies.timeline import QualityTimeline
@@ -140,7 +170,12 @@ class ImageStudy(StudyKind):
             memo = metrics.memorisation(fake[:MEMORISATION_SAMPLES], data.train_features,
                                         data.heldout_features)
             scores["memorisation_ratio"] = memo["ratio"]
-            if data.test_y is not None and data.evaluator.has_classes:
+            if data.two_sample:
+                test = metrics.two_sample_test(samples, real, seed=seed)
+                scores["two_sample"] = test.accuracy
+                scores["two_sample_se"] = test.standard_error
+            if data.test_y is not None and data.evaluator.has_classes \
+                    and not data.info.split_by_identity:
                 scores.update(classification_accuracy_score(subject, data, samples, seed))
         images = data.test_x[:config.reconstruct_images]
         recon = subject.reconstruct(images)
@@ -148,20 +183,32 @@ class ImageStudy(StudyKind):
             scores.update({k: v for k, v in metrics.reconstruction_scores(
                                images, recon, standard_errors=True).items()
                            if k.partition("_se")[0] in ("mse", "psnr", "ssim")})
-        if data.train_y is not None and data.test_y is not None:
-            train_codes = subject.codes(data.train_x[:config.probe_train])
+        if data.probes is not None:
+            (train_x, train_y), (test_x, test_y) = data.probes
+            train_codes = subject.codes(train_x)
             if train_codes is not None:
-                test_codes = subject.codes(data.test_x[:config.probe_test])
-                probes = metrics.probe_scores(train_codes, data.train_y[:config.probe_train],
-                                              test_codes, data.test_y[:config.probe_test])
+                test_codes = subject.codes(test_x)
+                probes = metrics.probe_scores(train_codes, train_y, test_codes, test_y)
                 scores.update(probes)
                 scores.update({f"{k}_se": metrics.accuracy_standard_error(v, len(test_codes))
                                for k, v in probes.items()})
         return {"sampler": subject.sampler_note, **{k: float(v) for k, v in scores.items()}}
 
+    def scoring(self, config, data):
+        # A study asking for the two-sample test rescores rows made without it (and how it
+        # was made travels with them); without it, rows are scored as they always were.
+        if not data.two_sample:
+            return None
+        from keras_aegan.evaluation import two_sample
+
+        return {"two_sample": {"classifier": two_sample.CLASSIFIER,
+                               "steps": two_sample.STEPS,
+                               "batch_size": two_sample.BATCH_SIZE,
+                               "held_out": two_sample.HELD_OUT}}
+
     def progress(self, row):
         return ", ".join(f"{COLUMNS[k].header} {COLUMNS[k].fmt.format(row[k])}"
-                         for k in ("fid", "psnr") if k in row)
+                         for k in ("fid", "two_sample", "psnr") if k in row)
 
     def export_inputs(self, data, model):
         from keras_aegan import export
@@ -170,9 +217,13 @@ class ImageStudy(StudyKind):
         return {"images": images, "labels": labels}
 
     def results(self, config, data):
-        return {"dataset": data.info.name, "notes": data.notes,
-                "evaluator": {"path": os.fspath(data.evaluator.path),
-                              "test_accuracy": data.evaluator.test_accuracy}}
+        facts = {"dataset": data.info.name, "notes": data.notes,
+                 "evaluator": {"path": os.fspath(data.evaluator.path),
+                               "test_accuracy": data.evaluator.test_accuracy,
+                               "description": data.evaluator.describe()}}
+        if data.two_sample:
+            facts["two_sample_floor"] = two_sample_floor(config, data)
+        return facts
 
     def pictures(self, config, data, answers, results):
         from keras_aegan.studies.images_pictures import write_figures
@@ -192,7 +243,8 @@ class ImageStudy(StudyKind):
             + (" (mean ± std over seeds)" if seeds > 1 else "") + ". " + report.ARROWS,
             "",
             f"Evaluator: `{os.path.basename(evaluator['path'])}`"
-            + (f", test accuracy {evaluator['test_accuracy']:.4f}"
+            + (f": {evaluator['description']}" if evaluator.get("description") else
+               f", test accuracy {evaluator['test_accuracy']:.4f}"
                if evaluator["test_accuracy"] is not None else "") + ".",
             "", *[f"> {note}" for note in results["notes"]], "",
             "## The verdicts", ""]
@@ -201,9 +253,17 @@ class ImageStudy(StudyKind):
                 else _cost_verdict(summary)
             lines.append(f"- **{question}** {answer}")
         pictures = picture_lines(config, results)
+        floor = results.get("two_sample_floor")
         for key, question, _, keys, about in QUESTIONS:
-            table = tables.table(keys)
+            # The floor is shown beside the models, not ranked among them.
+            table = tables.table(keys, extra=[floor] if floor and key == "samples" else ())
             if table:
+                if floor and key == "samples":
+                    about += (f" The row *{floor['model']}* is the two-sample test of "
+                              f"{floor['n']:,} random training images against the same "
+                              "test images: what a model drawing exactly its training "
+                              "data would score, above 0.5 when the test images differ "
+                              "from the training ones (other writers, other people).")
                 lines += ["", f"## {question}", "", about, "", *table, "",
                           *tables.legend(keys), "", *pictures[key]]
         samplers = sorted({f"{r['model']}: {r['sampler']}" for r in results["rows"]})
@@ -213,6 +273,24 @@ class ImageStudy(StudyKind):
                         report.exports_line(results["rows"], config.path), "",
                         "Full figures per seed: `results.json`; the tables as CSV: "
                         "`results.csv`."]
+
+
+def two_sample_floor(config, data):
+    """The two-sample accuracy of random training images against the real test images
+    the models' samples face: the figure of a model that drew exactly its training data
+    (a table row of family `reference`). It is 0.5 only when the training and test images
+    come from one distribution: 0.54 on `mnist10k`, where 997 of the first 1,000 test
+    images come from the first half of MNIST's test release, other writers' cleaner digits
+    than the second half's (LeCun et al.)."""
+    import numpy as np
+
+    from keras_aegan.evaluation import metrics
+
+    real = data.test_x[:config.eval_samples]
+    pick = np.random.default_rng(config.seeds[0]).permutation(len(data.train_x))[:len(real)]
+    test = metrics.two_sample_test(data.train_x[np.sort(pick)], real, seed=config.seeds[0])
+    return {"model": "real (training images)", "family": "reference", "n": test.n,
+            "two_sample": test.accuracy, "two_sample_se": test.standard_error}
 
 
 def classification_accuracy_score(subject, data, samples, seed):

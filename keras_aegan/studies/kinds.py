@@ -77,6 +77,8 @@ class StudyKind:
         title: the report's first heading, `{study}` filled in.
         export_parts: the parts of each model the study exports, those a model has
             (`None`: every part it declares).
+        datasets: source kinds (`faces` of `faces:64`) whose study this kind is when no
+            `--task` is given (`train.py study --dataset faces` runs the faces study).
         steps: the default budget, optimizer steps per model: enough work for the
             contrast the kind exists to show, on any machine (`None`: a time budget,
             `config.DEFAULT_BUDGET_SECONDS`).
@@ -95,6 +97,7 @@ class StudyKind:
     series = ()
     title = "Task study {study}"
     export_parts = None
+    datasets = ()
     steps = None
     keeps_rows = False
 
@@ -223,6 +226,16 @@ def register_study_kind(kind):
 def get_study_kind(name):
     """The registered kind `name`; a one-line `UserError` naming the known ones otherwise."""
     return lookup(STUDY_KINDS, name, "study kind")
+
+
+def kind_for_dataset(spec):
+    """The name of the kind that claims the source kind of `spec` (`StudyKind.datasets`),
+    or `DEFAULT_KIND`."""
+    source_kind = spec.partition(":")[0]
+    for name, kind in STUDY_KINDS.items():
+        if source_kind in kind.datasets:
+            return name
+    return DEFAULT_KIND
 
 
 def study_kind_names():

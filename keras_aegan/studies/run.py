@@ -160,6 +160,8 @@ def _run_one(config, kind, data, name, seed, run_config, log):
     if rescore:
         if scoring is not None:
             row["scoring"] = scoring
+        else:  # scored the plain way now: a rerun the same way need not rescore it again
+            row.pop("scoring", None)
         if fresh and model is not None and config.export:
             with heartbeat(log, f"{name} seed {seed}: exporting"):
                 tick = time.perf_counter()

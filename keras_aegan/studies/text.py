@@ -106,6 +106,8 @@ class TextStudy(kinds.StudyKind):
                    "against novelty, over a temperature sweep")
     models = ("char_vae", "char_gan", "trigram", "fourgram")
     baselines = tuple(BASELINES)
+    # A text source says which study it is for: `train.py study --dataset surnames`.
+    datasets = ("surnames", "first_names", "words", "text")
     # The default work: optimizer steps a model (about 10 minutes a model on 2 busy cores).
     steps = 3000
     options = {"samples": 2000, "temperatures": [0.3, 0.4, 0.5, 0.6, 0.7, 0.85, 1.0, 1.2],

@@ -139,12 +139,20 @@ def run_steps(config, info):
     return config.epochs * (config.steps_per_epoch or pass_steps(config, info))
 
 
+# A work budget's epochs are at least this many steps: on a few hundred images (the
+# faces) a pass is a handful of steps, and each epoch's end (validation, checkpoint, the
+# GAN's collapse watch) would cost more than its training.
+MIN_EPOCH_STEPS = 100
+
+
 def for_steps(config, steps):
     """`config` trained for about `steps` optimizer steps: the fewest whole epochs of at
-    most one pass over its training split each, `steps // epochs` steps an epoch (so the
-    run takes `steps` steps, or up to `epochs - 1` fewer). A study's work budget."""
+    most one pass over its training split each, or of `MIN_EPOCH_STEPS` when a pass is
+    shorter, `steps // epochs` steps an epoch (so the run takes `steps` steps, or up to
+    `epochs - 1` fewer). A study's work budget."""
     info = config.open_data().info
-    epochs = math.ceil(check_int("steps", steps) / pass_steps(config, info))
+    epoch = max(pass_steps(config, info), MIN_EPOCH_STEPS)
+    epochs = math.ceil(check_int("steps", steps) / epoch)
     return dataclasses.replace(config, epochs=epochs, steps_per_epoch=steps // epochs)
 
 

@@ -1,0 +1,75 @@
+"""The faces study kind: its choice by dataset, its GAN's augmentation, the mission's answer
+in words, and one real study step on scikit-image's 25x25 LFW crops."""
+
+import json
+
+import pytest
+
+from keras_aegan.config import StudyConfig
+
+
+def test_the_faces_dataset_picks_the_faces_study():
+    assert StudyConfig(dataset="faces").kind.name == "faces"
+    assert StudyConfig(dataset="faces:32").kind.name == "faces"
+    assert StudyConfig(dataset="lfw_faces").kind.name == "faces"
+    assert StudyConfig(dataset="faces:32").study_name == "study-faces-32"
+    # A task given wins; other data keeps the image study.
+    assert StudyConfig(dataset="faces", task="images").kind.name == "images"
+    assert StudyConfig(dataset="digits").kind.name == "images"
+
+
+def test_the_faces_gan_trains_with_diffaugment_unless_told_otherwise():
+    config = StudyConfig(dataset="lfw_faces", models=("dcgan", "conv_ae"))
+    kind = config.kind
+    assert kind.run_config(config, "dcgan", 0, {}).model_options == \
+        {"diffaugment": "translation,cutout"}
+    assert kind.run_config(config, "dcgan", 0, {"diffaugment": "color"}).model_options == \
+        {"diffaugment": "color"}
+    assert kind.run_config(config, "dcgan", 0, {"diffaugment": "none"}).model_options == \
+        {"diffaugment": None}
+    assert kind.run_config(config, "conv_ae", 0, {}).model_options == {}
+
+
+def _entry(model, family, two_sample, se=0.01, **more):
+    return {"model": model, "family": family, "two_sample": two_sample,
+            "two_sample_se": se, **more}
+
+
+def test_the_mission_answer_says_which_way_it_came_out():
+    from keras_aegan.studies.faces import mission_answer
+
+    yes = mission_answer([_entry("conv_ae", "autoencoder", 0.98),
+                          _entry("dcgan", "gan", 0.70, memorisation_ratio=0.95),
+                          _entry("pca", "baseline", 1.0)])
+    assert yes[0].startswith("- **Yes, by the two-sample test**")
+    assert "dcgan" in yes[0] and not any("Copying" in line for line in yes)
+    no = mission_answer([_entry("vae", "autoencoder", 0.60),
+                         _entry("dcgan", "gan", 0.90, memorisation_ratio=0.5)])
+    assert no[0].startswith("- **No")
+    assert any("**Copying**: dcgan (memorisation 0.50)" in line for line in no)
+    close = mission_answer([_entry("vae", "autoencoder", 0.80, se=0.05),
+                            _entry("dcgan", "gan", 0.78, se=0.05)])
+    assert "within the noise" in close[0]
+    assert "Not answered" in mission_answer([_entry("dcgan", "gan", 0.7)])[0]
+
+
+def test_one_faces_study_step_on_the_lfw_crops(tmp_path):
+    # The whole kind on real faces in seconds: about 3 steps a model, the two-sample test on,
+    # the report opening with the mission's question.
+    pytest.importorskip("skimage")
+    from keras_aegan.studies import run_study
+
+    config = StudyConfig(dataset="lfw_faces", models=("conv_ae", "dcgan", "pca"), steps=3,
+                         eval_samples=20, timeline_points=1, export=False,
+                         run_dir=str(tmp_path))
+    results = run_study(config)
+    rows = {row["model"]: row for row in results["rows"]}
+    for name in ("conv_ae", "dcgan", "pca"):
+        assert 0.0 <= rows[name]["two_sample"] <= 1.0
+        assert rows[name]["memorisation_ratio"] > 0
+    assert rows["dcgan"]["steps"] == 3  # one epoch: shorter passes are joined (for_steps)
+    text = (tmp_path / "study-lfw_faces" / "report.md").read_text()
+    assert "## Do the autoencoders' faces look alien, and the GAN's real?" in text
+    assert text.index("look alien") < text.index("## The verdicts")
+    stored = json.loads((tmp_path / "study-lfw_faces" / "results.json").read_text())
+    assert stored["two_sample_floor"]["family"] == "reference"
