@@ -104,6 +104,30 @@ def check_temperature(temperature):
     return check_number("temperature", temperature, 0, 100, low_open=True)
 
 
+def draw_ids(sampler, n, seed, temperature, latent_dim, uniform_shape, seed_generator):
+    """`n` items as int32 ids `(n, length)` (numpy): `sampler(codes, uniforms,
+    temperatures)` given standard normal codes `(n, latent_dim)`, uniform noise `(n,
+    *uniform_shape)` in [0, 1) and `temperature` per item. The noise comes from `seed`
+    (numpy, the same items for the same seed) or, with `seed` `None`, from
+    `seed_generator` (new items each call)."""
+    n = check_int("n", n)
+    temperature = np.full((n, 1), check_temperature(temperature), "float32")
+    if seed is None:
+        codes = keras.random.normal((n, latent_dim), seed=seed_generator)
+        uniforms = keras.random.uniform((n, *uniform_shape), seed=seed_generator)
+    else:
+        rng = np.random.default_rng(seed)
+        codes = rng.standard_normal((n, latent_dim)).astype("float32")
+        uniforms = rng.random((n, *uniform_shape)).astype("float32")
+    return np.asarray(ops.convert_to_numpy(sampler(codes, uniforms, temperature)), "int32")
+
+
+def traced(function):
+    """`function` as a `tf.function` traced once per input shape: sampling unrolls
+    `length` steps of small ops, slow to run eagerly."""
+    return tf.function(function, autograph=False, reduce_retracing=True)
+
+
 def next_tokens(choice, step, length, done):
     """The ids of one step: `choice` (the drawn ids), `END` at the last position for an
     item not ended yet, `PAD` for an item already ended; and the new `done`."""
@@ -351,25 +375,10 @@ class CharVAE(compat.SavesSeedState, keras.Model):
             temperature: the decoder's softmax temperature (below 1 surer, above 1 more
                 varied).
         """
-        n = check_int("n", n)
-        temperature = check_temperature(temperature)
-        rng = np.random.default_rng(seed) if seed is not None else None
-        if rng is None:
-            codes = keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
-            uniforms = keras.random.uniform((n, self.length), seed=self.seed_generator)
-        else:
-            codes = rng.standard_normal((n, self.latent_dim)).astype("float32")
-            uniforms = rng.random((n, self.length)).astype("float32")
-        ids = self._sampler(codes, uniforms, np.full((n, 1), temperature, "float32"))
-        return np.asarray(ops.convert_to_numpy(ids), "int32")
-
-    @property
-    def _sampler(self):
-        # Traced once per model: sampling unrolls `length` steps of small ops.
         if self._traced_decode is None:
-            self._traced_decode = tf.function(self.decode, autograph=False,
-                                              reduce_retracing=True)
-        return self._traced_decode
+            self._traced_decode = traced(self.decode)
+        return draw_ids(self._traced_decode, n, seed, temperature, self.latent_dim,
+                        (self.length,), self.seed_generator)
 
     def describe(self):
         """Parts `encoder` (ids -> code), `decoder` (code, uniform noise, temperature ->

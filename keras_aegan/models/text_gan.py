@@ -45,7 +45,6 @@ import dataclasses
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import ops
 
 from keras_aegan import compat, protocol
@@ -54,9 +53,9 @@ from keras_aegan.errors import UserError, check_int, check_number
 from keras_aegan.models.gans import GAN
 from keras_aegan.models.layers import ArgumentsConfig
 from keras_aegan.models.text import (DEFAULT_SYMBOLS, PREVIEW_ITEMS, argmax_ids,
-                                     check_temperature, check_text_shape, check_vocabulary,
-                                     decode, end_rows, preview_row, temperature_port,
-                                     token_port, uniform_port)
+                                     check_text_shape, check_vocabulary, decode, draw_ids,
+                                     end_rows, preview_row, temperature_port, token_port,
+                                     traced, uniform_port)
 
 # Uniform noise is kept this far inside (0, 1), so that the Gumbel noise stays finite.
 _EPSILON = 1e-6
@@ -242,26 +241,10 @@ class CharGAN(GAN):
             temperature: divides the logits before the Gumbel-max draw (below 1 surer,
                 above 1 more varied).
         """
-        n = check_int("n", n, 1)
-        temperature = check_temperature(temperature)
-        if seed is None:
-            z = keras.random.normal((n, self.latent_dim), seed=self.seed_generator)
-            uniforms = keras.random.uniform((n, self.length, self.num_ids),
-                                            seed=self.seed_generator)
-        else:
-            rng = np.random.default_rng(seed)
-            z = rng.standard_normal((n, self.latent_dim)).astype("float32")
-            uniforms = rng.random((n, self.length, self.num_ids)).astype("float32")
-        ids = self._sampler(z, uniforms, np.full((n, 1), temperature, "float32"))
-        return np.asarray(ops.convert_to_numpy(ids), "int32")
-
-    @property
-    def _sampler(self):
-        # Traced once per model: each draw unrolls `length` steps of small ops.
         if self._traced_generate is None:
-            self._traced_generate = tf.function(self.generate, autograph=False,
-                                                reduce_retracing=True)
-        return self._traced_generate
+            self._traced_generate = traced(self.generate)
+        return draw_ids(self._traced_generate, n, seed, temperature, self.latent_dim,
+                        (self.length, self.num_ids), self.seed_generator)
 
     _traced_generate = None
 
