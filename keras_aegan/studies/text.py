@@ -257,7 +257,10 @@ class TextStudy(kinds.StudyKind):
     def references(self, config, data):
         from keras_aegan.evaluation import text_metrics
 
-        real = data.validation[:data.scoring["samples"]]
+        # A seeded draw, not the first items: in a sorted list (the word list, many a
+        # user's file) those share their first letters, and the floor would not be one.
+        order = np.random.default_rng(0).permutation(len(data.validation))
+        real = [data.validation[i] for i in order[:data.scoring["samples"]]]
         measures = text_metrics.text_measures(real, data.train, data.test)
         return [{"model": "real (validation items)", "family": "reference", "seeds": 1,
                  **{k: measures[k] for k in ("diversity", "bigram_distance",
