@@ -136,7 +136,8 @@ def target(results):
     """The issue's target, in words: the best neural model's held-out hits at novelty >=
     the bar against the trigram's on its own curve at the same novelty; the GAN the same
     way."""
-    from keras_aegan.studies.text_report import beats, neural_at_bar, rivals_at
+    from keras_aegan.studies.text_report import (beats, neural_at_bar, place_at_bar,
+                                                 rivals_at)
 
     bar, key = results["novelty"], "hits_at_novelty"
     rows = [e for e in results["summary"] if e["family"] != "reference"]
@@ -147,7 +148,6 @@ def target(results):
     neural = neural_at_bar(results["summary"])
     if not neural:
         lines.append(f"target: not measurable (no neural model reached novelty {bar:g})")
-    order = sorted((e for e in rows if e.get(key) is not None), key=lambda e: -e[key])
     for rank, entry in enumerate(neural):
         rivals = rivals_at(entry, results["summary"], results["samples"])
         if "trigram" not in rivals:
@@ -167,9 +167,10 @@ def target(results):
                      f"novelty {hits:.2%}{nearest}: {verdict}"
                      + (" (the gap is within the noise)" if close else ""))
     for gan in (e for e in rows if e["family"] == "gan"):
-        place = f"rank {order.index(gan) + 1} of {len(order)}" if gan in order else \
-            f"never reaches novelty {bar:g}"
-        lines.append(f"the GAN {gan['model']}: {place} at novelty >= {bar:g}; at "
+        place = place_at_bar(gan, results["summary"], bar)
+        if gan.get(key) is not None:
+            place += f" at novelty >= {bar:g}"
+        lines.append(f"the GAN {gan['model']}: {place}; at "
                      f"temperature 1: {_pct(gan.get('held_out_hits'))} hits, "
                      f"{_pct(gan.get('novelty'))} novel, {_pct(gan.get('diversity'))} "
                      f"distinct, two-sample {_pct(gan.get('two_sample'))}")

@@ -113,6 +113,19 @@ def compared(entry, rivals):
     return "; ".join(parts)
 
 
+def place_at_bar(entry, summary, novelty):
+    """`rank 2 of 4` on the first column (1: the most held-out hits at the bar; models
+    with the same figure share the better rank, `(tied)`), or `never reaches novelty
+    0.5`."""
+    key = "hits_at_novelty"
+    if entry.get(key) is None:
+        return f"never reaches novelty {novelty:g}"
+    scored = [e[key] for e in summary if e["family"] != "reference" and e.get(key) is not None]
+    rank = 1 + sum(hits > entry[key] for hits in scored)
+    tied = sum(hits == entry[key] for hits in scored) > 1
+    return f"rank {rank} of {len(scored)}" + (" (tied)" if tied else "")
+
+
 def findings(summary, novelty, samples):
     """The headline: each neural model's hits at the novelty bar against each baseline's
     at the same novelty, the best first, and where the GAN stands."""
@@ -131,11 +144,11 @@ def findings(summary, novelty, samples):
                      f"items, at novelty {entry['novelty_there']:.1%}"
                      + (f"; at that novelty, {compared(entry, rivals)}" if rivals else "")
                      + ".")
-    scored = sorted((e for e in models if e.get(key) is not None), key=lambda e: -e[key])
     for gan in (e for e in models if e["family"] == "gan"):
-        place = (f"ranks {scored.index(gan) + 1} of {len(scored)} on the first column"
-                 if gan in scored else f"never reaches novelty {novelty:g}")
-        lines.append(f"- The GAN {gan['model']} {place}; at temperature 1 its samples are "
+        place = place_at_bar(gan, summary, novelty)
+        if gan.get(key) is not None:
+            place += " on the first column"
+        lines.append(f"- The GAN {gan['model']}: {place}; at temperature 1 its samples are "
                      f"{gan['novelty']:.0%} new and {gan['diversity']:.0%} distinct"
                      + (f", and a classifier tells them from real items "
                         f"{gan['two_sample']:.0%} of the time" if "two_sample" in gan
