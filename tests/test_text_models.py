@@ -231,6 +231,41 @@ def test_the_text_study_runs_on_a_users_file(names_file, tmp_path):
     json.loads((tmp_path / "t" / "results.json").read_text())
 
 
+def test_the_text_sources_pick_the_text_study():
+    from keras_aegan.config import StudyConfig
+
+    for spec in ("surnames", "first_names", "words", "text:names.txt"):
+        assert StudyConfig(dataset=spec).kind.name == "text", spec
+    assert StudyConfig(dataset="surnames", task="text").study_name == "study-surnames"
+    assert StudyConfig(dataset="digits").kind.name == "images"
+
+
+def test_the_reference_row_draws_validation_items_from_the_whole_list():
+    from keras_aegan.studies.text import TextData, TextStudy
+
+    # A sorted list: the first half short, the second long; test items of both lengths.
+    validation = [f"a{i:02d}" for i in range(50)] + [f"b{i:02d}xxxxx" for i in range(50)]
+    data = TextData(None, ["c00"], ["a99", "b99xxxxx"], validation, {},
+                    {"samples": 50, "two_sample_steps": 2})
+    [row] = TextStudy().references(None, data)
+    # The first 50 items would all be 3 long against test items of 3 and 8: 2.5 apart.
+    assert row["length_distance"] < 1.0
+    assert "two_sample" not in row  # two test items cannot be split in halves
+
+
+def test_the_gan_is_placed_on_the_first_column_ties_sharing_a_rank():
+    from keras_aegan.studies.text_report import place_at_bar
+
+    summary = [{"model": "vae", "family": "autoencoder", "hits_at_novelty": 0.05},
+               {"model": "gan", "family": "gan", "hits_at_novelty": 0.05},
+               {"model": "trigram", "family": "baseline", "hits_at_novelty": 0.08},
+               {"model": "copier", "family": "baseline", "hits_at_novelty": None},
+               {"model": "real", "family": "reference"}]
+    assert place_at_bar(summary[1], summary, 0.5) == "rank 2 of 3 (tied)"
+    assert place_at_bar(summary[2], summary, 0.5) == "rank 1 of 3"
+    assert place_at_bar(summary[3], summary, 0.5) == "never reaches novelty 0.5"
+
+
 def test_the_text_study_refuses_images_and_image_models(tmp_path, names_file):
     from keras_aegan.config import StudyConfig
     from keras_aegan.studies import run_study
