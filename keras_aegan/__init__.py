@@ -43,6 +43,8 @@ from keras_aegan.models.hybrids import (  # noqa: E402
     AdversarialAutoencoder, ConditionalAdversarialAutoencoder)
 from keras_aegan.models.pca import PCAAutoencoder  # noqa: E402
 from keras_aegan.models.robust_model import AdversarialClassifier  # noqa: E402
+from keras_aegan.models.text import CharVAE  # noqa: E402
+from keras_aegan.models.text_gan import CharGAN  # noqa: E402
 from keras_aegan.models.timegan import TimeGAN  # noqa: E402
 from keras_aegan.models.timeseries import RecurrentGAN, RecurrentVAE  # noqa: E402
 from keras_aegan.models.translation import Pix2Pix, UNetTranslator  # noqa: E402
@@ -59,8 +61,8 @@ study = run_study
 __all__ = [
     # models
     "AdversarialAutoencoder", "AdversarialClassifier", "AdversarialFramePredictor",
-    "Autoencoder", "ConditionalAdversarialAutoencoder", "ConditionalGAN",
-    "DenoisingAutoencoder", "FramePredictor", "GAN", "PCAAutoencoder", "Pix2Pix",
+    "Autoencoder", "CharGAN", "CharVAE", "ConditionalAdversarialAutoencoder",
+    "ConditionalGAN", "DenoisingAutoencoder", "FramePredictor", "GAN", "PCAAutoencoder", "Pix2Pix",
     "RecurrentGAN", "RecurrentVAE", "TiedAutoencoder", "TimeGAN", "UNetTranslator",
     "VariationalAutoencoder", "WGANGP",
     # the registry and the model protocol

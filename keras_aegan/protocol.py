@@ -33,6 +33,12 @@ and nothing else reads a model's attributes to guess what it is. A `ModelSpec` s
   translator, a frame predictor), the task's description as plain data (`{"name": ...,
   options}`): what its inputs are made from, so that training data, `apply` and the export
   manifest agree.
+- `vocabulary`: for a model of text, the characters its ids stand for, in id order from 2
+  (id 0 pads a row, id 1 ends an item; see `keras_aegan.data.text`), so that its tokens
+  read back as text without its data source (`None` for other models).
+- `sample_temperature`: its `sample(n, seed=..., temperature=...)` takes a softmax
+  temperature (below 1: surer, more repetitive samples; above 1: more varied, less
+  plausible ones), which a study may sweep.
 
 Models also implement `preview(images) -> rows of images` for the progress grids. What
 `fit` consumes and whether a run is validated are facts of the registry entry
@@ -74,7 +80,10 @@ class Port:
         shape: its shape without the batch dimension.
         kind: what it holds, which says how to make an example of it: `images` (float
             NHWC in [0, 1]), `code` (an encoder's output), `noise` (standard normal),
-            `labels` (int class indices), or a kind a new model defines.
+            `uniform` (noise uniform in [0, 1): a text generator draws each token from
+            it), `temperature` (a positive scale per example; 1 samples as trained),
+            `labels` (int class indices), `tokens` (int character ids, see
+            `ModelSpec.vocabulary`), or a kind a new model defines.
         dtype: `float32` or `int32`.
         range: the value range when it is bounded, e.g. `(0.0, 1.0)` for images.
     """
@@ -150,12 +159,16 @@ class ModelSpec:
     optimizers: Mapping = dataclasses.field(default_factory=dict)
     task: Mapping | None = None
     exportable: bool = True
+    vocabulary: str | None = None
+    sample_temperature: bool = False
 
     def __post_init__(self):
         if self.sampler not in (None, SAMPLES_OWN, SAMPLES_CODE_GAUSSIAN):
             raise ValueError(f"unknown sampler {self.sampler!r}")
         if self.reconstruction not in (None, RECONSTRUCTS_DIRECT, RECONSTRUCTS_BY_SEARCH):
             raise ValueError(f"unknown reconstruction {self.reconstruction!r}")
+        if self.sample_temperature and self.sampler != SAMPLES_OWN:
+            raise ValueError("only a model with its own sampler takes a temperature")
         if self.conditional != (self.num_classes is not None):
             raise ValueError("a conditional model declares num_classes, and only it")
         names = [p.name for p in self.parts]

@@ -11,8 +11,10 @@ through `keras_aegan.protocol`. The entry says how data reaches it:
 - `validated`: whether the runner evaluates the model on the validation split after each
   epoch (a GAN's losses on held-out images say little, so GANs are not).
 - `data`: what each example of its source is, a key of `DATA_KINDS`: `"images"`
-  `(H, W, C)`, `"frames"` (a video clip `(T, H, W, C)`) or `"series"` (a window
-  `(time, channels)`); the builder's first argument has that shape.
+  `(H, W, C)`, `"frames"` (a video clip `(T, H, W, C)`), `"series"` (a window
+  `(time, channels)`) or `"text"` (a row of `max_length` character ids); the builder's
+  first argument has that shape. A text model's builder also takes `vocabulary` (the
+  source's characters, see `DataInfo.vocabulary`), which the runner passes.
 
 Add a model with `register_model(name, builder, model_class=..., description=...)`: the
 builder function itself and the class it builds, whose `family` attribute is the model's
@@ -55,7 +57,8 @@ class FitInput:
 
 
 # What one example of a model's source is -> an example shape (for tests and docs).
-DATA_KINDS = {"images": (8, 8, 1), "frames": (20, 16, 16, 1), "series": (12, 3)}
+DATA_KINDS = {"images": (8, 8, 1), "frames": (20, 16, 16, 1), "series": (12, 3),
+              "text": (12,)}
 
 
 def _task_of(description, example_shape):
@@ -81,6 +84,10 @@ FIT_INPUTS = {
     "task_pairs": _TASK_INPUT,
     # (observed frames, future frames) cut from each sequence by the model's declared task.
     "frame_sequences": _TASK_INPUT,
+    # Rows of character ids (a text source): `fit` is given them alone, and an export's
+    # parity check feeds them to the parts that take `tokens`.
+    "tokens": FitInput(lambda spec: lambda ids, labels=None: ids,
+                       examples=lambda task, batch: {"tokens": batch}),
 }
 
 

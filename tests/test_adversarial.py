@@ -22,6 +22,7 @@ KINDS = {
     "wgan_gp": {"d_optimizer", "g_optimizer", "loss"},
     "cgan": {"d_optimizer", "g_optimizer", "loss"},
     "recurrent_gan": {"d_optimizer", "g_optimizer", "loss"},
+    "char_gan": {"d_optimizer", "g_optimizer", "loss"},
     "aae": {"ae_optimizer", "d_optimizer", "g_optimizer"},
     "caae": {"ae_optimizer", "d_optimizer", "g_optimizer"},
     "timegan": {"e_optimizer", "g_optimizer", "d_optimizer"},

@@ -56,9 +56,12 @@ def shrink_shell(line):
         if not re.search(r"--(epochs|budget-seconds|steps) ", line):
             line += " --steps 2"
         line += " --eval-samples 50"
-        if "--task timeseries" in line:  # TimeGAN's scores: 1 repeat of a few steps
+        kind = study_kind(line)
+        if kind == "timeseries":  # TimeGAN's scores: 1 repeat of a few steps
             line += (" --task-option repeats=1 --task-option disc_iterations=20"
                      " --task-option pred_iterations=20")
+        if kind == "text":  # a few samples a temperature, a short two-sample test
+            line += " --task-option samples=50 --task-option two_sample_steps=5"
     elif line.startswith("python train.py augment"):
         line += " --classifier-steps 5 --generator-steps 5 --test-images 200"
     elif line.startswith("python train.py robust"):
@@ -70,6 +73,16 @@ def shrink_shell(line):
         if "--steps-per-epoch" not in line:
             line += " --steps-per-epoch 2"
     return line
+
+
+def study_kind(line):
+    """The study kind a `train.py study` line runs: its `--task`, else the kind its
+    `--dataset` picks (`--dataset surnames` is the text study)."""
+    from keras_aegan.studies import DEFAULT_KIND, kind_for_dataset
+
+    task, dataset = (re.search(rf"--{flag} (\S+)", line) for flag in ("task", "dataset"))
+    return task.group(1) if task else \
+        kind_for_dataset(dataset.group(1)) if dataset else DEFAULT_KIND
 
 
 def shrink_python(code):
@@ -156,5 +169,11 @@ def test_the_budget_shrinking_rules():
     assert shrink_shell("python train.py robust --epochs 2") == (
         "python train.py robust --epochs 1 --warmup-epochs 0 --budget-seconds 2 "
         "--test-images 100 --eval-steps 2")
+    assert shrink_shell("python train.py study --dataset surnames") == (
+        "python train.py study --dataset surnames --steps 2 --eval-samples 50 "
+        "--task-option samples=50 --task-option two_sample_steps=5")
+    assert shrink_shell("python train.py study --task text --dataset text:a.txt") == (
+        "python train.py study --task text --dataset text:a.txt --steps 2 --eval-samples 50 "
+        "--task-option samples=50 --task-option two_sample_steps=5")
     assert shrink_python("RunConfig(epochs=5)") == "RunConfig(epochs=1, steps_per_epoch=2)"
     assert pathlib.Path(ROOT / "README.md").exists()

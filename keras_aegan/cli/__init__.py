@@ -22,7 +22,7 @@ from keras_aegan.errors import EXIT_DIVERGED, TrainingDiverged, UserError, one_l
 
 USAGE_ERROR = common.USAGE_ERROR
 # Command modules, in the order `--help` lists them; the first is the default command.
-COMMANDS = ("train", "study", "export", "apply", "augment", "robust")
+COMMANDS = ("train", "study", "export", "apply", "sample", "augment", "robust")
 
 
 def _commands():

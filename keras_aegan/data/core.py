@@ -34,6 +34,9 @@ class DataInfo:
         num_classes: number of label classes, or `None` for an unlabeled source.
         splits: number of examples per split (`train`, `validation`, `test`).
         class_names: label names where the source has them.
+        vocabulary: for a text source, its characters in id order from 2 (a string; id 0
+            pads a row, id 1 ends an item): a model of text is built for them. `None`
+            for other sources.
         split_by_identity: the labels name identities (people) and the splits were made
             by identity: `test` holds identities that `train` and `validation` never
             show, so a classifier of these labels cannot be scored on `test` (score it on
@@ -45,6 +48,7 @@ class DataInfo:
     num_classes: int | None
     splits: dict
     class_names: tuple | None = None
+    vocabulary: str | None = None
     split_by_identity: bool = False
 
     @property

@@ -274,7 +274,8 @@ class TextSource(Source):
         self._ids = {split: vocabulary.encode(items, max_length)
                      for split, items in self._items.items()}
         info = DataInfo(name=name, image_shape=(max_length,), num_classes=None,
-                        splits={split: len(items) for split, items in self._items.items()})
+                        splits={split: len(items) for split, items in self._items.items()},
+                        vocabulary="".join(vocabulary.symbols))
         super().__init__(info, {split: tf.data.Dataset.from_tensor_slices(ids)
                                 for split, ids in self._ids.items()})
 

@@ -8,6 +8,9 @@ export folder (`export/<run-name>/` by default):
 - `autoencoder/`, `autoencoder.tflite`: `reconstruct(images) -> reconstruction`.
 - `generator/`, `generator.tflite`: `generate(z) -> images`, or `generate(z, label)` for a
   conditional GAN.
+- a text model's parts take and give int32 character ids (`tokens`), with the noise they
+  sample from as inputs (`uniform` in [0, 1)) and a `temperature`; the manifest's
+  `model.vocabulary` says which character each id stands for.
 - `<part>.<quantization>.tflite` for each requested quantization (`float16`, `dynamic`,
   `int8`), and `manifest.json` describing all of them.
 

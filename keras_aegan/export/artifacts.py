@@ -53,7 +53,7 @@ def build_module(model, part):
 
     @tf.function(input_signature=specs)
     def call(*args):
-        return tf.cast(part.fn(*args), tf.float32)
+        return tf.cast(part.fn(*args), part.output.dtype)
 
     @tf.function(input_signature=specs)
     def serve(*args):

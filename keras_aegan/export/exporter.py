@@ -149,6 +149,16 @@ def export_model(model, out, *, parts=None, quantize=(), overwrite=False, images
 
 # ------------------------------------------------------------------------------ inputs
 
+# Port kinds a parity check makes up rather than takes from real data: kind -> `f(rng,
+# shape)`. A generator's noise; a text generator's uniform noise and its temperature (1:
+# the model samples as it was trained).
+DRAWN_INPUTS = {
+    "noise": lambda rng, shape: rng.standard_normal(shape),
+    "uniform": lambda rng, shape: rng.random(shape),
+    "temperature": lambda rng, shape: np.ones(shape),
+}
+
+
 
 def _feed(spec, part, examples, rng, default_size):
     """A batch of named inputs for a part: real examples where the caller gave them,
@@ -165,8 +175,8 @@ def _feed(spec, part, examples, rng, default_size):
                                 f"{', '.join(map(str, port.shape))}), got {value.shape}")
         elif port.kind == "code":
             value = _codes(spec, real, n, rng, port)
-        elif port.kind == "noise":
-            value = rng.standard_normal((n, *port.shape))
+        elif port.kind in DRAWN_INPUTS:
+            value = DRAWN_INPUTS[port.kind](rng, (n, *port.shape))
         elif port.kind == "labels":
             value = _labels(spec, real.get("labels"), n, rng)
         else:
@@ -294,7 +304,7 @@ def _manifest(model, spec, parts, source):
         "model": {"class": type(model).__name__, "name": model.name, "family": spec.family,
                   "image_shape": list(spec.image_shape), "latent_dim": spec.latent_dim,
                   "num_classes": spec.num_classes, "task": spec.task,
-                  "value_range": [0.0, 1.0]},
+                  **_value_range(spec)},
         "source": source or {},
         "parity": {"difference": "|out - keras| / max(1, max|keras|)",
                    "checks": {p: {"statistic": c, "bound": b}
@@ -302,6 +312,15 @@ def _manifest(model, spec, parts, source):
         "versions": versions,
         "parts": parts,
     }
+
+
+def _value_range(spec):
+    """What the model's data is in the manifest: values in [0, 1], or for a model of text,
+    what each token id stands for."""
+    if spec.vocabulary is None:
+        return {"value_range": [0.0, 1.0]}
+    return {"vocabulary": {"pad_id": 0, "end_id": 1, "first_symbol_id": 2,
+                           "symbols": spec.vocabulary}}
 
 
 def _display(artifact):

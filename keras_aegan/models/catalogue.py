@@ -7,8 +7,8 @@ model kind adds its builder function here with one `register_model` line (see
 """
 
 from keras_aegan.models import autoencoders as ae
-from keras_aegan.models import (gan_variants, gans, hybrids, pca, timegan, timeseries,
-                                translation, video)
+from keras_aegan.models import (gan_variants, gans, hybrids, pca, text, text_gan, timegan,
+                                timeseries, translation, video)
 from keras_aegan.models import robust_model  # noqa: F401  (AdversarialClassifier: no builder, still loadable)
 from keras_aegan.registry import register_baseline, register_model
 
@@ -78,6 +78,15 @@ for _name, _builder, _class, _description, _options in (
     ("recurrent_vae", timeseries.recurrent_vae, timeseries.RecurrentVAE,
      "Recurrent (GRU) VAE for (time, channels) series: samples from its prior.",
      {"data": "series"}),
+    # Text (surnames, words, text:FILE): items as rows of character ids.
+    ("char_vae", text.char_vae, text.CharVAE,
+     "Character-level GRU VAE for text (Bowman et al. 2016): KL annealing and word "
+     "dropout; samples from its prior at a temperature.",
+     {"data": "text", "consumes": "tokens", "batch_size": 128}),
+    ("char_gan", text_gan.char_gan, text_gan.CharGAN,
+     "Text GAN: a GRU generator drawing characters, trained through a straight-through "
+     "Gumbel-softmax against a convolutional discriminator (RelGAN's shape).",
+     {**_GAN, "data": "text", "consumes": "tokens", "batch_size": 128}),
 ):
     register_model(_name, _builder, model_class=_class, description=_description, **_options)
 

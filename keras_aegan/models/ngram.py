@@ -100,6 +100,13 @@ class CharNGram:
         """The characters and the end marker: the size of every next-symbol distribution."""
         return len(self.alphabet) + 1
 
+    @property
+    def num_parameters(self):
+        """The counts the model keeps (non-zero n-gram counts of every order it reads):
+        its size, as a network's weights are."""
+        return int(sum(np.count_nonzero(row) for table in self._counts
+                       for row in table.values()))
+
     def fit(self, items):
         """Count the n-grams of `items` (strings); replaces an earlier fit.
 

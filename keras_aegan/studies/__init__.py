@@ -9,14 +9,15 @@ model's run folder and `results.json`, reused on rerun).
 What a study compares is a *study kind* (`kinds.StudyKind`), registered by name below:
 the image study (`images`, the default), the faces study (`faces`: do autoencoders'
 faces look alien and GANs' real?), the translation tasks (`translation`), next-frame
-prediction (`next_frame`), time-series generation (`timeseries`), and the experiments:
-augmentation with generated images (`augment`), adversarial robustness (`robust`),
-dimensionality reduction (`reduction`) and pre-training with few labels (`pretraining`). Modules: `kinds`
-(the kind base and its registry), `run` (the runner), `report` (tables, verdicts, Markdown
-and HTML); the kinds' own: `images` with `image_columns`, `images_pictures`, `subjects`
-(a model as the metrics see it) and `timeline` (quality against training time);
-`faces`; `translation`; `next_frame` and `timeseries` with `sequence_pictures`; `augment`,
-`robust`, `reduction`, `pretraining`.
+prediction (`next_frame`), time-series generation (`timeseries`), new text items
+(`text`), and the experiments: augmentation with generated images (`augment`),
+adversarial robustness (`robust`), dimensionality reduction (`reduction`) and
+pre-training with few labels (`pretraining`). Modules: `kinds` (the kind base and its
+registry), `run` (the runner), `report` (tables, verdicts, Markdown and HTML); the kinds'
+own: `images` with `image_columns`, `images_pictures`, `subjects` (a model as the metrics
+see it) and `timeline` (quality against training time); `faces`; `translation`;
+`next_frame` and `timeseries` with `sequence_pictures`; `text` with `text_report`;
+`augment`, `robust`, `reduction`, `pretraining`.
 
 This package imports no TensorFlow until a study runs (`--help` lists the kinds).
 """
@@ -25,7 +26,7 @@ from keras_aegan.studies.kinds import (DEFAULT_KIND, Column, StudyKind, get_stud
                                      kind_for_dataset, register_study_kind,
                                      study_kind_names)
 from keras_aegan.studies import (augment, faces, images, next_frame, pretraining,
-                                 reduction, robust, timeseries, translation)
+                                 reduction, robust, text, timeseries, translation)
 
 # The built-in study kinds: a new kind is one module and one line here.
 register_study_kind(images.ImageStudy())
@@ -34,6 +35,7 @@ for _task in translation.TASKS:
     register_study_kind(translation.TranslationStudy(_task))
 register_study_kind(next_frame.NextFrameStudy())
 register_study_kind(timeseries.TimeseriesStudy())
+register_study_kind(text.TextStudy())
 register_study_kind(augment.AugmentStudy())
 register_study_kind(robust.RobustStudy())
 register_study_kind(reduction.ReductionStudy())

@@ -29,7 +29,7 @@ import tensorflow as tf
 from keras_aegan import compat, files, protocol
 from keras_aegan.config import RunConfig
 from keras_aegan.errors import UserError, check_int, one_line
-from keras_aegan.registry import get_model_entry
+from keras_aegan.registry import get_model_entry, model_names
 from keras_aegan.training import speed
 from keras_aegan.training.callbacks import CollapseWatch, DivergenceGuard, ImageGrid, TimeBudget
 from keras_aegan.training.checkpoints import (TrainingCheckpoint, checkpoint_seconds,
@@ -57,12 +57,20 @@ class RunResult:
 
 def _build(config, info):
     entry = get_model_entry(config.model)
+    # What the data tells a model beside its example shape: a text source's characters.
+    told = {} if info.vocabulary is None else {"vocabulary": info.vocabulary}
     try:
         return entry.builder(info.image_shape, latent_dim=config.latent_dim,
-                             num_classes=info.num_classes, **config.model_options), entry
+                             num_classes=info.num_classes,
+                             **{**told, **config.model_options}), entry
     except TypeError as e:
         if "unexpected keyword" not in str(e):
             raise
+        if told and "'vocabulary'" in str(e):
+            text_models = [n for n in model_names() if get_model_entry(n).data == "text"]
+            raise UserError(f"{config.model} does not model text and {info.name} is a text "
+                            f"source; train a model of text: {', '.join(text_models)}"
+                            ) from None
         raise UserError(f"model {config.model!r} has no option among "
                         f"{sorted(config.model_options)} ({e})") from None
 
@@ -395,6 +403,31 @@ def save_model(model, path):
     return path
 
 
+def check_trained_run(run_dir):
+    """The path of a trained run folder's `model.keras`; a `UserError` saying what is
+    missing otherwise (the folder, its `config.json`, its model)."""
+    run_dir = os.fspath(run_dir)
+    if not os.path.isdir(run_dir):
+        raise UserError(f"{run_dir}: no such run folder")
+    if not os.path.isfile(os.path.join(run_dir, "config.json")):
+        raise UserError(f"{run_dir}: not a run folder (no config.json)")
+    model_path = os.path.join(run_dir, "model.keras")
+    if not os.path.isfile(model_path):
+        raise UserError(f"{run_dir}: no trained model (model.keras is missing; training "
+                        "writes it when it finishes)")
+    return model_path
+
+
+def read_run_config(run_dir):
+    """A run folder's `RunConfig`; a `UserError` when its `config.json` does not read."""
+    try:
+        return RunConfig.load(run_dir)
+    except UserError:
+        raise
+    except (ValueError, TypeError) as e:  # JSON syntax, unknown value types
+        raise UserError(f"{run_dir}/config.json: cannot read it ({one_line(e, 200)})") from None
+
+
 def export_run(run_dir, out=None, *, parts=None, quantize=(), overwrite=False,
                parity_batch=32, verbose=False):
     """Export the trained parts of a run folder (see `keras_aegan.export`).
@@ -426,25 +459,13 @@ def export_run(run_dir, out=None, *, parts=None, quantize=(), overwrite=False,
     from keras_aegan import export
 
     run_dir = os.fspath(run_dir)
-    model_path = os.path.join(run_dir, "model.keras")
-    if not os.path.isdir(run_dir):
-        raise UserError(f"{run_dir}: no such run folder")
-    if not os.path.isfile(os.path.join(run_dir, "config.json")):
-        raise UserError(f"{run_dir}: not a run folder (no config.json)")
-    if not os.path.isfile(model_path):
-        raise UserError(f"{run_dir}: no trained model (model.keras is missing; training "
-                        "writes it when it finishes)")
+    model_path = check_trained_run(run_dir)
     run_name = os.path.basename(os.path.normpath(run_dir))
     out = os.path.join("export", run_name) if out is None else os.fspath(out)
     # Fail on bad arguments before the slow parts (loading the model and the data).
     export.check_out(out, overwrite)
     quantize = export.check_quantize(quantize)
-    try:
-        config = RunConfig.load(run_dir)
-    except UserError:
-        raise
-    except (ValueError, TypeError) as e:  # JSON syntax, unknown value types
-        raise UserError(f"{run_dir}/config.json: cannot read it ({one_line(e, 200)})") from None
+    config = read_run_config(run_dir)
     model = load_model(model_path)
     export.check_parts(model, protocol.describe(model), parts)
     source = config.open_data()
