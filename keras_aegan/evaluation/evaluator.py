@@ -381,7 +381,7 @@ def _fit_pca(x_train):
 
 def _spec_key(spec):
     kind, sep, arg = spec.partition(":")
-    if sep and kind in ("idx", "folder", "npz") and arg:
+    if sep and kind in ("idx", "folder", "npz", "audio") and arg:
         return f"{kind}:{os.path.abspath(os.path.expanduser(arg))}"
     return spec
 
