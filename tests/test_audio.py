@@ -11,7 +11,7 @@ import pytest
 from keras_aegan import cli
 from keras_aegan.data import audio, open_source, spoken
 from keras_aegan.errors import DataError
-from keras_aegan.training import RunConfig, train
+from keras_aegan.training.runner import RunConfig, train
 
 S = audio.SPECTROGRAM
 
@@ -98,9 +98,14 @@ def test_fit_clip_centres_a_clip_on_its_energy():
     assert out.shape == (S.samples,) and np.abs(out).max() == pytest.approx(0.9)
     loud = np.flatnonzero(np.abs(out) > 0.1)
     assert abs((loud[0] + loud[-1]) / 2 - S.samples / 2) < 50
-    # A clip shorter than the window stays whole inside it, at 22,050 Hz too.
+    # A clip shorter than the window lies whole in its middle, at 22,050 Hz too.
     short = S.fit_clip(np.ones(4410, "float32") * 0.3, 22050)
     assert np.abs(short).max() == pytest.approx(0.9) and (np.abs(short) > 0.5).sum() > 1550
+    # Two beeps 4 s apart: their centre of energy is silence; one line says so.
+    apart = np.zeros(5 * 8000, "float32")
+    apart[:800], apart[-800:] = tone(500, 0.1), tone(500, 0.1)
+    with pytest.raises(DataError, match="no sound within 0.512 s"):
+        S.fit_clip(apart, 8000)
 
 
 # ----------------------------------------------------------------------------- audio:DIR

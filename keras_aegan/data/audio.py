@@ -164,12 +164,13 @@ class Spectrogram:
         """A mono clip at any rate -> float32 `(self.samples,)` at `self.rate`, peak 0.9.
 
         Resampled; then the window of `self.samples` centred on the clip's energy (the
-        energy-weighted mean time) is kept, zeros padding what the clip does not cover. A
-        clip shorter than the window lies whole inside it, as near the centre as its
-        energy allows.
+        energy-weighted mean time) is kept, zeros padding what the clip does not cover:
+        every clip's sound sits in the middle, wherever it was in its file, and what lies
+        more than half a window from that centre is cut.
 
         Raises:
-            DataError: the clip is silent (nothing to centre or normalise).
+            DataError: the clip is silent (nothing to centre or normalise), or silent
+                around its centre of energy.
         """
         x = resample(samples, rate, self.rate)
         energy = x.astype("float64") ** 2
@@ -177,12 +178,15 @@ class Spectrogram:
         if not total > 0:
             raise DataError("a silent clip (every sample is 0)")
         centre = float((np.arange(len(x)) * energy).sum() / total)
-        lo, hi = min(0, len(x) - self.samples), max(0, len(x) - self.samples)
-        start = int(min(max(round(centre - self.samples / 2), lo), hi))
+        start = int(round(centre - self.samples / 2))
         out = np.zeros(self.samples, "float32")
         src = x[max(start, 0):start + self.samples]
         out[max(-start, 0):max(-start, 0) + len(src)] = src
-        return out * np.float32(_PEAK / np.abs(out).max())
+        peak = np.abs(out).max()
+        if not peak > 0:  # two sounds far apart, their centre in the silence between
+            raise DataError(f"no sound within {self.samples / self.rate / 2:g} s of the "
+                            "clip's centre of energy (cut it into clips of one sound each)")
+        return out * np.float32(_PEAK / peak)
 
     def images(self, waveforms):
         """`(N, samples)` waveforms -> `(N, bands, frames, 1)` float32 images in [0, 1]."""
