@@ -232,8 +232,8 @@ def test_without_espeak_one_line_says_what_to_install(tmp_path, monkeypatch):
     assert "\n" not in str(error.value) and not list(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("spec, match", [("spoken_digits:20", "N must be 30"),
-                                         ("spoken_digits:many", "needs a number of clips")])
+@pytest.mark.parametrize("spec, match", [("spoken_digits:20", "clips must be 30 to 10560"),
+                                         ("spoken_digits:many", "must be a whole number")])
 def test_spoken_digits_refuses_a_size_it_cannot_give(spec, match):
     with pytest.raises(DataError, match=match):
         open_source(spec)

@@ -42,6 +42,7 @@ import numpy as np
 
 from keras_aegan.data.audio import AUDIO_EXTENSIONS, SPECTROGRAM, read_clip, resample
 from keras_aegan.data.core import DataInfo, Source, array_source, register_source
+from keras_aegan.data.specs import int_option
 from keras_aegan.errors import DataError
 from keras_aegan.files import (atomic_path, default_cache_dir, locked, read_json,
                                write_json)
@@ -236,16 +237,9 @@ def spoken_digit_clips(n=DEFAULT_CLIPS, cache_dir=None, log=_print, spectrogram=
 @register_source("spoken_digits", "spoken_digits[:N]", needs_arg=False)
 def open_spoken_digits(spec, arg, options):
     """Digits spoken by espeak-ng in 1,056 voices, as spectrograms; split by voice."""
-    n = DEFAULT_CLIPS
-    if arg:
-        try:
-            n = int(arg)
-        except ValueError:
-            raise DataError(f"spoken_digits:N needs a number of clips ({MIN_CLIPS} to "
-                            f"{MAX_CLIPS}), got {arg!r}") from None
-    if not MIN_CLIPS <= n <= MAX_CLIPS:
-        raise DataError(f"spoken_digits: N must be {MIN_CLIPS} (one voice for each split) "
-                        f"to {MAX_CLIPS} (every voice), got {n}")
+    # 30 clips: one voice for each split; 10,560: every voice.
+    n = int_option("spoken_digits", arg, DEFAULT_CLIPS, MIN_CLIPS, MAX_CLIPS,
+                   "the number of clips")
     _check_shape(spec, options)
     clips = spoken_digit_clips(n)
     splits = {split: (SPECTROGRAM.images(w), y) for split, (w, y, _) in clips.items()}
