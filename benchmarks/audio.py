@@ -65,7 +65,7 @@ def main(argv=None):
     build = spoken.build_record()
     if build:
         print(f"synthesis: {build['voices']} voices x 10 digits in {build['seconds']:.0f} s "
-              f"of wall time ({build['builds']} builds, {build['workers']} espeak-ng "
+              f"of wall time (builds: {build['builds']}; {build['workers']} espeak-ng "
               f"processes at once); opening it now took {seconds:.1f} s")
     evaluator = get_evaluator(source, epochs=3 if args.smoke else None, log=print)
     what = "trained now" if evaluator.trained else "loaded from the cache"
