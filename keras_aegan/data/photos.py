@@ -17,6 +17,7 @@ patches.
 import numpy as np
 
 from keras_aegan.data.core import array_source, register_source
+from keras_aegan.data.specs import int_option
 from keras_aegan.errors import DataError
 
 # name -> (scikit-image loader, split). The synthetic images (colorwheel, logo) and the
@@ -78,14 +79,7 @@ def cut_patches(image, size, count, seed):
 @register_source("photos", "photos[:SIZE]", needs_arg=False)
 def open_photos(spec, arg, options):
     """Seeded RGB patches of scikit-image's colour photographs, split by photograph."""
-    size = DEFAULT_SIZE
-    if arg:
-        try:
-            size = int(arg)
-        except ValueError:
-            raise DataError(f"photos:SIZE needs a patch size in pixels, got {arg!r}") from None
-        if not MIN_SIZE <= size <= MAX_SIZE:
-            raise DataError(f"photos: patch size must be in {MIN_SIZE}..{MAX_SIZE}, got {size}")
+    size = int_option("photos", arg, DEFAULT_SIZE, MIN_SIZE, MAX_SIZE, "the patch size")
     splits = {"train": [], "test": []}
     for index, (name, (_, split)) in enumerate(PHOTOS.items()):
         splits[split].append(cut_patches(load_photo(name), size, PATCHES_PER_PHOTO[split],

@@ -39,6 +39,31 @@ def register_source(kind, usage, needs_arg=True):
     return decorator
 
 
+def int_option(kind, arg, default, low, high, what):
+    """The integer after `kind:` in a spec (`default` when there is none), in `[low, high]`.
+
+    Args:
+        kind: the spec's kind, as the messages name it (`faces`).
+        arg: the text after `kind:`, or `""`.
+        default: the value when `arg` is empty.
+        low, high: the range allowed.
+        what: what the number is (`the side in pixels`).
+
+    Raises:
+        DataError: one line naming the kind, what the number is and its range.
+    """
+    if not arg:
+        return default
+    try:
+        value = int(arg)
+    except ValueError:
+        raise DataError(f"{kind}: {what} must be a whole number ({low} to {high}), got "
+                        f"{arg!r}") from None
+    if not low <= value <= high:
+        raise DataError(f"{kind}: {what} must be {low} to {high}, got {value}")
+    return value
+
+
 def open_data(options):
     """Open the source a `keras_aegan.config.DataOptions` describes."""
     kind, sep, arg = options.dataset.partition(":")

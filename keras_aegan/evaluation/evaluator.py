@@ -25,11 +25,11 @@ import numpy as np
 import tensorflow as tf
 
 from keras_aegan.errors import UserError, check_int, one_line
-from keras_aegan.files import atomic_path, locked, write_json
+from keras_aegan.files import (CACHE_ENV, atomic_path, default_cache_dir,  # noqa: F401
+                               locked, write_json)
 
 # Bump when the evaluator's architecture or training changes: old caches are then ignored.
 EVALUATOR_VERSION = "2"
-CACHE_ENV = "KERAS_AEGAN_CACHE"
 _FEATURES_LAYER = "features"
 # Training of a classifier evaluator: about this many steps (in 3 to 30 epochs), Adam with
 # a short warm-up to this rate and cosine decay: about a minute on a CPU.
@@ -56,12 +56,6 @@ class MetricUnavailableError(UserError):
 
 
 # ----------------------------------------------------------------------------- evaluator
-
-
-def default_cache_dir():
-    """The cache root: `$KERAS_AEGAN_CACHE`, else `~/.cache/keras_aegan`."""
-    return pathlib.Path(os.environ.get(CACHE_ENV) or
-                        pathlib.Path.home() / ".cache" / "keras_aegan")
 
 
 def evaluator_dir(spec, image_shape, cache_dir=None):
@@ -387,7 +381,7 @@ def _fit_pca(x_train):
 
 def _spec_key(spec):
     kind, sep, arg = spec.partition(":")
-    if sep and kind in ("idx", "folder", "npz") and arg:
+    if sep and kind in ("idx", "folder", "npz", "audio") and arg:
         return f"{kind}:{os.path.abspath(os.path.expanduser(arg))}"
     return spec
 

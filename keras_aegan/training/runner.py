@@ -28,7 +28,7 @@ import tensorflow as tf
 
 from keras_aegan import compat, files, protocol
 from keras_aegan.config import RunConfig
-from keras_aegan.errors import UserError, check_int, one_line
+from keras_aegan.errors import DataError, UserError, check_int, one_line
 from keras_aegan.registry import get_model_entry, model_names
 from keras_aegan.training import speed
 from keras_aegan.training.callbacks import CollapseWatch, DivergenceGuard, ImageGrid, TimeBudget
@@ -130,7 +130,14 @@ def build_model(config, info):
 
 
 def pass_steps(config, info):
-    """The steps of one pass over the training split at the run's batch size."""
+    """The steps of one pass over the training split at the run's batch size.
+
+    Raises:
+        DataError: the source has no training examples (a test set, e.g. asterisk_digits).
+    """
+    if not info.splits.get("train"):
+        raise DataError(f"{info.name}: no training examples (a test set only); train on "
+                        "another source and score on this one")
     return math.ceil(info.splits["train"] / config.batch_size)
 
 
