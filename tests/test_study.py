@@ -94,6 +94,19 @@ def test_a_row_without_its_model_is_not_reused(tiny_study):
         "train_seconds"]
 
 
+def test_a_model_saved_before_its_row_reports_the_whole_run(tiny_study):
+    """A study stopped after a model was saved but before its row was written (during
+    evaluation or export) reports the steps and seconds that model trained, not 0."""
+    config, first, _ = tiny_study
+    folder = os.path.join(config.path, "models", "conv_ae-seed0")
+    os.remove(os.path.join(folder, "results.json"))
+    again = run_study(config, log=lambda _: None)
+    before, row = ({r["model"]: r for r in rows}["conv_ae"]
+                   for rows in (first["rows"], again["rows"]))
+    assert row["status"] == "trained" and row["steps"] == before["steps"] > 0
+    assert row["train_seconds"] >= 0.5 * before["train_seconds"] > 0
+
+
 def test_study_exports_the_parts_a_user_takes_away_with_parity(tmp_path):
     # The closed-form baseline keeps this quick; test_export covers trained models.
     config = StudyConfig(dataset="digits", models=("pca",), epochs=1,

@@ -189,13 +189,16 @@ def _train(config, kind, data, name, seed, run_config, log, calibrated=None):
     result = runner.train(run_config, verbose=0, callbacks=[watch] if watch else [],
                           budget=budget, log=log, progress=f"{name} seed {seed}: training",
                           calibrated=calibrated)
-    # Measuring along the way is not training: it is not charged to the model.
-    seconds = max(result.seconds - (watch.spent if watch else 0.0), 1e-9)
+    # The whole run's steps and seconds: a run resumed, or finished before a crash
+    # stopped the study, trained earlier too. Measuring along the way is not training:
+    # a time budget leaves it out, the wall clock does not.
+    seconds = max(result.total_seconds - (watch.spent if watch and budget is None else 0.0),
+                  1e-9)
     row = {"model": name, "family": get_model_entry(name).family, "seed": seed,
-           "status": "trained", "train_seconds": seconds, "steps": result.steps,
+           "status": "trained", "train_seconds": seconds, "steps": result.total_steps,
            "parameters": result.model.count_params()}
     if kind.throughput:
-        row[kind.throughput] = result.images / seconds
+        row[kind.throughput] = result.total_steps * run_config.batch_size / seconds
     if watch is not None:
         row["timeline"], row["measure_seconds"] = watch.measurements, watch.spent
     return row, result.model

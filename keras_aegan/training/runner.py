@@ -45,7 +45,9 @@ PREVIEW_IMAGES = 16
 @dataclasses.dataclass
 class RunResult:
     """What `train` returns: the fitted model, its Keras history, the run folder, the
-    seconds spent in `fit`, and the steps and images trained in this call."""
+    seconds spent in `fit`, and the steps and images trained in this call; and the steps
+    and training seconds of the whole run, earlier calls included (a resumed or finished
+    run's)."""
 
     model: keras.Model
     history: dict
@@ -53,6 +55,8 @@ class RunResult:
     seconds: float
     steps: int = 0
     images: int = 0
+    total_steps: int = 0
+    total_seconds: float = 0.0
 
 
 def _build(config, info):
@@ -296,10 +300,14 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print, budget=N
             f"{config.epochs * steps})")
     elif os.path.exists(history_path):
         os.remove(history_path)  # a fresh start: forget an abandoned run's rows
+    before = checkpoint_seconds(restored)  # the training seconds of earlier calls
     if budget is None and config.budget_seconds is not None:
-        budget = TimeBudget(config.budget_seconds, already=checkpoint_seconds(restored))
+        budget = TimeBudget(config.budget_seconds, already=before)
+    # Every checkpoint records the run's training seconds so far: a resumed run, or one
+    # asked for again when finished, still says how long it trained.
+    clock = budget.elapsed if budget else (lambda: before + time.perf_counter() - start)
     saver = TrainingCheckpoint(checkpoints, config.checkpoint_every, initial_step=step,
-                               write=chief, clock=budget.elapsed if budget else None)
+                               write=chief, clock=clock)
     saver.set_model(model)  # it also saves after `fit`, or when there is nothing left to fit
     # The guard comes before the saver: a diverged state is never checkpointed.
     run_callbacks = [DivergenceGuard(saver, initial_step=step), saver, *callbacks]
@@ -349,7 +357,7 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print, budget=N
             history.setdefault(key, []).extend(values)
         if model.stop_training:  # a time budget (or another callback) ended training
             break
-    seconds = time.perf_counter() - start
+    seconds, total_seconds = time.perf_counter() - start, clock()
     trained_steps = saver.step - step
     saver.save()
     out = config.path if chief else os.path.join(config.path, "workers", role)
@@ -359,7 +367,7 @@ def train(config, *, verbose=1, callbacks=(), restart=False, log=print, budget=N
         log(f"done in {seconds:.1f}s; wrote {config.path}/ (model.keras, history.csv, "
             "images/, logs/, checkpoints/)")
     return RunResult(model, history, config.path, seconds, trained_steps,
-                     trained_steps * config.batch_size)
+                     trained_steps * config.batch_size, saver.step, total_seconds)
 
 
 def load_model(path):
