@@ -87,6 +87,21 @@ def test_kid_matches_a_direct_computation():
     assert value == pytest.approx(expected) and error == 0.0
 
 
+def test_kid_of_many_subsets_matches_computing_each_subset():
+    # Sets larger than the block of kernel rows made at a time, overlapping subsets.
+    x, y = gaussian(1500, dim=8), gaussian(1100, dim=8, mean=0.3, seed=1)
+    rng, expected = np.random.default_rng(5), []
+    for _ in range(4):
+        a, b = x[rng.choice(1500, 700, replace=False)], y[rng.choice(1100, 700, replace=False)]
+        k = lambda p, q: (p @ q.T / 8 + 1) ** 3  # noqa: E731
+        kxx, kyy, kxy = k(a, a), k(b, b), k(a, b)
+        expected.append((kxx.sum() - np.trace(kxx)) / (700 * 699)
+                        + (kyy.sum() - np.trace(kyy)) / (700 * 699) - 2 * kxy.mean())
+    value, error = metrics.kid(x, y, subsets=4, subset_size=700, seed=5)
+    assert value == pytest.approx(np.mean(expected), rel=1e-9)
+    assert error == pytest.approx(np.std(expected, ddof=1) / 2, rel=1e-6)
+
+
 # ----------------------------------------------------------- precision/recall, density/coverage
 
 
