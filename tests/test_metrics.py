@@ -240,6 +240,28 @@ def test_bad_input_raises_clear_value_errors(call, message):
 # ------------------------------------------------------------------------------- evaluator
 
 
+def test_processes_take_turns_at_one_evaluator_not_at_all(digits_source, digits_evaluator):
+    """The lock is the evaluator's: held for another data set's, loading this one goes on;
+    held for this one's, loading waits until it is released."""
+    import threading
+
+    from keras_aegan.evaluation.evaluator import evaluator_dir
+    from keras_aegan.files import locked
+
+    folder = digits_evaluator.path
+    other = evaluator_dir("mnist10k", (28, 28, 1), folder.parent.parent)
+    with locked(other.parent / f"{other.name}.lock"):
+        assert not metrics.get_evaluator(digits_source).trained
+    done = threading.Event()
+    with locked(folder.parent / f"{folder.name}.lock"):
+        waiting = threading.Thread(
+            target=lambda: (metrics.get_evaluator(digits_source), done.set()))
+        waiting.start()
+        assert not done.wait(1.0)
+    waiting.join(60)
+    assert done.is_set()
+
+
 def test_evaluator_caches_and_reloads(digits_source, digits_evaluator):
     # The test run's evaluator (default training, trained once per run); training into an
     # empty cache is checked in test_study.py's damaged-cache test.

@@ -191,11 +191,12 @@ class Evaluator:
 
 def _one_at_a_time(get):
     # Processes sharing a cache (parallel test workers, two studies started together) take
-    # turns: the second finds the first's evaluator cached instead of training its own.
+    # turns at each evaluator: the second finds the first's cached instead of training its
+    # own. Another data set's evaluator does not wait (one trains for minutes).
     @functools.wraps(get)
     def taking_turns(source, *, cache_dir=None, **kwargs):
-        root = pathlib.Path(cache_dir) if cache_dir is not None else default_cache_dir()
-        with locked(root / "evaluators.lock"):
+        folder = evaluator_dir(source.info.name, source.info.image_shape, cache_dir)
+        with locked(folder.parent / f"{folder.name}.lock"):
             return get(source, cache_dir=cache_dir, **kwargs)
     return taking_turns
 
