@@ -105,7 +105,32 @@ def test_inpainting_removes_what_the_mask_names_and_keeps_the_rest(runs, tmp_pat
     assert 0 < result.tiles < len(apply.tile_starts(20, 8, 2)) * len(apply.tile_starts(24, 8, 2))
 
 
+@pytest.mark.parametrize("kind", ["eyes", "box"])
+def test_a_named_mask_kind_is_drawn_by_the_task_on_each_picture(kind, runs, tmp_path):
+    folder, model = runs["inpaint"]
+    photo = np.random.default_rng(3).random((20, 24, 3))
+    write_png(tmp_path / "face.png", photo)
+    assert main(["apply", str(folder), "--input", str(tmp_path / "face.png"), "--output",
+                 str(tmp_path / "out.png"), "--mask", kind]) == 0
+    image = read_png(tmp_path / "face.png")
+    mask = model.task.named_input("mask", kind, image)[..., 0]
+    if kind == "eyes":  # the model's 2-row band at 8 rows is 5 rows at 20, at 0.45
+        top, bottom = model.task.band_rows(20)
+        assert (top, bottom) == (6, 11)
+        assert mask[top:bottom].all() and mask.sum() == 5 * 24
+    else:  # the model's 4-pixel box at 8 pixels is 10 at 20, placed by the picture
+        assert mask.sum() == 100
+    out = read_png(tmp_path / "out.png")
+    np.testing.assert_allclose(out[mask == 0], image[mask == 0], atol=1 / 255)
+    assert np.abs(out[mask == 1] - image[mask == 1]).max() > 2 / 255
+
+
 @pytest.mark.parametrize("case,match", [
+    ("mask_missing", r"nomask\.png: no such mask file or folder, nor a mask kind of this "
+                     r"model \(box, strokes, mixed, eyes\)"),
+    ("mask_kind_unknown", r"circle: no such mask file .* \(box, strokes, mixed, eyes\)"),
+    ("mask_not_image", r"junk\.png: not a readable image"),
+    ("mask_not_png", r"mask\.txt: the mask must be a PNG or JPEG file"),
     ("too_small", r"small\.png is 3x3; this model takes images of at least 4x4"),
     ("mask_for_sr", "takes no --mask"),
     ("no_mask", "needs --mask FILE"),
@@ -131,14 +156,19 @@ def test_bad_input_one_error_line_exit_2_nothing_written(case, match, runs, tmp_
         "exists": [sr, "ok.png"],
         "not_png_out": [sr, "ok.png"],
         "not_an_image": [sr, "junk.png"],
+        "mask_missing": [inpaint, "photo.png", "--mask", "nomask.png"],
+        "mask_kind_unknown": [inpaint, "photo.png", "--mask", "circle"],
+        "mask_not_image": [inpaint, "photo.png", "--mask", "junk.png"],
+        "mask_not_png": [inpaint, "photo.png", "--mask", "mask.txt"],
     }[case]
+    (tmp_path / "mask.txt").write_text("white")
     if case == "exists":
         out.write_bytes(b"keep me")
     if case == "not_png_out":
         out = tmp_path / "out.jpg"
     before = sorted(os.listdir(tmp_path))
     argv = ["apply", str(args[0]), "--input", str(tmp_path / args[1]), "--output", str(out)]
-    argv += [str(tmp_path / a) if a.endswith(".png") else a for a in args[2:]]
+    argv += [str(tmp_path / a) if a.endswith((".png", ".txt")) else a for a in args[2:]]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: "), err

@@ -15,7 +15,9 @@ The translator's applier (`apply_translator`) reads the part's input ports:
 - the first port takes `--input`: each file is read as the port's channels (grey images as
   luminance, colour as RGB; values / 255);
 - a port of kind `mask` takes `--mask` (one file for every input, or a folder holding a
-  file of the same name per input): white (>= 128) = 1 = fill, black = keep;
+  file of the same name per input): white (>= 128) = 1 = fill, black = keep; or the name
+  of one of the task's own mask kinds (`eyes`, `box`, ...: `Task.named_inputs`), which
+  the task then makes for each image at its size;
 - the output is a PNG per input, `scale` times the input size, where `scale` is the ratio
   of the output port's side to the first input port's (4 for a 4x super-resolver).
 
@@ -121,7 +123,8 @@ def apply_run(run_dir, input, output, *, mask=None, batch_size=DEFAULT_BATCH, ov
             folder input, the output folder (created); for a frame predictor, a folder of
             PNG frames and a strip, or an `.npy` file.
         mask: for a model with a mask input: a mask image (white = fill) for every input,
-            or a folder with a mask of the same file name per input.
+            a folder with a mask of the same file name per input, or a mask kind the
+            model's task makes itself (e.g. `eyes`, `box` for inpainting).
         batch_size: images or tiles per model call.
         overlap: tile overlap in input pixels (default: a quarter of the tile side).
         overwrite: replace existing output files.
@@ -354,12 +357,35 @@ def run_tiled(fn, arrays, tile, scale, out_channels, overlap, batch_size, copy_w
 # --------------------------------------------------------------------------- translator
 
 
+@dataclasses.dataclass(frozen=True)
+class NamedInput:
+    """An extra input the model's task makes itself from each user image (`--mask eyes`):
+    `make(image)` -> the input for that image; `channels`: the image's channels to read."""
+
+    name: str
+    make: object
+    channels: int
+
+
 def apply_translator(model, spec, part, options):
     """The translator's applier: one output PNG per input image (see the module's notes)."""
+    from keras_aegan.data.tasks import task_from_description
+
     inputs, outputs = _pairs(options.input, options.output, options.overwrite)
     extra = {}
     if options.mask is not None:
-        extra["mask"] = _companions(options.mask, inputs, "mask")
+        task = task_from_description(spec.task, spec.image_shape)
+        names = task.named_inputs().get("mask", ())
+        if options.mask in names and not os.path.exists(options.mask):
+            extra["mask"] = NamedInput(
+                options.mask, lambda image, name=options.mask: task.named_input("mask", name,
+                                                                               image),
+                part.inputs[0].shape[-1])
+        elif not os.path.exists(options.mask) and names:
+            raise UserError(f"{options.mask}: no such mask file or folder, nor a mask kind "
+                            f"of this model ({', '.join(names)})")
+        else:
+            extra["mask"] = _companions(options.mask, inputs, "mask")
     request = ApplyRequest(inputs, outputs, extra, options.batch_size, options.overlap)
     return _translate(model, spec, part, request)
 
@@ -412,7 +438,7 @@ def _translate(model, spec, part, request):
         sizes = list(pool.map(image_size, request.inputs))
         for path, size in zip(request.inputs, sizes):
             task.check_input(size, path)
-        for port in extras:
+        for port in (p for p in extras if not isinstance(request.extra[p.kind], NamedInput)):
             companions = request.extra[port.kind]
             for path, companion, size, other in zip(request.inputs, companions, sizes,
                                                     pool.map(image_size, companions)):
@@ -463,6 +489,9 @@ def _translate_batches(pool, fn, request, part, indices):
 
 
 def _read_port(request, port, index):
+    named = request.extra.get(port.kind)
+    if isinstance(named, NamedInput):
+        return named.make(read_image(request.inputs[index], named.channels))
     if port.kind in request.extra:
         value = read_image(request.extra[port.kind][index], port.shape[-1])
         return (value >= 0.5).astype("float32") if port.kind == "mask" else value

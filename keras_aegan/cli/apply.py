@@ -32,7 +32,9 @@ def add_parser(subparsers):
     parser.add_argument("--mask", metavar="FILE_OR_FOLDER",
                         help="for an inpainting model: the mask, white where to fill, of "
                              "the image's size; a folder holds one mask per input, of the "
-                             "same file name")
+                             "same file name; or a mask kind the model's task draws itself "
+                             "on each image (eyes: a band over the eyes of an aligned face; "
+                             "box: a random square; strokes; mixed)")
     parser.add_argument("--batch-size", type=common.positive_int, default=256, metavar="N",
                         help="images or tiles per model call (default: %(default)s)")
     parser.add_argument("--overlap", type=common.number(int, "a non-negative integer",

@@ -103,6 +103,24 @@ class Inpaint(ImageTask):
             return strokes[..., None]
         return tf.where((u[:, 0] < 0.5)[:, None, None], box, strokes)[..., None]
 
+    def named_inputs(self):
+        return {"mask": MASK_KINDS}
+
+    def named_input(self, kind, name, image):
+        """The mask kind `name` for a user's image of any size: the task's own masks with
+        its options, the box side and band height scaled to the image (the eye band at
+        the same share of the height), placed by the image's pixels and the task seed."""
+        if kind != "mask" or name not in MASK_KINDS:
+            return super().named_input(kind, name, image)
+        height, width = image.shape[:2]
+        own = min(self.image_shape[:2])
+        top, bottom = self.band_rows(height)
+        sized = Inpaint((height, width, image.shape[-1]), seed=self.seed, mask=name,
+                        box=max(1, min(height, width, round(self.box * min(height, width)
+                                                            / own))),
+                        band=bottom - top, eye_row=self.eye_row)
+        return np.asarray(sized.masks(tf.constant(image[None], tf.float32))[0], "float32")
+
     def _mean_fill(self, inputs):
         images, mask = inputs
         known = 1.0 - mask
