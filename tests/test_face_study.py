@@ -73,3 +73,43 @@ def test_one_faces_study_step_on_the_lfw_crops(tmp_path):
     assert text.index("look alien") < text.index("## The verdicts")
     stored = json.loads((tmp_path / "study-lfw_faces" / "results.json").read_text())
     assert stored["two_sample_floor"]["family"] == "reference"
+    # The way between two unseen people, one row per model that has one: the two real
+    # faces at the ends, 8 images between; drawn beside the sample grids.
+    people = stored["pictures"]["people"]
+    assert {"conv_ae", "dcgan"} <= set(people)
+    from PIL import Image
+
+    with Image.open(tmp_path / "study-lfw_faces" / "people.png") as picture:
+        width, height = picture.size
+    scale = 2  # 25-pixel faces drawn at least 48 pixels: twice; 1 pixel of padding
+    assert height == scale * (len(people) * 26 + 1)
+    assert width > scale * (10 * 26 + 1)  # 10 columns and the row labels' margin
+    at = text.index("![between two people](people.png)")
+    assert text.index("![samples](samples.png)") < at < text.index("![interpolations]")
+
+
+def test_between_people_rows_hold_the_two_faces_and_the_way_between():
+    import numpy as np
+
+    from keras_aegan.studies.faces import between_people
+
+    class Line:  # a subject that walks straight from a to b in pixels
+        def interpolate(self, a, b, steps, search_steps):
+            assert search_steps > 0
+            w = np.linspace(0, 1, steps, dtype="float32")[:, None, None, None]
+            return (1 - w) * a + w * b
+
+    class NoLine:
+        def interpolate(self, a, b, steps, search_steps):
+            return None
+
+    images = np.random.default_rng(0).random((6, 8, 8, 1), dtype="float32")
+    labels = np.array([3, 3, 3, 7, 7, 9])
+    rows, names = between_people({"line": Line(), "pca": NoLine()}, images, labels, steps=5)
+    assert names == ["line"] and rows[0].shape == (7, 8, 8, 1)
+    np.testing.assert_array_equal(rows[0][0], images[0])
+    np.testing.assert_array_equal(rows[0][-1], images[3])  # the first of another person
+    np.testing.assert_allclose(rows[0][3], (images[0] + images[3]) / 2, atol=1e-6)
+    assert between_people({"pca": NoLine()}, images, labels) is None
+    rows, _ = between_people({"line": Line()}, images, None, steps=3)
+    np.testing.assert_array_equal(rows[0][-1], images[1])  # unlabelled: the next image
