@@ -178,12 +178,50 @@ def test_bad_input_one_error_line_exit_2_nothing_written(case, match, runs, tmp_
         assert out.read_bytes() == b"keep me"
 
 
-def test_a_model_without_a_translator_is_refused(tmp_path, digits_images):
+def test_an_autoencoder_redraws_a_picture_of_its_size(tmp_path, digits_images):
     from keras_aegan.models.autoencoders import conv_ae
 
-    folder = run_folder(tmp_path, "ae", conv_ae((8, 8, 1), 4, filters=(4,)))
+    model = conv_ae((8, 8, 1), 4, filters=(4,))
+    folder = run_folder(tmp_path, "ae", model)
     write_png(tmp_path / "x.png", digits_images[0][0])
-    with pytest.raises(UserError, match=r"apply cannot run this autoencoder model: none of "
-                                        r"its parts \(encoder, decoder, autoencoder\)"):
+    result = apply.apply_run(folder, tmp_path / "x.png", tmp_path / "y.png")
+    assert result.images == 1 and result.tiles == 0
+    image = read_png(tmp_path / "x.png")
+    want = np.asarray(model.reconstruct(image[None]))[0]
+    np.testing.assert_allclose(read_png(tmp_path / "y.png"), want, atol=0.6 / 255)
+    write_png(tmp_path / "big.png", np.zeros((9, 8, 1)))
+    with pytest.raises(UserError, match=r"big\.png is 9x8; this model redraws pictures of "
+                                        r"exactly 8x8 \(crop and resize yours to it\)"):
+        apply.apply_run(folder, tmp_path / "big.png", tmp_path / "z.png")
+    with pytest.raises(UserError, match="--mask is for inpainting models"):
+        apply.apply_run(folder, tmp_path / "x.png", tmp_path / "z.png", mask="eyes")
+    assert not (tmp_path / "z.png").exists()
+
+
+def test_a_gan_redraws_a_picture_by_latent_search(tmp_path, digits_images):
+    from keras_aegan.apply import reconstruct
+    from keras_aegan.models.gans import build_dcgan
+
+    model = build_dcgan((8, 8, 1), latent_dim=4, width=4)
+    folder = run_folder(tmp_path, "gan", model)
+    target = digits_images[0][:1]
+    write_png(tmp_path / "x.png", target[0])
+    apply.apply_run(folder, tmp_path / "x.png", tmp_path / "y.png")
+    found = read_png(tmp_path / "y.png")
+    assert found.shape == (8, 8, 1)
+    # The search drew nearer the picture than the generator's images of random latents.
+    drawn = np.asarray(model.generator(np.random.default_rng(0).standard_normal(
+        (64, 4)).astype("float32"), training=False))
+    assert ((found - target[0]) ** 2).sum() < ((drawn - target) ** 2).sum(axis=(1, 2, 3)).min()
+    assert reconstruct.SEARCH_STEPS >= 100
+
+
+def test_a_model_apply_cannot_run_is_refused(tmp_path, digits_images):
+    from keras_aegan.models.gan_variants import build_cgan
+
+    folder = run_folder(tmp_path, "cgan", build_cgan((8, 8, 1), 4, num_classes=10, width=4))
+    write_png(tmp_path / "x.png", digits_images[0][0])
+    with pytest.raises(UserError, match=r"apply redraws pictures with an unconditional "
+                                        r"generator; this generator also takes label"):
         apply.apply_run(folder, tmp_path / "x.png", tmp_path / "y.png")
     assert not (tmp_path / "y.png").exists()

@@ -2,7 +2,10 @@
 
 A translator (`unet_ae`, `pix2pix`) turns each image into one output image; a frame
 predictor (`frame_predictor`, `adversarial_predictor`) turns a sequence of frames (a folder
-of PNG/JPEG frames or an `.npy`) into the frames that follow (`video_files.predict_files`).
+of PNG/JPEG frames or an `.npy`) into the frames that follow (`video_files.predict_files`);
+an autoencoder redraws each image of its size as its reconstruction, and an unconditional
+generator as the nearest picture it can draw, found by latent search
+(`reconstruct.reconstruct_files`).
 
 `apply_run(run_dir, input, output, mask=None)` loads the run's `model.keras` and asks it
 what it offers (`keras_aegan.protocol`): the first of its parts that has an *applier*
@@ -44,7 +47,7 @@ import time
 
 import numpy as np
 
-from keras_aegan import files
+from keras_aegan.apply.images import image_size, read_image, write_png
 from keras_aegan.errors import UserError, check_int
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
@@ -228,52 +231,6 @@ def _companions(path, inputs, what):
     raise UserError(f"{path}: no such {what} file or folder")
 
 
-# ---------------------------------------------------------------------------- image files
-
-
-def image_size(path):
-    """`(height, width)` of an image file, read from its header; a `UserError` if it is
-    not a readable image."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            width, height = image.size
-    except (OSError, UnidentifiedImageError) as e:
-        raise UserError(f"{path}: not a readable image ({type(e).__name__})") from None
-    return height, width
-
-
-def read_image(path, channels):
-    """An image file as float32 `(H, W, channels)` in [0, 1] (grey = luminance)."""
-    from PIL import Image
-
-    try:
-        with Image.open(path) as image:
-            if image.mode in ("I;16", "I;16B", "I"):  # 16-bit PNGs: keep the precision
-                array = np.asarray(image, "float32") / 65535.0
-                array = array[..., None] if channels == 1 else np.repeat(
-                    array[..., None], 3, axis=-1)
-                return array
-            image = image.convert("L" if channels == 1 else "RGB")
-            array = np.asarray(image, "float32") / 255.0
-    except OSError as e:
-        raise UserError(f"{path}: cannot decode the image ({e})") from None
-    return array[..., None] if channels == 1 else array
-
-
-def write_png(path, image):
-    """Write float `(H, W, C)` in [0, 1] as an 8-bit PNG, atomically."""
-    from PIL import Image
-
-    pixels = np.round(np.clip(image, 0.0, 1.0) * 255.0).astype("uint8")
-    pixels = pixels[..., 0] if pixels.shape[-1] == 1 else pixels
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with files.atomic_path(path) as tmp:
-        Image.fromarray(pixels).save(tmp, format="PNG")
-    return path
-
-
 # ------------------------------------------------------------------------------- tiling
 
 
@@ -404,6 +361,20 @@ def apply_predictor(model, spec, part, options):
     return ApplyResult(written, 1, 0, seconds, seconds)
 
 
+def apply_reconstruction(model, spec, part, options):
+    """The applier of an `autoencoder` part and of an unconditional `generator`: each
+    image redrawn by the model (`reconstruct.reconstruct_files`), one PNG per input."""
+    from keras_aegan.apply.reconstruct import reconstruct_files
+
+    if options.mask is not None:
+        raise UserError(f"--mask is for inpainting models; this {part.name} redraws whole "
+                        "pictures")
+    inputs, outputs = _pairs(options.input, options.output, options.overwrite)
+    start = time.perf_counter()
+    compute = reconstruct_files(spec, part, inputs, outputs, options.batch_size)
+    return ApplyResult(outputs, len(inputs), 0, time.perf_counter() - start, compute)
+
+
 def _translate(model, spec, part, request):
     """The applier of a `translator` part: see the module docstring."""
     import tensorflow as tf
@@ -500,3 +471,5 @@ def _read_port(request, port, index):
 
 register_applier("translator", apply_translator)
 register_applier("predictor", apply_predictor)
+register_applier("autoencoder", apply_reconstruction)
+register_applier("generator", apply_reconstruction)

@@ -19,7 +19,10 @@ def add_parser(subparsers):
                     "works (a 4000x3000 photo too); smaller ones are refused. A frame "
                     "predictor (frame_predictor, adversarial_predictor) takes one sequence "
                     "(a folder of PNG/JPEG frames, in name order, or an .npy array) and "
-                    "writes the frames that follow (PNGs and a strip, or an .npy).",
+                    "writes the frames that follow (PNGs and a strip, or an .npy). An "
+                    "autoencoder redraws each picture of its size as its reconstruction; "
+                    "an unconditional GAN as the nearest picture it can draw (latent "
+                    "search).",
         epilog="example: python train.py apply runs/pix2pix-mnist --input small.png "
                "--output big.png")
     parser.add_argument("run", metavar="RUN_DIR", help="a run folder (holding model.keras)")
