@@ -217,7 +217,7 @@ class TranslationStudy(kinds.StudyKind):
             f"Evaluator ({evaluator['kind']} features): {evaluator['path']}"
             + (f" (test accuracy {accuracy:.4f})" if accuracy is not None else "")
             + (". The data is split by identity: the test images are of people the models "
-               "and the evaluator never saw, so no evaluator accuracy is scored"
+               "and the evaluator never saw, so no evaluator accuracy is scored."
                if results.get("split_by_identity") else ""),
             "", "## Results", "", *tables.table(), "", *tables.legend(), "",
             "The `truth` row is the clean test images themselves.", "",
