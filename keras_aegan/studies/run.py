@@ -134,6 +134,8 @@ def _run_one(config, kind, data, name, seed, run_config, log):
     if cached is not None and not has_model and cached.get("scoring") != scoring:
         cached = None  # a kept row made another way (other settings) is made again
     answer, fresh, answering = None, True, 0.0
+    if cached is not None and has_model:
+        _check_same_options(folder, run_config)
     if cached is not None:
         model = runner.load_model(model_path) if has_model else None
         row, fresh = {**cached, "status": "reused"}, False
@@ -171,6 +173,25 @@ def _run_one(config, kind, data, name, seed, run_config, log):
             os.makedirs(folder, exist_ok=True)
             files.write_json(results_path, row)
     return row, answer
+
+
+def _check_same_options(folder, run_config):
+    """A `UserError` when the finished model in `folder` was built with other model
+    options than this study asks (e.g. an inpainter trained on `mask=eyes` in a study of
+    `mask=box`): reusing it would score one model under another's name."""
+    import json
+
+    stored = files.read_json(os.path.join(folder, "config.json"))
+    if stored is None or run_config is None:
+        return
+    asked = json.loads(json.dumps(dict(run_config.model_options or {})))
+    had = stored.get("model_options") or {}
+    if had != asked:
+        changed = sorted(k for k in set(had) | set(asked) if had.get(k) != asked.get(k))
+        raise UserError(f"{folder} holds a model trained with other options ("
+                        + ", ".join(f"{k}={had.get(k)!r}, now {asked.get(k)!r}"
+                                    for k in changed)
+                        + "); give this study another --name, or delete that folder")
 
 
 def _train(config, kind, data, name, seed, run_config, log):
