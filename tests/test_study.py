@@ -1,5 +1,6 @@
 """The comparative study end to end (tiny), its reuse on rerun, and its bad input."""
 
+import dataclasses
 import json
 import os
 import re
@@ -76,6 +77,17 @@ def test_rerun_reuses_finished_models(tiny_study):
     fid = {r["model"]: r["fid"] for r in first["rows"]}
     assert {r["model"]: r["fid"] for r in again["rows"] if r["model"] != "pca"} == \
         {k: v for k, v in fid.items() if k != "pca"}
+
+
+def test_a_model_made_with_other_options_is_not_reused_under_its_name(tiny_study):
+    # e.g. an inpainter trained on mask=eyes asked again for mask=box in the same folder.
+    config, _, _ = tiny_study
+    other = dataclasses.replace(config, models=("conv_ae",),
+                                task_options={"filters": [4]})
+    with pytest.raises(UserError, match=r"conv_ae-seed0 holds a model trained with other "
+                                        r"options \(filters=None, now \[4\]\); give this "
+                                        r"study another --name"):
+        run_study(other, log=lambda _: None)
 
 
 def test_a_row_without_its_model_is_not_reused(tiny_study):

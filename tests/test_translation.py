@@ -95,6 +95,36 @@ def test_inpaint_holes_are_the_pixels_the_mask_names(kind, digits_images):
     assert not np.array_equal(mask, other[::-1]) and not np.array_equal(mask, reseeded)
 
 
+@pytest.mark.parametrize("shape,eye_row,rows", [
+    ((32, 32, 1), 0.45, (10, 18)),   # the faces default: a quarter of the height at 0.45
+    ((25, 25, 1), 0.32, (5, 11)),    # lfw_faces' eyes sit higher
+    ((16, 16, 1), 1.0, (12, 16)),    # a band asked at the edge stays inside the picture
+])
+def test_eye_band_is_a_full_width_band_inside_the_picture(shape, eye_row, rows):
+    task = tasks.make_task("inpaint", shape, mask="eyes", eye_row=eye_row)
+    x = np.random.default_rng(0).random((3, *shape), dtype="float32")
+    mask = np.asarray(task.make_inputs(x)[1])[..., 0]
+    covered = np.nonzero(mask[0].all(axis=1))[0]
+    assert (covered.min(), covered.max() + 1) == rows == task.band_rows()
+    assert mask[0].sum() == (rows[1] - rows[0]) * shape[1]  # nothing outside the band
+    np.testing.assert_array_equal(mask, np.repeat(mask[:1], 3, axis=0))  # the same on all
+    assert task.band == round(shape[0] / 4)
+    # Scaled to a user's larger picture, the band keeps its place.
+    top, bottom = task.band_rows(shape[0] * 4)
+    assert bottom - top == 4 * (rows[1] - rows[0]) and abs(top - 4 * rows[0]) <= 2
+
+
+@pytest.mark.parametrize("side", [4, 8, 11, 16])
+def test_box_covers_the_share_asked(side):
+    task = tasks.make_task("inpaint", (16, 16, 1), mask="box", box=side)
+    x = np.random.default_rng(1).random((16, 16, 16, 1), dtype="float32")
+    mask = np.asarray(task.make_inputs(x)[1])
+    np.testing.assert_array_equal(mask.mean(axis=(1, 2, 3)), side * side / 256)
+    # Placed at random, inside the picture: the boxes are not all in one place.
+    tops = [np.nonzero(m[..., 0].any(axis=1))[0][0] for m in mask]
+    assert len(set(tops)) > 1 or side == 16
+
+
 def test_sketch_edges_of_a_flat_image_are_empty_and_a_step_has_edges():
     task = tasks.make_task("sketch", (8, 8, 3))
     flat = np.full((2, 8, 8, 3), 0.7, "float32")
@@ -122,6 +152,8 @@ def test_pairs_in_tf_data_resume_exactly(digits_source):
     ("colorize", (28, 28, 1), {}, "colorize needs colour"),
     ("inpaint", (28, 28, 1), {"box": 40}, "box must be an integer in"),
     ("inpaint", (28, 28, 1), {"mask": "circle"}, "mask must be one of"),
+    ("inpaint", (28, 28, 1), {"band": 29}, "band must be an integer in"),
+    ("inpaint", (28, 28, 1), {"eye_row": 1.5}, "eye_row must be"),
     ("sketch", (28, 28, 1), {"factor": 2}, "the sketch task has no option factor"),
     ("sketch", (28, 28, 1), {"threshold": 0}, "threshold must be positive"),
     ("deblur", (28, 28, 1), {}, "unknown task 'deblur'"),

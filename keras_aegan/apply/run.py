@@ -2,7 +2,10 @@
 
 A translator (`unet_ae`, `pix2pix`) turns each image into one output image; a frame
 predictor (`frame_predictor`, `adversarial_predictor`) turns a sequence of frames (a folder
-of PNG/JPEG frames or an `.npy`) into the frames that follow (`video_files.predict_files`).
+of PNG/JPEG frames or an `.npy`) into the frames that follow (`video_files.predict_files`);
+an autoencoder redraws each image of its size as its reconstruction, and an unconditional
+generator as the nearest picture it can draw, found by latent search
+(`reconstruct.reconstruct_files`).
 
 `apply_run(run_dir, input, output, mask=None)` loads the run's `model.keras` and asks it
 what it offers (`keras_aegan.protocol`): the first of its parts that has an *applier*
@@ -15,7 +18,9 @@ The translator's applier (`apply_translator`) reads the part's input ports:
 - the first port takes `--input`: each file is read as the port's channels (grey images as
   luminance, colour as RGB; values / 255);
 - a port of kind `mask` takes `--mask` (one file for every input, or a folder holding a
-  file of the same name per input): white (>= 128) = 1 = fill, black = keep;
+  file of the same name per input): white (>= 128) = 1 = fill, black = keep; or the name
+  of one of the task's own mask kinds (`eyes`, `box`, ...: `Task.named_inputs`), which
+  the task then makes for each image at its size;
 - the output is a PNG per input, `scale` times the input size, where `scale` is the ratio
   of the output port's side to the first input port's (4 for a 4x super-resolver).
 
@@ -42,7 +47,7 @@ import time
 
 import numpy as np
 
-from keras_aegan import files
+from keras_aegan.apply.images import image_size, read_image, write_png
 from keras_aegan.errors import UserError, check_int
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg")
@@ -121,7 +126,8 @@ def apply_run(run_dir, input, output, *, mask=None, batch_size=DEFAULT_BATCH, ov
             folder input, the output folder (created); for a frame predictor, a folder of
             PNG frames and a strip, or an `.npy` file.
         mask: for a model with a mask input: a mask image (white = fill) for every input,
-            or a folder with a mask of the same file name per input.
+            a folder with a mask of the same file name per input, or a mask kind the
+            model's task makes itself (e.g. `eyes`, `box` for inpainting).
         batch_size: images or tiles per model call.
         overlap: tile overlap in input pixels (default: a quarter of the tile side).
         overwrite: replace existing output files.
@@ -225,52 +231,6 @@ def _companions(path, inputs, what):
     raise UserError(f"{path}: no such {what} file or folder")
 
 
-# ---------------------------------------------------------------------------- image files
-
-
-def image_size(path):
-    """`(height, width)` of an image file, read from its header; a `UserError` if it is
-    not a readable image."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            width, height = image.size
-    except (OSError, UnidentifiedImageError) as e:
-        raise UserError(f"{path}: not a readable image ({type(e).__name__})") from None
-    return height, width
-
-
-def read_image(path, channels):
-    """An image file as float32 `(H, W, channels)` in [0, 1] (grey = luminance)."""
-    from PIL import Image
-
-    try:
-        with Image.open(path) as image:
-            if image.mode in ("I;16", "I;16B", "I"):  # 16-bit PNGs: keep the precision
-                array = np.asarray(image, "float32") / 65535.0
-                array = array[..., None] if channels == 1 else np.repeat(
-                    array[..., None], 3, axis=-1)
-                return array
-            image = image.convert("L" if channels == 1 else "RGB")
-            array = np.asarray(image, "float32") / 255.0
-    except OSError as e:
-        raise UserError(f"{path}: cannot decode the image ({e})") from None
-    return array[..., None] if channels == 1 else array
-
-
-def write_png(path, image):
-    """Write float `(H, W, C)` in [0, 1] as an 8-bit PNG, atomically."""
-    from PIL import Image
-
-    pixels = np.round(np.clip(image, 0.0, 1.0) * 255.0).astype("uint8")
-    pixels = pixels[..., 0] if pixels.shape[-1] == 1 else pixels
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    with files.atomic_path(path) as tmp:
-        Image.fromarray(pixels).save(tmp, format="PNG")
-    return path
-
-
 # ------------------------------------------------------------------------------- tiling
 
 
@@ -354,12 +314,35 @@ def run_tiled(fn, arrays, tile, scale, out_channels, overlap, batch_size, copy_w
 # --------------------------------------------------------------------------- translator
 
 
+@dataclasses.dataclass(frozen=True)
+class NamedInput:
+    """An extra input the model's task makes itself from each user image (`--mask eyes`):
+    `make(image)` -> the input for that image; `channels`: the image's channels to read."""
+
+    name: str
+    make: object
+    channels: int
+
+
 def apply_translator(model, spec, part, options):
     """The translator's applier: one output PNG per input image (see the module's notes)."""
+    from keras_aegan.data.tasks import task_from_description
+
     inputs, outputs = _pairs(options.input, options.output, options.overwrite)
     extra = {}
     if options.mask is not None:
-        extra["mask"] = _companions(options.mask, inputs, "mask")
+        task = task_from_description(spec.task, spec.image_shape)
+        names = task.named_inputs().get("mask", ())
+        if options.mask in names and not os.path.exists(options.mask):
+            extra["mask"] = NamedInput(
+                options.mask, lambda image, name=options.mask: task.named_input("mask", name,
+                                                                               image),
+                part.inputs[0].shape[-1])
+        elif not os.path.exists(options.mask) and names:
+            raise UserError(f"{options.mask}: no such mask file or folder, nor a mask kind "
+                            f"of this model ({', '.join(names)})")
+        else:
+            extra["mask"] = _companions(options.mask, inputs, "mask")
     request = ApplyRequest(inputs, outputs, extra, options.batch_size, options.overlap)
     return _translate(model, spec, part, request)
 
@@ -376,6 +359,20 @@ def apply_predictor(model, spec, part, options):
     written = predict_files(model, options.input, options.output, options.overwrite)
     seconds = time.perf_counter() - start
     return ApplyResult(written, 1, 0, seconds, seconds)
+
+
+def apply_reconstruction(model, spec, part, options):
+    """The applier of an `autoencoder` part and of an unconditional `generator`: each
+    image redrawn by the model (`reconstruct.reconstruct_files`), one PNG per input."""
+    from keras_aegan.apply.reconstruct import reconstruct_files
+
+    if options.mask is not None:
+        raise UserError(f"--mask is for inpainting models; this {part.name} redraws whole "
+                        "pictures")
+    inputs, outputs = _pairs(options.input, options.output, options.overwrite)
+    start = time.perf_counter()
+    compute = reconstruct_files(spec, part, inputs, outputs, options.batch_size)
+    return ApplyResult(outputs, len(inputs), 0, time.perf_counter() - start, compute)
 
 
 def _translate(model, spec, part, request):
@@ -412,7 +409,7 @@ def _translate(model, spec, part, request):
         sizes = list(pool.map(image_size, request.inputs))
         for path, size in zip(request.inputs, sizes):
             task.check_input(size, path)
-        for port in extras:
+        for port in (p for p in extras if not isinstance(request.extra[p.kind], NamedInput)):
             companions = request.extra[port.kind]
             for path, companion, size, other in zip(request.inputs, companions, sizes,
                                                     pool.map(image_size, companions)):
@@ -463,6 +460,9 @@ def _translate_batches(pool, fn, request, part, indices):
 
 
 def _read_port(request, port, index):
+    named = request.extra.get(port.kind)
+    if isinstance(named, NamedInput):
+        return named.make(read_image(request.inputs[index], named.channels))
     if port.kind in request.extra:
         value = read_image(request.extra[port.kind][index], port.shape[-1])
         return (value >= 0.5).astype("float32") if port.kind == "mask" else value
@@ -471,3 +471,5 @@ def _read_port(request, port, index):
 
 register_applier("translator", apply_translator)
 register_applier("predictor", apply_predictor)
+register_applier("autoencoder", apply_reconstruction)
+register_applier("generator", apply_reconstruction)

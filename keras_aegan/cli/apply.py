@@ -19,7 +19,10 @@ def add_parser(subparsers):
                     "works (a 4000x3000 photo too); smaller ones are refused. A frame "
                     "predictor (frame_predictor, adversarial_predictor) takes one sequence "
                     "(a folder of PNG/JPEG frames, in name order, or an .npy array) and "
-                    "writes the frames that follow (PNGs and a strip, or an .npy).",
+                    "writes the frames that follow (PNGs and a strip, or an .npy). An "
+                    "autoencoder redraws each picture of its size as its reconstruction; "
+                    "an unconditional GAN as the nearest picture it can draw (latent "
+                    "search).",
         epilog="example: python train.py apply runs/pix2pix-mnist --input small.png "
                "--output big.png")
     parser.add_argument("run", metavar="RUN_DIR", help="a run folder (holding model.keras)")
@@ -32,7 +35,9 @@ def add_parser(subparsers):
     parser.add_argument("--mask", metavar="FILE_OR_FOLDER",
                         help="for an inpainting model: the mask, white where to fill, of "
                              "the image's size; a folder holds one mask per input, of the "
-                             "same file name")
+                             "same file name; or a mask kind the model's task draws itself "
+                             "on each image (eyes: a band over the eyes of an aligned face; "
+                             "box: a random square; strokes; mixed)")
     parser.add_argument("--batch-size", type=common.positive_int, default=256, metavar="N",
                         help="images or tiles per model call (default: %(default)s)")
     parser.add_argument("--overlap", type=common.number(int, "a non-negative integer",

@@ -274,45 +274,48 @@ class Pix2Pix(AdversarialModel, _Translator):
 # ---------------------------------------------------------------------------- builders
 
 
-def _task(image_shape, task, factor, mask, box, threshold, task_seed):
+def _task(image_shape, task, factor, mask, box, band, eye_row, threshold, task_seed):
     if not isinstance(task, str):
         raise UserError(f"task must be a name ({', '.join(tasks.IMAGE_TASK_NAMES)}), got "
                         f"{task!r}")
     return tasks.task_from_description(
-        {"name": task, "factor": factor, "mask": mask, "box": box, "threshold": threshold,
+        {"name": task, "factor": factor, "mask": mask, "box": box, "band": band,
+         "eye_row": eye_row, "threshold": threshold,
          "seed": task_seed}, image_shape, kind=tasks.ImageTask)
 
 
 def build_unet_ae(image_shape, latent_dim=None, num_classes=None, task="super_resolution",
-                  factor=None, mask=None, box=None, threshold=None, task_seed=None, width=32,
-                  depth=None, blocks=2):
+                  factor=None, mask=None, box=None, band=None, eye_row=None, threshold=None,
+                  task_seed=None, width=32, depth=None, blocks=2):
     """U-Net translator trained on the pixel loss (the autoencoder way).
 
     Args:
         image_shape: `(H, W, C)` of the clean images.
         latent_dim, num_classes: unused (a translator has no code and ignores labels).
         task: `super_resolution`, `colorize`, `inpaint` or `sketch`.
-        factor, mask, box, threshold, task_seed: the task's options
+        factor, mask, box, band, eye_row, threshold, task_seed: the task's options
             (`keras_aegan.data.tasks`); `None` keeps the default.
         width, depth, blocks: the U-Net's channels at full size, stride-2 levels and
             residual blocks at the bottom.
     """
     del latent_dim, num_classes
-    task = _task(image_shape, task, factor, mask, box, threshold, task_seed)
+    task = _task(image_shape, task, factor, mask, box, band, eye_row, threshold, task_seed)
     return UNetTranslator(nets.unet_generator(task, image_shape, width, depth, blocks), task,
                           name="unet_ae")
 
 
 def build_pix2pix(image_shape, latent_dim=None, num_classes=None, task="super_resolution",
-                  factor=None, mask=None, box=None, threshold=None, task_seed=None, width=32,
-                  depth=None, blocks=2, d_width=None, l1_weight=DEFAULT_L1_WEIGHT,
+                  factor=None, mask=None, box=None, band=None, eye_row=None, threshold=None,
+                  task_seed=None, width=32, depth=None, blocks=2, d_width=None,
+                  l1_weight=DEFAULT_L1_WEIGHT,
                   adversarial_loss="non_saturating"):
     """pix2pix (Isola et al. 2017): U-Net generator, patch discriminator, adversarial + L1.
 
     Args:
         image_shape: `(H, W, C)` of the clean images.
         latent_dim, num_classes: unused.
-        task, factor, mask, box, threshold, task_seed: the task and its options.
+        task, factor, mask, box, band, eye_row, threshold, task_seed: the task and its
+            options.
         width, depth, blocks: the U-Net generator's channels at full size, stride-2
             levels and residual blocks at the bottom.
         d_width: channels of the discriminator's first convolution (default: `width`,
@@ -321,7 +324,7 @@ def build_pix2pix(image_shape, latent_dim=None, num_classes=None, task="super_re
         adversarial_loss: a name from `keras_aegan.models.losses.GAN_LOSSES`.
     """
     del latent_dim, num_classes
-    task = _task(image_shape, task, factor, mask, box, threshold, task_seed)
+    task = _task(image_shape, task, factor, mask, box, band, eye_row, threshold, task_seed)
     return Pix2Pix(nets.unet_generator(task, image_shape, width, depth, blocks),
                    nets.patch_discriminator(task, image_shape, width if d_width is None
                                             else d_width), task,

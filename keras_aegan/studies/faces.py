@@ -16,6 +16,10 @@ for a seconds-long run) with the image study's machinery and three additions:
   test people are strangers to a probe): the image study does this for every source split
   by identity.
 
+Its pictures add `people.png`: the way between two people none of the models saw, an
+autoencoder's codes of the two and a GAN's latents found by latent search (the search that
+scores its reconstructions), beside the image study's sample grids.
+
 The families: `conv_ae`, `vae` and `aae` (the autoencoder way), `dcgan` with differentiable
 augmentation (Zhao et al. 2020, made for a few hundred training images: `--task-option
 diffaugment=` changes its policy, `none` turns it off), PCA ("eigenfaces") as the floor.
@@ -30,6 +34,11 @@ from keras_aegan.studies import report
 from keras_aegan.studies.image_columns import COLUMNS
 from keras_aegan.studies.images import ImageStudy
 
+# The picture between two unseen people: images on each line (its ends included) and
+# the latent search's descent steps that find a GAN's two ends.
+PEOPLE_PICTURE = "people.png"
+INTERPOLATION_STEPS = 8
+SEARCH_STEPS = 200
 # DiffAugment's policy for the low-data GAN (the paper's for 100-shot faces, less colour:
 # the faces are grayscale, and brightness/contrast alone stay in its `color`).
 DIFFAUGMENT = "translation,cutout"
@@ -56,11 +65,66 @@ class FaceStudy(ImageStudy):
                                                           "diffaugment": None})
         return run
 
+    def pictures(self, config, data, answers, results):
+        import os
+
+        from keras_aegan.evaluation.pictures import save_grid
+
+        rows = super().pictures(config, data, answers, results)
+        people = between_people(answers, data.test_x, data.test_y)
+        if people is not None:
+            grid, labels = people
+            save_grid(os.path.join(config.path, PEOPLE_PICTURE), grid, labels=labels)
+            rows["people"] = labels
+        return rows
+
     def report(self, config, results, tables):
+        import os
+
         lines = super().report(config, results, tables)
         at = lines.index("## The verdicts")
-        return lines[:at] + ["## Do the autoencoders' faces look alien, and the GAN's real?",
-                             "", *mission_answer(results["summary"]), ""] + lines[at:]
+        lines = lines[:at] + ["## Do the autoencoders' faces look alien, and the GAN's "
+                              "real?", "", *mission_answer(results["summary"]), ""] + lines[at:]
+        if os.path.exists(os.path.join(config.path, PEOPLE_PICTURE)) \
+                and "![samples](samples.png)" in lines:
+            at = lines.index("![samples](samples.png)") + 1
+            labels = ", ".join(results["pictures"].get("people", ()))
+            lines[at:at] = ["", "Between two people none of the models saw (first and last "
+                            "columns: their real faces; between them, each model's way from "
+                            "one to the other: an autoencoder's codes of the two, a GAN's "
+                            f"latents found by latent search, {SEARCH_STEPS} steps; rows: "
+                            f"{labels}):", "", f"![between two people]({PEOPLE_PICTURE})"]
+        return lines
+
+
+def between_people(subjects, images, labels=None, steps=INTERPOLATION_STEPS,
+                   search_steps=SEARCH_STEPS):
+    """The rows of the picture between two unseen people: per subject that can
+    interpolate, `[face a, the line from a to b (steps), face b]`.
+
+    The two faces are the first test image and the first of another person after it (the
+    next image when there are no labels).
+
+    Returns:
+        `(rows, labels)`: rows of `steps + 2` images each and their models' names, or
+        `None` when fewer than two images or no subject can interpolate.
+    """
+    import numpy as np
+
+    if len(images) < 2:
+        return None
+    other = 1
+    if labels is not None:
+        others = np.nonzero(np.asarray(labels) != labels[0])[0]
+        other = int(others[0]) if len(others) else 1
+    a, b = images[0], images[other]
+    rows, names = [], []
+    for name, subject in subjects.items():
+        line = subject.interpolate(a, b, steps=steps, search_steps=search_steps)
+        if line is not None:
+            rows.append(np.concatenate([a[None], line, b[None]]))
+            names.append(name)
+    return (rows, names) if rows else None
 
 
 def _builder_options(name):

@@ -80,15 +80,28 @@ class Subject:
                               "float32")
         return None
 
-    def interpolate(self, a, b, steps=8):
+    def interpolate(self, a, b, steps=8, search_steps=None):
         """Images along a straight line between two images' codes (models with an encoder
-        and a decoder) or two noise vectors (unconditional generators); else `None`."""
+        and a decoder) or two noise vectors (unconditional generators); else `None`.
+
+        Args:
+            a, b: two images `(H, W, C)`.
+            steps: images on the line, its two ends included.
+            search_steps: for a generator, find the ends as the latents that best draw
+                `a` and `b` (latent search, `metrics.latent_optimisation_reconstruction`,
+                this many descent steps) rather than two random noise vectors.
+        """
         weights = np.linspace(0, 1, steps, dtype="float32")[:, None]
         if self.spec.has("encoder") and self.spec.has("decoder"):
             ca, cb = self._run("encoder", np.stack([a, b]))
             return self._run("decoder", (1 - weights) * ca + weights * cb)
         if self.spec.has("generator") and not self.spec.conditional:
-            rng = np.random.default_rng(7)
-            za, zb = rng.standard_normal((2, self.spec.latent_dim)).astype("float32")
+            if search_steps:
+                _, (za, zb) = metrics.latent_optimisation_reconstruction(
+                    self.spec.part("generator").fn, np.stack([a, b]), self.spec.latent_dim,
+                    steps=search_steps)
+            else:
+                rng = np.random.default_rng(7)
+                za, zb = rng.standard_normal((2, self.spec.latent_dim)).astype("float32")
             return self._run("generator", (1 - weights) * za + weights * zb)
         return None

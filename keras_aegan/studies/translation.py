@@ -31,7 +31,8 @@ GRID_IMAGES = 8
 # reaches the models, which make the task from them.
 TASKS = {"super_resolution": (("bicubic",), {"seed": 0, "factor": 4}),
          "colorize": (("grey",), {"seed": 0}),
-         "inpaint": (("biharmonic", "mean_fill"), {"seed": 0, "mask": "mixed", "box": None}),
+         "inpaint": (("biharmonic", "mean_fill"), {"seed": 0, "mask": "mixed", "box": None,
+                                                    "band": None, "eye_row": 0.45}),
          "sketch": ((), {"seed": 0, "threshold": 0.5})}
 
 
@@ -138,6 +139,10 @@ class TranslationStudy(kinds.StudyKind):
         task = tasks.task_class(self.name, tasks.ImageTask)(info.image_shape, **{
             k: v for k, v in config.task_options.items() if k in self.options})
         truth, labels = source.arrays("test", limit=config.eval_samples)
+        if info.split_by_identity:
+            # The test people are strangers to the evaluator (it knows the training
+            # people): whether an answer "reads as its person" cannot be asked of it.
+            labels = None
         inputs = task.make_input_arrays(truth)
         log(f"study {config.study_name}: task {self.name} {_options_text(task.describe())} on "
             f"{info.name} ({'x'.join(map(str, info.image_shape))}), {len(truth)} test images, "
@@ -184,7 +189,8 @@ class TranslationStudy(kinds.StudyKind):
                 "evaluator": {"path": str(evaluator.path),
                               "test_accuracy": evaluator.test_accuracy,
                               "kind": "classifier" if evaluator.has_classes else "PCA"},
-                "grid_columns": ["input", *config.models, "truth"]}
+                "grid_columns": ["input", *config.models, "truth"],
+                "split_by_identity": bool(data.info.split_by_identity)}
 
     def pictures(self, config, data, answers, results):
         import os
@@ -209,7 +215,10 @@ class TranslationStudy(kinds.StudyKind):
             + (" (mean ± std over seeds)" if seeds > 1 else "") + ".",
             f"Task: {_options_text(results['task'])}. Input: {results['convention']}.",
             f"Evaluator ({evaluator['kind']} features): {evaluator['path']}"
-            + (f" (test accuracy {accuracy:.4f})" if accuracy is not None else ""),
+            + (f" (test accuracy {accuracy:.4f})" if accuracy is not None else "")
+            + (". The data is split by identity: the test images are of people the models "
+               "and the evaluator never saw, so no evaluator accuracy is scored."
+               if results.get("split_by_identity") else ""),
             "", "## Results", "", *tables.table(), "", *tables.legend(), "",
             "The `truth` row is the clean test images themselves.", "",
             "## Who won what", "", *findings(results["summary"], self.columns), "",

@@ -74,6 +74,16 @@ class ImageTask(Task):
             raise UserError(f"{where} has {shape[2]} channels; this model reads grey, RGB or "
                             f"RGBA images ({self.convention()})")
 
+    def named_inputs(self):
+        """`{port kind: names}`: the extra inputs the task can make itself for `apply`
+        when a user names one instead of giving a file (none by default)."""
+        return {}
+
+    def named_input(self, kind, name, image):
+        """The extra input `kind` called `name` (one of `named_inputs()[kind]`) for one
+        user image `(H, W, C)` of any size, as float32 `(H, W, c)`."""
+        raise UserError(f"the {self.name} task makes no {kind} called {name!r}")
+
     def _uniforms(self, images, count):
         """`(batch, count)` uniforms in [0, 1) seeded by the batch's pixels and the seed."""
         fingerprint = tf.fingerprint(tf.reshape(images, (1, -1)))  # farmhash64: (1, 8) bytes
