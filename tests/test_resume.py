@@ -55,7 +55,10 @@ def test_sigkill_mid_epoch_then_rerun_matches_uninterrupted(tmp_path):
     whole, resumed = final_state(tmp_path / "whole"), final_state(tmp_path / "killed")
     assert int(whole["step"]) == int(resumed["step"]) == 164
     assert whole.keys() == resumed.keys()
-    for key in whole:  # weights, optimizer slots and step count, seed states: bitwise
+    # The training seconds a checkpoint records are the wall clock's (the killed run's
+    # are its two sessions'): > 0, and every other array bitwise.
+    assert whole["seconds"] > 0 and resumed["seconds"] > 0
+    for key in whole.keys() - {"seconds"}:  # weights, optimizer slots and step, seed states
         np.testing.assert_array_equal(whole[key], resumed[key], err_msg=key)
 
 
