@@ -32,12 +32,19 @@ def tones(folder, per_class=6):
     return folder
 
 
-def test_sample_writes_wavs_for_a_run_on_sound(tmp_path, capsys):
-    data = tones(tmp_path / "tones")
-    runs = tmp_path / "runs"
+@pytest.fixture(scope="module")
+def tone_run(tmp_path_factory):
+    """A dcgan trained one step on `audio:DIR` of tones: a run of sound in seconds."""
+    root = tmp_path_factory.mktemp("tones")
+    data = tones(root / "tones")
     assert cli.main(["--model", "dcgan", "--dataset", f"audio:{data}", "--epochs", "1",
-                     "--steps-per-epoch", "1", "--batch-size", "8", "--run-dir", str(runs),
-                     "--name", "r", "--quiet"]) == 0
+                     "--steps-per-epoch", "1", "--batch-size", "8", "--run-dir",
+                     str(root / "runs"), "--name", "r", "--quiet"]) == 0
+    return root / "runs" / "r"
+
+
+def test_sample_writes_wavs_for_a_run_on_sound(tone_run, tmp_path, capsys):
+    runs = tone_run.parent
     out = tmp_path / "heard"
     assert cli.main(["sample", str(runs / "r"), "--n", "3", "--out", str(out)]) == 0
     assert "wrote 3 samples" in capsys.readouterr().out
@@ -166,3 +173,29 @@ def test_the_report_plays_its_wavs_in_a_real_browser(tiny_audio_study, tmp_path)
     assert found["unready"] == "", f"players that did not load: {found['unready']}"
     durations = [float(d) for d in found["durations"].split(",")]
     assert durations == pytest.approx([S.samples / S.rate] * 6, abs=0.01)
+
+
+def test_the_generator_exports_with_the_inverse_beside_it(tone_run, tmp_path):
+    import json
+
+    import tensorflow as tf
+
+    out = tmp_path / "export"
+    assert cli.main(["export", str(tone_run), "--out", str(out)]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert set(manifest["parts"]) >= {"generator"}
+    waveform = manifest["waveform"]
+    assert [a["ok"] for a in waveform["artifacts"]] == [True]
+    assert waveform["outputs"]["waveform"]["rate"] == S.rate
+    # TF Lite's built-in ops cannot take the inverse FFT: said, not written.
+    assert "IRFFT" in waveform["tflite"] and not (out / "waveform.tflite").exists()
+    # Noise -> spectrogram -> waveform, each a SavedModel a user loads elsewhere.
+    generator = tf.saved_model.load(str(out / "generator")).signatures["serving_default"]
+    (name, port), = manifest["parts"]["generator"]["inputs"].items()
+    z = tf.random.normal((2, *port["shape"][1:]), seed=1)
+    images = next(iter(generator(**{name: z}).values()))
+    assert images.shape == (2, *S.image_shape)
+    invert = tf.saved_model.load(str(out / "waveform")).signatures["serving_default"]
+    waves = invert(spectrogram=images)["waveform"].numpy()
+    assert waves.shape == (2, S.samples) and np.all(np.isfinite(waves))
+    assert np.abs(waves).max() > 0

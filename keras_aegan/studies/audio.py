@@ -115,6 +115,9 @@ class AudioStudy(ImageStudy):
         return ", ".join(f"{AUDIO_COLUMNS[k].header} {AUDIO_COLUMNS[k].fmt.format(row[k])}"
                          for k in ("fid", "confident", "two_sample") if k in row)
 
+    def export_inputs(self, data, model):
+        return {**super().export_inputs(data, model), "audio": data.audio}
+
     def results(self, config, data):
         facts = super().results(config, data)
         facts["evaluator"]["real_recordings"] = data.real_recordings
