@@ -37,7 +37,7 @@ import numpy as np
 
 from keras_aegan.errors import UserError
 from keras_aegan.studies.image_columns import COLUMNS
-from keras_aegan.studies.images import ImageData, ImageStudy
+from keras_aegan.studies.images import ImageData, ImageStudy, sample_scores
 from keras_aegan.studies.kinds import Column
 
 # A sample is "read as a digit" when the evaluator gives some digit at least this
@@ -177,8 +177,6 @@ def calibration(config, data):
     a model's samples, then the same plus noise of each `NOISE_SIGMAS`, each scored as a
     model's samples are (two-sample test only for the noisy ones: the image study's floor
     row is the real training images')."""
-    from keras_aegan.evaluation import metrics
-
     rng = np.random.default_rng(config.seeds[0])
     n = min(config.eval_samples, len(data.train_x))
     real = data.train_x[np.sort(rng.permutation(len(data.train_x))[:n])]
@@ -186,25 +184,16 @@ def calibration(config, data):
     for sigma in NOISE_SIGMAS:
         noisy = np.clip(real + rng.normal(0.0, sigma, real.shape), 0.0, 1.0)
         rows.append((f"real + noise sigma {sigma:g}", noisy.astype("float32")))
-    test = data.test_x[:config.eval_samples]
     entries = []
     for name, images in rows:
-        features = data.evaluator.features(images)
-        scores = metrics.sample_quality(data.evaluator, images, test,
-                                        kid_subset_size=min(1000, n // 2, len(test) // 2),
-                                        generated_features=features,
-                                        real_features=data.real_features)
-        scores.pop("class_metrics", None)
+        # The real training images' two-sample figure is the image study's floor row.
+        scores = sample_scores(config, data, images, config.seeds[0],
+                               two_sample=data.two_sample and name != rows[0][0])
         entry = {"model": name, "family": "reference", "seeds": 1,
-                 "fid_se": metrics.fid_standard_error(data.real_features, features),
-                 "memorisation_ratio": metrics.memorisation(
-                     features[:500], data.train_features, data.heldout_features)["ratio"],
-                 **{k: v for k, v in scores.items() if k in AUDIO_COLUMNS}}
+                 **{k: v for k, v in scores.items()
+                    if k.removesuffix("_se") in AUDIO_COLUMNS}}
         if data.evaluator.has_classes:
             entry.update(digit_reading(data.evaluator, images))
-        if data.two_sample and name != rows[0][0]:
-            result = metrics.two_sample_test(images, test, seed=config.seeds[0])
-            entry.update(two_sample=result.accuracy, two_sample_se=result.standard_error)
         entries.append({k: (float(v) if isinstance(v, (float, np.floating)) else v)
                         for k, v in entry.items()})
     return entries
