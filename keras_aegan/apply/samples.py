@@ -10,7 +10,10 @@ way, `studies.subjects.Subject`). What one example is comes from the run's regis
 
 - `images`: one PNG per sample, `sample_00001.png`, ... (grey or RGB, 8 bits);
 - `series`: `samples.csv`, a row per time step: `sample,step,channel_0,...`;
-- `text`: `samples.txt`, one item a line (UTF-8), read back with the model's vocabulary.
+- `text`: `samples.txt`, one item a line (UTF-8), read back with the model's vocabulary;
+- sound: images of a source of sound (its `DataInfo.audio`, a spectrogram representation)
+  are written as 16-bit WAV files, `sample_00001.wav`, ..., at the representation's rate,
+  through its inverse (`data.audio.write_wavs`: Griffin-Lim).
 
 A new kind of data plugs in with `register_writer(kind, function)`.
 
@@ -20,6 +23,7 @@ Example:
 """
 
 import dataclasses
+import functools
 import os
 
 import numpy as np
@@ -82,6 +86,16 @@ def write_text(samples, out, spec, overwrite):
     items = decode(np.asarray(samples).astype("int64"), spec.vocabulary)
     files.write_text(path, "".join(f"{item}\n" for item in items))
     return [path]
+
+
+def write_audio(samples, out, spec, overwrite, audio):
+    """One 16-bit mono WAV per spectrogram image, through `audio`'s inverse."""
+    from keras_aegan.data.audio import write_wavs
+
+    names = [f"sample_{i + 1:05d}" for i in range(len(samples))]
+    paths = [os.path.join(out, f"{name}.wav") for name in names]
+    _check_free(paths, overwrite)
+    return [os.fspath(p) for p in write_wavs(samples, out, spectrogram=audio, names=names)]
 
 
 # What one example is (`registry.DATA_KINDS`) -> `write(samples, out, spec, overwrite)`,
@@ -179,9 +193,16 @@ def sample_run(run_dir, out=None, *, n=100, seed=0, temperature=None, overwrite=
         raise UserError(f"{out} exists and is not a folder")
     model = load_model(model_path)
     spec = protocol.describe(model)
-    examples = None
+    examples, source = None, None
+    if entry.data == "images" or spec.sampler == protocol.SAMPLES_CODE_GAUSSIAN:
+        source = config.open_data()
     if spec.sampler == protocol.SAMPLES_CODE_GAUSSIAN:
-        examples, _ = config.open_data().arrays("train", limit=5000)
+        examples, _ = source.arrays("train", limit=5000)
+    # Images of sound are spectrograms: the data says so (`DataInfo.audio`), whatever the
+    # source is called, and they are written as sound.
+    audio = source.info.audio if entry.data == "images" else None
+    if audio is not None:
+        writer = functools.partial(write_audio, audio=audio)
     samples = draw(model, spec, n, seed, temperature, examples)
     os.makedirs(out, exist_ok=True)
     written = writer(samples, out, spec, overwrite)

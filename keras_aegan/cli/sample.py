@@ -3,7 +3,8 @@
 from keras_aegan.cli import common
 
 NAME = "sample"
-HELP = "write new samples of a trained run's generator (PNG, CSV or one text item a line)"
+HELP = ("write new samples of a trained run's generator (PNG, WAV, CSV or one text item a "
+        "line)")
 
 
 def add_parser(subparsers):
@@ -12,7 +13,8 @@ def add_parser(subparsers):
         description="Draw N samples from a trained run's model, as it samples (a GAN's "
                     "noise, a VAE's prior, a Gaussian fitted to an autoencoder's training "
                     "codes), and write them in their data's natural format: one PNG per "
-                    "image (sample_00001.png, ...), samples.csv for series (a row per "
+                    "image (sample_00001.png, ...), one WAV per sound (sample_00001.wav, "
+                    "...: a spectrogram model's samples inverted by Griffin-Lim), samples.csv for series (a row per "
                     "time step), samples.txt for text (one item a line).",
         epilog="example: python train.py sample runs/char_vae-surnames --n 100 --out names")
     parser.add_argument("run", metavar="RUN_DIR", help="a run folder (holding model.keras)")

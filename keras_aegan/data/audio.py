@@ -220,15 +220,35 @@ class Spectrogram:
                             f" got shape {np.shape(images)}")
         if not np.all(np.isfinite(x)):
             raise UserError("spectrograms contain NaN or Inf")
-        pixels = np.transpose(np.clip(x[..., 0], 0.0, 1.0)[:, ::-1, :], (0, 2, 1))
-        db = (pixels - 1.0) * self.range_db
-        bands = self._full_scale * 10.0 ** (db / 20.0)
-        group = self.frame_length // 2 // self.bands
-        magnitude = np.concatenate([np.repeat(bands, group, axis=-1),
-                                    np.zeros((*bands.shape[:2], 1), "float32")], -1)
+        magnitude = self._magnitude(tf.constant(x))
         phase = np.random.default_rng(seed).uniform(-np.pi, np.pi, magnitude.shape)
-        return self._griffin_lim(tf.constant(magnitude, tf.float32),
-                                 tf.constant(phase, tf.float32)).numpy()
+        return self._griffin_lim(magnitude, tf.constant(phase, tf.float32)).numpy()
+
+    def invert(self, images, seed=0):
+        """The inverse in TensorFlow ops only, for a graph (an exported signature):
+        `(N, bands, frames, 1)` float32 tensor in [0, 1] -> `(N, samples)` waveforms.
+
+        The same fast Griffin-Lim as `waveforms`, its initial phase drawn by a stateless
+        seeded generator (the same images give the same sound); inputs are clipped to
+        [0, 1], not checked.
+        """
+        import tensorflow as tf
+
+        magnitude = self._magnitude(tf.convert_to_tensor(images, tf.float32))
+        phase = tf.random.stateless_uniform(tf.shape(magnitude), (seed, 0),
+                                            minval=-math.pi, maxval=math.pi)
+        return self._griffin_lim(magnitude, phase)
+
+    def _magnitude(self, images):
+        # Images -> STFT magnitudes (N, frames, frame_length / 2 + 1): each band's over
+        # its bins, the Nyquist bin silent.
+        import tensorflow as tf
+
+        pixels = tf.transpose(tf.reverse(tf.clip_by_value(images[..., 0], 0.0, 1.0), [1]),
+                              (0, 2, 1))
+        bands = self._full_scale * tf.pow(10.0, (pixels - 1.0) * (self.range_db / 20.0))
+        magnitude = tf.repeat(bands, self.frame_length // 2 // self.bands, axis=-1)
+        return tf.pad(magnitude, [[0, 0], [0, 0], [0, 1]])
 
     @property
     def _full_scale(self):
@@ -252,17 +272,20 @@ class Spectrogram:
     def _griffin_lim(self, magnitude, phase):
         import tensorflow as tf
 
-        momentum = 0.99 / 1.99
-        spectrum = tf.complex(magnitude * tf.cos(phase), magnitude * tf.sin(phase))
-        previous = tf.zeros_like(spectrum)
-        for _ in range(self.iterations):
-            rebuilt = self._stft(self._istft(spectrum))
-            angles = rebuilt - tf.cast(momentum, tf.complex64) * previous
-            previous = rebuilt
-            unit = angles / tf.cast(tf.maximum(tf.abs(angles), 1e-12), tf.complex64)
-            spectrum = tf.cast(magnitude, tf.complex64) * unit
-        return self._istft(spectrum)
+        momentum = tf.constant(0.99 / 1.99, tf.complex64)
+        amplitude = tf.cast(magnitude, tf.complex64)
 
+        def iteration(i, spectrum, previous):
+            rebuilt = self._stft(self._istft(spectrum))
+            angles = rebuilt - momentum * previous
+            unit = angles / tf.cast(tf.maximum(tf.abs(angles), 1e-12), tf.complex64)
+            return i + 1, amplitude * unit, rebuilt
+
+        spectrum = tf.complex(magnitude * tf.cos(phase), magnitude * tf.sin(phase))
+        # A loop in the graph, not unrolled: an exported inverse stays one STFT pair big.
+        _, spectrum, _ = tf.while_loop(lambda i, *_: i < self.iterations, iteration,
+                                       (tf.constant(0), spectrum, tf.zeros_like(spectrum)))
+        return self._istft(spectrum)
 
 SPECTROGRAM = Spectrogram()
 

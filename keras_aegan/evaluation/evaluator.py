@@ -168,14 +168,26 @@ class Evaluator:
         Raises:
             MetricUnavailableError: the source has no labels.
         """
+        return np.argmax(self.predict_probabilities(images, batch_size), axis=-1)
+
+    def predict_probabilities(self, images, batch_size=256):
+        """The classifier's probability of each class (softmax of its logits) per image:
+        `(N, num_classes)` float64, in the order of `predict_classes`.
+
+        Raises:
+            MetricUnavailableError: the source has no labels.
+        """
         if not self.has_classes:
             raise MetricUnavailableError(
                 f"{self.info['spec']}: unlabeled source, class-based metrics are unavailable")
         x = self._check_images(images)
         if not len(x):
-            return np.zeros((0,), "int64")
-        logits = self._model.predict(x, batch_size=batch_size, verbose=0)
-        return np.argmax(logits, axis=-1)
+            return np.zeros((0, self.num_classes))
+        logits = np.asarray(self._model.predict(x, batch_size=batch_size, verbose=0),
+                            "float64")
+        logits -= logits.max(axis=-1, keepdims=True)
+        odds = np.exp(logits)
+        return odds / odds.sum(axis=-1, keepdims=True)
 
     def _check_images(self, images):
         x = np.asarray(images, dtype="float32")

@@ -11,6 +11,10 @@ export folder (`export/<run-name>/` by default):
 - a text model's parts take and give int32 character ids (`tokens`), with the noise they
   sample from as inputs (`uniform` in [0, 1)) and a `temperature`; the manifest's
   `model.vocabulary` says which character each id stands for.
+- a model of sound (its data's images are spectrograms): `waveform/`, the inverse,
+  `invert(spectrogram) -> waveform` by Griffin-Lim, SavedModel only (TF Lite's built-in
+  ops lack its inverse FFT and complex arithmetic; the manifest's `waveform.tflite` says
+  which ops); see `export.waveform`.
 - `<part>.<quantization>.tflite` for each requested quantization (`float16`, `dynamic`,
   `int8`), and `manifest.json` describing all of them.
 
@@ -24,8 +28,8 @@ batch; its outputs must match the Keras model's within `CHECKS`. An export that 
 is reported as failed (`ExportError`) and leaves nothing behind: the export is written to a
 temporary folder and moved into place only when complete.
 
-Modules: `exporter` (`export_model`, the folder and its manifest) and `artifacts` (one
-part's SavedModel, TF Lite conversion, parity). Export knows nothing of training or data:
+Modules: `exporter` (`export_model`, the folder and its manifest), `artifacts` (one
+part's SavedModel, TF Lite conversion, parity) and `waveform` (a sound model's inverse). Export knows nothing of training or data:
 `keras_aegan.training.runner.export_run` exports a run folder.
 """
 

@@ -48,7 +48,7 @@ class ExportResult:
         """
         rows = [("artifact", "size", "max |diff|", "checked: |diff| / max(1, |keras|)",
                  "parity")]
-        for info in self.manifest["parts"].values():
+        for info in _exported(self.manifest):
             for artifact in info["artifacts"]:
                 rows.append((_display(artifact), _human_size(artifact["bytes"]),
                              f"{artifact['max_abs_diff']:.3g}", check_text(artifact),
@@ -60,7 +60,7 @@ class ExportResult:
 
 def export_model(model, out, *, parts=None, quantize=(), overwrite=False, images=None,
                  labels=None, examples=None, calibration_images=None, seed=0,
-                 verbose=False, source=None):
+                 verbose=False, source=None, audio=None):
     """Export the declared parts of a model to SavedModel and TF Lite, checked for parity.
 
     Args:
@@ -79,6 +79,9 @@ def export_model(model, out, *, parts=None, quantize=(), overwrite=False, images
         seed: seeds the noise of the parity and calibration inputs.
         verbose: print progress.
         source: extra facts for the manifest (the run it came from).
+        audio: for a model of sound, the `keras_aegan.data.audio.Spectrogram` its images
+            are: when a part makes such images (a generator, a decoder), the inverse is
+            exported beside it as `waveform/` (`export.waveform`).
 
     Returns:
         An `ExportResult`.
@@ -131,9 +134,19 @@ def export_model(model, out, *, parts=None, quantize=(), overwrite=False, images
             manifest_parts[part.name] = export_part(model, part, tmp, feeds[part.name],
                                                     quantize, calibration.get(part.name))
         manifest = _manifest(model, spec, manifest_parts, source)
+        if audio is not None and any(tuple(p["outputs"][p_out]["shape"][1:])
+                                     == tuple(audio.image_shape)
+                                     for p in manifest_parts.values() for p_out in p["outputs"]):
+            from keras_aegan.export.waveform import export_waveform
+
+            if verbose:
+                print("exporting waveform (the spectrogram's inverse) ...", flush=True)
+            manifest["waveform"] = export_waveform(
+                audio, tmp, images if images is not None
+                else rng.random((PARITY_BATCH, *audio.image_shape)))
         result = ExportResult(out, manifest)
         failed = [f"{_display(a)} ({check_text(a, '>')})"
-                  for p in manifest_parts.values() for a in p["artifacts"] if not a["ok"]]
+                  for p in _exported(manifest) for a in p["artifacts"] if not a["ok"]]
         if failed:
             raise ExportError(f"parity check failed for {', '.join(failed)}; nothing was "
                               "written")
@@ -312,6 +325,12 @@ def _manifest(model, spec, parts, source):
         "versions": versions,
         "parts": parts,
     }
+
+
+def _exported(manifest):
+    """The manifest's entries with artifacts: the parts, then the waveform's inverse."""
+    return [*manifest["parts"].values(), *([manifest["waveform"]] if "waveform" in manifest
+                                           else [])]
 
 
 def _value_range(spec):

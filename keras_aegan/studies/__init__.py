@@ -8,14 +8,15 @@ model's run folder and `results.json`, reused on rerun).
 
 What a study compares is a *study kind* (`kinds.StudyKind`), registered by name below:
 the image study (`images`, the default), the faces study (`faces`: do autoencoders'
-faces look alien and GANs' real?), the translation tasks (`translation`), next-frame
+faces look alien and GANs' real?), the audio study (`audio`: spoken digits the GAN way
+and the autoencoder way, measured and heard), the translation tasks (`translation`), next-frame
 prediction (`next_frame`), time-series generation (`timeseries`), new text items
 (`text`), and the experiments: augmentation with generated images (`augment`),
 adversarial robustness (`robust`), dimensionality reduction (`reduction`) and
 pre-training with few labels (`pretraining`). Modules: `kinds` (the kind base and its
 registry), `run` (the runner), `report` (tables, verdicts, Markdown and HTML); the kinds'
 own: `images` with `image_columns`, `images_pictures`, `subjects` (a model as the metrics
-see it) and `timeline` (quality against training time); `faces`; `translation`;
+see it) and `timeline` (quality against training time); `faces`; `audio`; `translation`;
 `next_frame` and `timeseries` with `sequence_pictures`; `text` with `text_report`;
 `augment`, `robust`, `reduction`, `pretraining`.
 
@@ -25,12 +26,13 @@ This package imports no TensorFlow until a study runs (`--help` lists the kinds)
 from keras_aegan.studies.kinds import (DEFAULT_KIND, Column, StudyKind, get_study_kind,
                                      kind_for_dataset, register_study_kind,
                                      study_kind_names)
-from keras_aegan.studies import (augment, faces, images, next_frame, pretraining,
+from keras_aegan.studies import (audio, augment, faces, images, next_frame, pretraining,
                                  reduction, robust, text, timeseries, translation)
 
 # The built-in study kinds: a new kind is one module and one line here.
 register_study_kind(images.ImageStudy())
 register_study_kind(faces.FaceStudy())
+register_study_kind(audio.AudioStudy())
 for _task in translation.TASKS:
     register_study_kind(translation.TranslationStudy(_task))
 register_study_kind(next_frame.NextFrameStudy())

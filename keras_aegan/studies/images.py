@@ -156,24 +156,10 @@ class ImageStudy(StudyKind):
     def score(self, config, data, subject, seed):
         from keras_aegan.evaluation import metrics
 
-        n, real, scores = config.eval_samples, data.test_x[:config.eval_samples], {}
-        samples = subject.sample(n, seed=seed)
+        scores = {}
+        samples = subject.sample(config.eval_samples, seed=seed)
         if samples is not None:
-            fake = data.evaluator.features(samples)
-            scores = metrics.sample_quality(data.evaluator, samples, real,
-                                            kid_subset_size=min(1000, n // 2, len(real) // 2),
-                                            generated_features=fake,
-                                            real_features=data.real_features)
-            scores.pop("class_metrics", None)
-            scores["kid_se"] = scores.pop("kid_std_error")
-            scores["fid_se"] = metrics.fid_standard_error(data.real_features, fake, seed=seed)
-            memo = metrics.memorisation(fake[:MEMORISATION_SAMPLES], data.train_features,
-                                        data.heldout_features)
-            scores["memorisation_ratio"] = memo["ratio"]
-            if data.two_sample:
-                test = metrics.two_sample_test(samples, real, seed=seed)
-                scores["two_sample"] = test.accuracy
-                scores["two_sample_se"] = test.standard_error
+            scores = sample_scores(config, data, samples, seed)
             if data.test_y is not None and data.evaluator.has_classes \
                     and not data.info.split_by_identity:
                 scores.update(classification_accuracy_score(subject, data, samples, seed))
@@ -273,6 +259,31 @@ class ImageStudy(StudyKind):
                         report.exports_line(results["rows"], config.path), "",
                         "Full figures per seed: `results.json`; the tables as CSV: "
                         "`results.csv`."]
+
+
+def sample_scores(config, data, samples, seed, two_sample=None):
+    """The sample measures of one set of images against the real test images: FID and
+    KID with their noise, precision/recall, density/coverage, class coverage,
+    memorisation and, when `two_sample` (default: the study's option), the two-sample
+    test."""
+    from keras_aegan.evaluation import metrics
+
+    n, real = len(samples), data.test_x[:config.eval_samples]
+    fake = data.evaluator.features(samples)
+    scores = metrics.sample_quality(data.evaluator, samples, real,
+                                    kid_subset_size=min(1000, n // 2, len(real) // 2),
+                                    generated_features=fake, real_features=data.real_features)
+    scores.pop("class_metrics", None)
+    scores["kid_se"] = scores.pop("kid_std_error")
+    scores["fid_se"] = metrics.fid_standard_error(data.real_features, fake, seed=seed)
+    memo = metrics.memorisation(fake[:MEMORISATION_SAMPLES], data.train_features,
+                                data.heldout_features)
+    scores["memorisation_ratio"] = memo["ratio"]
+    if data.two_sample if two_sample is None else two_sample:
+        test = metrics.two_sample_test(samples, real, seed=seed)
+        scores["two_sample"] = test.accuracy
+        scores["two_sample_se"] = test.standard_error
+    return scores
 
 
 def two_sample_floor(config, data):

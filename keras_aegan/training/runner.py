@@ -495,6 +495,6 @@ def export_run(run_dir, out=None, *, parts=None, quantize=(), overwrite=False,
     return export.export_model(
         model, out, parts=parts, quantize=quantize, overwrite=overwrite, images=images,
         labels=labels, examples=examples, calibration_images=calibration, verbose=verbose,
-        source={"run": os.path.abspath(run_dir), "run_name": run_name,
+        audio=source.info.audio, source={"run": os.path.abspath(run_dir), "run_name": run_name,
                 "model": config.model, "dataset": config.dataset,
                 "parity_data": f"{config.dataset} {split} split, first {len(images)} images"})
