@@ -144,7 +144,9 @@ def test_old_descriptions_load_and_fill_their_defaults():
     # What data/tasks.py's make_task wrote (every option filled), and a description that
     # predates an option: both load.
     old = {"name": "inpaint", "seed": 0, "mask": "box", "box": 4}
-    assert task_from_description(old, SHAPE).describe() == old
+    # The eye band's options came later: filled with their defaults (a quarter of the
+    # 8-pixel height; the eyes' row on the aligned faces).
+    assert task_from_description(old, SHAPE).describe() == {**old, "band": 2, "eye_row": 0.45}
     assert task_from_description({"name": "super_resolution"}, SHAPE).describe() == {
         "name": "super_resolution", "seed": 0, "factor": 4}
     frames = {"name": "next_frames", "observed": 10, "predicted": 10}
@@ -203,6 +205,7 @@ def test_translators_store_the_description_and_load_from_it():
                                       blocks=0)
     assert isinstance(model.task, Inpaint)
     config = model.get_config()
-    assert config["task"] == {"name": "inpaint", "seed": 0, "mask": "box", "box": 4}
+    assert config["task"] == {"name": "inpaint", "seed": 0, "mask": "box", "box": 4,
+                              "band": 2, "eye_row": 0.45}
     loaded = translation.UNetTranslator.from_config(json.loads(json.dumps(config)))
     assert loaded.task == model.task
