@@ -19,24 +19,27 @@ needs_espeak = pytest.mark.skipif(
     reason="the speech synthesizer espeak-ng is not installed (apt-get install espeak-ng)")
 
 
-def tones(folder, per_class=6):
-    """`audio:DIR` of two classes of tones (a low and a high one), 8 kHz, 0.8 s."""
+def tones(folder, per_class=6, labelled=True):
+    """`audio:DIR` of two kinds of tones (a low and a high one), 8 kHz, 0.8 s: in a
+    sub-folder each (two classes), or side by side (`labelled=False`: unlabeled sound)."""
     rng = np.random.default_rng(0)
     for label, base in (("low", 300.0), ("high", 1500.0)):
-        (folder / label).mkdir(parents=True)
+        where = folder / label if labelled else folder
+        where.mkdir(parents=True, exist_ok=True)
         for i in range(per_class):
             t = np.arange(6400) / 8000
             wave = 0.5 * np.sin(2 * np.pi * (base + 40 * i) * t) * np.hanning(len(t))
-            soundfile.write(folder / label / f"{i}.wav", wave + rng.normal(0, 0.01, len(t)),
+            soundfile.write(where / f"{label}-{i}.wav", wave + rng.normal(0, 0.01, len(t)),
                             8000, subtype="PCM_16")
     return folder
 
 
 @pytest.fixture(scope="module")
 def tone_run(tmp_path_factory):
-    """A dcgan trained one step on `audio:DIR` of tones: a run of sound in seconds."""
+    """A dcgan trained one step on `audio:DIR` of tones: a run of sound in seconds
+    (unlabeled, so no evaluator is trained to watch the GAN's classes)."""
     root = tmp_path_factory.mktemp("tones")
-    data = tones(root / "tones")
+    data = tones(root / "tones", labelled=False)
     assert cli.main(["--model", "dcgan", "--dataset", f"audio:{data}", "--epochs", "1",
                      "--steps-per-epoch", "1", "--batch-size", "8", "--run-dir",
                      str(root / "runs"), "--name", "r", "--quiet"]) == 0
@@ -77,10 +80,12 @@ def test_the_audio_study_refuses_images_and_bad_options(tmp_path):
     from keras_aegan.errors import UserError
     from keras_aegan.studies import run_study
 
+    said = []
     with pytest.raises(UserError, match="needs a source of sound"):
         run_study(StudyConfig(dataset="digits", task="audio", models=("pca",),
                               eval_samples=50, run_dir=str(tmp_path), export=False),
-                  log=lambda line: None)
+                  log=said.append)
+    assert said == []  # refused at once: no evaluator trained for the wrong data first
     with pytest.raises(UserError, match="wavs must be a whole number"):
         run_study(StudyConfig(dataset="digits", task="audio", models=("pca",),
                               task_options={"wavs": 99}, run_dir=str(tmp_path),
@@ -105,6 +110,7 @@ def tiny_audio_study(tmp_path_factory):
     return config, run_study(config, log=logs.append), logs
 
 
+@pytest.mark.ci
 def test_a_tiny_audio_study_writes_its_report_with_players_and_wavs(tiny_audio_study):
     config, results, logs = tiny_audio_study
     assert results["kind"] == "audio"
@@ -151,6 +157,7 @@ window.addEventListener("load", () => {
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (.ci/run installs "
                                              "Debian's chromium package)")
+@pytest.mark.ci
 def test_the_report_plays_its_wavs_in_a_real_browser(tiny_audio_study, tmp_path):
     """report.html in headless Chromium: every audio element loads its WAV and knows its
     duration (1.024 s)."""

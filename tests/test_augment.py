@@ -165,6 +165,7 @@ def test_bad_choices_exit_2_with_one_line(argv, message, capsys):
     assert err.startswith("error: ") and "\n" not in err and message in err
 
 
+@pytest.mark.ci
 def test_augment_command_runs_the_study_and_reuses_its_rows(tmp_path, capsys):
     import json
 

@@ -100,6 +100,7 @@ def test_help_documents_every_option(capsys):
         assert option in out
 
 
+@pytest.mark.ci
 def test_real_process_prints_no_traceback(tmp_path):
     """The installed entry point: a bad corrupted IDX folder ends with exit 2, no traceback."""
     (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(b"\x1f\x8b garbage")

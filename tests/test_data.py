@@ -287,6 +287,7 @@ def test_tfds_missing_dataset_without_download(tmp_path):
         data.open_source("no_such_dataset_xyz", data_dir=str(tmp_path), download=False)
 
 
+@pytest.mark.ci
 @needs_shared_mnist
 def test_tfds_mnist_prepares_offline_from_manual_dir(tmp_path):
     manual = tmp_path / "manual"

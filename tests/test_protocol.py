@@ -132,6 +132,7 @@ def test_configuration_and_catalogue_mechanism_are_plain_data(module):
     assert not {"tensorflow", "keras"} & set(outside), outside
 
 
+@pytest.mark.ci
 def test_help_lists_every_model_and_prints_nothing_else():
     # `import keras_aegan` imports TensorFlow (it registers every model class with Keras, so
     # that `keras.saving.load_model` works after it), so `--help` does too; it must still

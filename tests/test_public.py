@@ -88,6 +88,7 @@ CHILD = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.ci
 def test_every_registered_model_loads_with_plain_keras_after_import(tmp_path):
     """What the README promises for `runs/<name>/model.keras`, for every model kind: a fresh
     process that imports only `keras` and `keras_aegan` loads it with Keras' own loader."""

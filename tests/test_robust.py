@@ -139,6 +139,7 @@ def test_bad_options_are_user_errors(options, message):
         adversarial_training.build_adversarial_classifier(SHAPE, num_classes=None)
 
 
+@pytest.mark.ci
 def test_a_fresh_process_loads_a_saved_classifier(digits_images, tmp_path):
     # runner.load_model in a process that never imported keras_aegan.training.adversarial_training (the CLI's
     # `robust` command writes these files; users load them later).

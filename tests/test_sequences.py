@@ -361,6 +361,7 @@ def test_frame_scores_and_copy_last_frame(tiny_videos):
     assert scores["mse_per_step"][-1] > scores["mse_per_step"][0]
 
 
+@pytest.mark.ci
 def test_discriminative_score_real_vs_real_and_noise():
     from keras_aegan.evaluation import sequence_metrics
     from keras_aegan.data import synthetic
@@ -372,6 +373,7 @@ def test_discriminative_score_real_vs_real_and_noise():
     assert same < 0.06 and apart > 0.45
 
 
+@pytest.mark.ci
 def test_discriminative_score_of_one_channel_needs_more_units_than_the_papers():
     from keras_aegan.evaluation import sequence_metrics
     from keras_aegan.data import synthetic
@@ -386,6 +388,7 @@ def test_discriminative_score_of_one_channel_needs_more_units_than_the_papers():
         sequence_metrics.discriminative_score(real, reversed_, units=0)
 
 
+@pytest.mark.ci
 def test_predictive_score_learns_from_real_not_from_flat_windows():
     from keras_aegan.evaluation import sequence_metrics
     from keras_aegan.data import synthetic

@@ -59,6 +59,7 @@ def mean_image_kind(monkeypatch):
     return kinds.register_study_kind(MeanImageStudy())
 
 
+@pytest.mark.ci
 def test_a_registered_kind_runs_from_the_command_line(mean_image_kind, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the CLI exports to export/<study>/
     argv = ["study", "--task", "mean_image", "--dataset", "digits", "--epochs", "1",
@@ -170,6 +171,7 @@ def test_translation_kinds_declare_their_tasks_options():
         assert kind.baselines == tuple(tasks.task_class(task).BASELINES)
 
 
+@pytest.mark.ci
 def test_a_sequence_study_exports_where_export_dir_says(tmp_path, monkeypatch):
     from keras_aegan.config import StudyConfig
     from keras_aegan.studies import run_study
@@ -205,6 +207,7 @@ def test_kinds_build_their_columns_from_their_options():
     assert robust.computes("robust") and not kinds.get_study_kind("images").computes("vae")
 
 
+@pytest.mark.ci
 def test_the_pretraining_study_scores_each_models_features(tmp_path):
     from keras_aegan.config import StudyConfig
     from keras_aegan.studies import run_study

@@ -201,6 +201,7 @@ def test_the_curve_is_read_at_the_novelty_bar_and_at_a_given_novelty():
     assert hits_at(novelty, hits, 0.1) == (0.10, 0.3)
 
 
+@pytest.mark.ci
 def test_the_text_study_runs_on_a_users_file(names_file, tmp_path):
     from keras_aegan.config import StudyConfig
     from keras_aegan.studies import run_study
@@ -279,6 +280,7 @@ def test_the_text_study_refuses_images_and_image_models(tmp_path, names_file):
                   log=lambda *_: None)
 
 
+@pytest.mark.ci
 @pytest.mark.parametrize("name,parts", [("char_vae", {"encoder", "decoder", "autoencoder"}),
                                         ("char_gan", {"generator"})])
 def test_export_runs_the_samplers_in_tf_lite(name, parts, source, tmp_path):

@@ -239,6 +239,7 @@ def test_unet_ae_save_load_round_trip(digits_images, tmp_path):
     assert_config_round_trip(model)
 
 
+@pytest.mark.ci
 def test_runner_trains_and_resumes_a_translator_from_its_checkpoint(tmp_path):
     # Unlabeled photo patches: no evaluator to train for the GAN's collapse watch.
     def config(epochs, name):

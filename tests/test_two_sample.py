@@ -110,6 +110,7 @@ def test_metrics_exports_it():
 # ------------------------------------------------------------------- the image study
 
 
+@pytest.mark.ci
 def test_image_study_makes_the_column_only_when_asked(tmp_path, digits_evaluator,
                                                       monkeypatch):
     # digits_evaluator: the test run's one digits evaluator, which the study then loads.

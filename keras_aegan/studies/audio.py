@@ -97,10 +97,11 @@ class AudioStudy(ImageStudy):
         wavs = options["wavs"]
         if isinstance(wavs, bool) or not isinstance(wavs, int) or not 0 <= wavs <= MAX_WAVS:
             raise UserError(f"wavs must be a whole number from 0 to {MAX_WAVS}, got {wavs!r}")
-        data = super().prepare(config, options, log)
-        if data.info.audio is None:
+        info = config.open_data().info  # refused before an evaluator is trained for it
+        if info.audio is None:
             raise UserError(f"the audio study needs a source of sound (spoken_digits, "
-                            f"audio:DIR); {data.info.name} holds images")
+                            f"audio:DIR); {info.name} holds images")
+        data = super().prepare(config, options, log)
         fields = {f.name: getattr(data, f.name) for f in dataclasses.fields(ImageData)}
         real = real_recordings(data.evaluator, data.info, log)
         return AudioData(**fields, audio=data.info.audio, wavs=wavs, real_recordings=real)
