@@ -84,9 +84,9 @@ def test_a_model_made_with_other_options_is_not_reused_under_its_name(tiny_study
     config, _, _ = tiny_study
     other = dataclasses.replace(config, models=("conv_ae",),
                                 task_options={"filters": [4]})
-    with pytest.raises(UserError, match=r"conv_ae-seed0 holds a model trained with other "
-                                        r"options \(filters=None, now \[4\]\); give this "
-                                        r"study another --name"):
+    with pytest.raises(UserError, match=r"conv_ae-seed0 holds a different run "
+                                        r"\(model_options: \{\} -> \{'filters': \[4\]\}\); "
+                                        r"give this study another --name"):
         run_study(other, log=lambda _: None)
 
 

@@ -21,6 +21,7 @@ from keras_aegan.errors import UserError, one_line
 from keras_aegan.registry import get_model_entry
 from keras_aegan.studies import report
 from keras_aegan.training import speed
+from keras_aegan.training.run_folder import check_run_folder
 from keras_aegan.training.progress import clock, heartbeat
 
 
@@ -54,9 +55,9 @@ def run_study(config, *, verbose=1, log=print):
     if config.steps:
         runs = {job: runner.for_steps(run, config.steps) for job, run in runs.items()}
     for (name, seed), run in runs.items():  # so does a finished model of other options
-        folder = os.path.join(config.path, "models", f"{name}-seed{seed}")
-        if os.path.isfile(os.path.join(folder, "model.keras")):
-            _check_same_options(folder, run)
+        if os.path.isfile(os.path.join(run.path, "model.keras")):  # e.g. mask=eyes, now box
+            check_run_folder(run, fields=("model_options",),
+                             advice="give this study another --name, or delete that folder")
     for name in config.models:  # a bad model option fails before anything trains
         if not kind.computes(name) and model_options.get(name):
             runner.build_model(runs[(name, config.seeds[0])], data.info)
@@ -180,25 +181,6 @@ def _run_one(config, kind, data, name, seed, run_config, log, calibrated=None):
             os.makedirs(folder, exist_ok=True)
             files.write_json(results_path, row)
     return row, answer
-
-
-def _check_same_options(folder, run_config):
-    """A `UserError` when the finished model in `folder` was built with other model
-    options than this study asks (e.g. an inpainter trained on `mask=eyes` in a study of
-    `mask=box`): reusing it would score one model under another's name."""
-    import json
-
-    stored = files.read_json(os.path.join(folder, "config.json"))
-    if stored is None or run_config is None:
-        return
-    asked = json.loads(json.dumps(dict(run_config.model_options or {})))
-    had = stored.get("model_options") or {}
-    if had != asked:
-        changed = sorted(k for k in set(had) | set(asked) if had.get(k) != asked.get(k))
-        raise UserError(f"{folder} holds a model trained with other options ("
-                        + ", ".join(f"{k}={had.get(k)!r}, now {asked.get(k)!r}"
-                                    for k in changed)
-                        + "); give this study another --name, or delete that folder")
 
 
 def _train(config, kind, data, name, seed, run_config, log, calibrated=None):

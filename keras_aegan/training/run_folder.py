@@ -14,8 +14,17 @@ from keras_aegan.config import RunConfig
 from keras_aegan.errors import UserError
 
 
-def check_run_folder(config, restart):
-    """Refuse to resume a run folder that holds a different run."""
+# The settings that make a run folder's run: resuming with any of them changed is refused.
+RUN_FIELDS = ("model", "dataset", "batch_size", "latent_dim", "seed", "image_shape", "crop",
+              "strategy", "model_options", "steps_per_epoch", "validation_fraction",
+              "learning_rate", "anneal")
+
+
+def check_run_folder(config, restart=False, *, fields=RUN_FIELDS,
+                     advice="use another --name, or --restart to discard it"):
+    """Refuse a run folder that holds a different run: one whose `config.json` differs
+    from `config` in any of `fields` (a study reusing a finished model checks only
+    `model_options`). `advice` ends the error."""
     path = os.path.join(config.path, "config.json")
     if restart or not os.path.exists(path):
         return
@@ -24,14 +33,12 @@ def check_run_folder(config, restart):
     except (ValueError, TypeError, OSError) as e:
         raise UserError(f"{path}: not a readable run config ({e}); pick another --name "
                         "or --restart") from None
-    fields = ("model", "dataset", "batch_size", "latent_dim", "seed", "image_shape", "crop",
-              "strategy", "model_options", "steps_per_epoch", "validation_fraction",
-              "learning_rate", "anneal")
-    changed = [f"{f}: {getattr(previous, f)!r} -> {getattr(config, f)!r}" for f in fields
-               if getattr(previous, f) != getattr(config, f)]
+    # Compared as config.json holds them: a tuple asked for is the list stored.
+    was, now = ({f: files.json_ready(getattr(c, f)) for f in fields} for c in (previous, config))
+    changed = [f"{f}: {was[f]!r} -> {now[f]!r}" for f in fields if was[f] != now[f]]
     if changed:
         raise UserError(f"run folder {config.path} holds a different run ({'; '.join(changed)}); "
-                        "use another --name, or --restart to discard it")
+                        f"{advice}")
 
 
 def architecture(model):
