@@ -93,14 +93,15 @@ class AudioStudy(ImageStudy):
     # minutes on an idle 2-core machine.
     steps = 1500
 
+    def check_source(self, info):
+        if info.audio is None:
+            raise UserError(f"the audio study needs a source of sound (spoken_digits, "
+                            f"audio:DIR); {info.name} holds images")
+
     def prepare(self, config, options, log):
         wavs = options["wavs"]
         if isinstance(wavs, bool) or not isinstance(wavs, int) or not 0 <= wavs <= MAX_WAVS:
             raise UserError(f"wavs must be a whole number from 0 to {MAX_WAVS}, got {wavs!r}")
-        info = config.open_data().info  # refused before an evaluator is trained for it
-        if info.audio is None:
-            raise UserError(f"the audio study needs a source of sound (spoken_digits, "
-                            f"audio:DIR); {info.name} holds images")
         data = super().prepare(config, options, log)
         fields = {f.name: getattr(data, f.name) for f in dataclasses.fields(ImageData)}
         real = real_recordings(data.evaluator, data.info, log)

@@ -84,6 +84,10 @@ class ImageStudy(StudyKind):
     # less than a quarter of the training so).
     export_parts = ("encoder", "decoder", "generator")
 
+    def check_source(self, info):
+        """Refuse (a `UserError`) data this kind cannot study, given its `DataInfo`:
+        `prepare` asks first, before an evaluator is trained for it. Any images do here."""
+
     def prepare(self, config, options, log):
         from keras_aegan.evaluation import metrics
 
@@ -92,6 +96,7 @@ class ImageStudy(StudyKind):
                             f"{options['two_sample']!r}")
         source = config.open_data()
         info = source.info
+        self.check_source(info)
         for name in config.models:
             if name not in self.baselines and registry.get_model_entry(name).needs_labels \
                     and not info.labeled:
