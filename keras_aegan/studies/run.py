@@ -21,8 +21,8 @@ from keras_aegan.errors import UserError, one_line
 from keras_aegan.registry import get_model_entry
 from keras_aegan.studies import report
 from keras_aegan.training import speed
-from keras_aegan.training.run_folder import check_run_folder
 from keras_aegan.training.progress import clock, heartbeat
+from keras_aegan.training.run_folder import check_run_folder
 
 
 # Before any model is evaluated, evaluation and export are guessed at this share of the

@@ -24,15 +24,14 @@ def check_run_folder(config, restart=False, *, fields=RUN_FIELDS,
                      advice="use another --name, or --restart to discard it"):
     """Refuse a run folder that holds a different run: one whose `config.json` differs
     from `config` in any of `fields` (a study reusing a finished model checks only
-    `model_options`). `advice` ends the error."""
+    `model_options`), or whose `config.json` cannot be read. `advice` ends the error."""
     path = os.path.join(config.path, "config.json")
     if restart or not os.path.exists(path):
         return
     try:
         previous = RunConfig.load(path)
     except (ValueError, TypeError, OSError) as e:
-        raise UserError(f"{path}: not a readable run config ({e}); pick another --name "
-                        "or --restart") from None
+        raise UserError(f"{path}: not a readable run config ({e}); {advice}") from None
     # Compared as config.json holds them: a tuple asked for is the list stored.
     was, now = ({f: files.json_ready(getattr(c, f)) for f in fields} for c in (previous, config))
     changed = [f"{f}: {was[f]!r} -> {now[f]!r}" for f in fields if was[f] != now[f]]
