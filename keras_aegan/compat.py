@@ -30,6 +30,25 @@ def mirrored_strategy(devices=None):
         devices, cross_device_ops=tf.distribute.ReductionToOneDevice())
 
 
+def xla_by_default(compile_kwargs):
+    """`compile` keyword arguments with `jit_compile` on where Keras' `"auto"` leaves it off.
+
+    Keras 3.15 turns XLA off on a machine without an accelerator (`Trainer.
+    _resolve_auto_jit_compile`), yet on a CPU XLA fuses a small network's many small ops
+    (measured: `training.runner.XLA_MIN_STEPS`); a recurrent loop (TimeGAN) gains more.
+    Not under a distribution strategy (XLA fails under
+    `MirroredStrategy` on CPU), nor with op determinism on (`--deterministic`: Keras
+    would refuse XLA with a warning), nor when running eagerly.
+    """
+    kwargs = dict(compile_kwargs)
+    if kwargs.get("jit_compile", "auto") == "auto" and not kwargs.get("run_eagerly"):
+        from tensorflow.python.framework.config import is_op_determinism_enabled
+
+        kwargs["jit_compile"] = not (tf.distribute.has_strategy()
+                                     or is_op_determinism_enabled())
+    return kwargs
+
+
 def replica_info():
     """`(replicas in sync, this replica's index)`; `(1, 0)` outside a replica context."""
     ctx = tf.distribute.get_replica_context()

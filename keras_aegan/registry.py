@@ -95,7 +95,8 @@ FIT_INPUTS = {
 class ModelEntry:
     """A registered model: its name, builder function, the class it builds, what `fit`
     consumes, whether runs are validated, a one-line description, what one example of its
-    data is, and the batch size a run uses unless told."""
+    data is, the batch size a run uses unless told, and whether a long run on small
+    images compiles its steps with XLA (`training.runner.uses_xla`)."""
 
     name: str
     builder: object
@@ -105,6 +106,7 @@ class ModelEntry:
     description: str
     data: str = "images"
     batch_size: int = 64
+    xla: bool = False
 
     @property
     def family(self):
@@ -133,7 +135,7 @@ MODELS = {}
 
 
 def register_model(name, builder, *, model_class, description, consumes="images",
-                   validated=True, data="images", batch_size=64):
+                   validated=True, data="images", batch_size=64, xla=False):
     """Add a model to the catalogue.
 
     Args:
@@ -146,6 +148,8 @@ def register_model(name, builder, *, model_class, description, consumes="images"
         validated: evaluate on the validation split after each epoch.
         data: what one example of its source is, a key of `DATA_KINDS`.
         batch_size: a run's batch size unless told (`RunConfig.batch_size`).
+        xla: its steps were measured faster with XLA on small images: a long run on
+            them compiles with it (`training.runner.uses_xla`).
     """
     if not callable(builder):
         raise TypeError(f"model {name!r}: builder must be a function, got {builder!r}")
@@ -158,7 +162,7 @@ def register_model(name, builder, *, model_class, description, consumes="images"
     if name in MODELS:
         raise ValueError(f"model {name!r} is registered twice")
     MODELS[name] = ModelEntry(name, builder, model_class, consumes, bool(validated),
-                              description, data, batch_size)
+                              description, data, batch_size, bool(xla))
 
 
 def get_model_entry(name):

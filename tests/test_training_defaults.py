@@ -1,5 +1,5 @@
 """What a run does unless told: the cosine anneal (rates by step and by time, resumed runs,
-which families anneal) and each model's own batch size."""
+which families anneal), each model's own batch size, and when a run compiles with XLA."""
 
 import dataclasses
 import math
@@ -97,3 +97,43 @@ def test_a_run_takes_the_models_own_batch_size():
     with pytest.raises(UserError, match="unknown model"):
         RunConfig(model="no_such_model")
     assert "32 for conv_ae" in common.batch_sizes()
+
+
+# ----------------------------------------------------------------------------------- XLA
+
+
+@pytest.mark.parametrize("model,dataset,steps,expected", [
+    ("dcgan", "mnist10k", 1200, True),     # the default study's models, measured faster
+    ("conv_ae", "mnist10k", 1200, True),
+    ("dcgan", "mnist10k", 100, False),     # too short to earn back the compiling
+    ("aae", "mnist10k", 1200, False),      # measured slower with XLA
+    ("dcgan", "faces:40", 1200, False),    # bigger images: TensorFlow's kernels win
+])
+def test_long_runs_of_measured_models_on_small_images_compile_with_xla(
+        model, dataset, steps, expected):
+    from keras_aegan.training import runner
+
+    config = runner.for_steps(RunConfig(model=model, dataset=dataset), steps)
+    info = config.open_data().info
+    assert runner.uses_xla(config, info, get_model_entry(model)) is expected
+    if model == "dcgan" and dataset == "mnist10k":
+        built, _ = runner.build_model(config, info)
+        assert built.jit_compile is expected
+
+
+def test_xla_stays_off_under_op_determinism_and_a_strategy():
+    import tensorflow as tf
+
+    from keras_aegan import compat
+
+    assert compat.xla_by_default({})["jit_compile"] is True
+    assert compat.xla_by_default({"jit_compile": False})["jit_compile"] is False
+    assert "jit_compile" not in compat.xla_by_default({"run_eagerly": True})
+    with compat.mirrored_strategy(["/cpu:0"]).scope():
+        assert compat.xla_by_default({})["jit_compile"] is False
+    tf.config.experimental.enable_op_determinism()
+    try:
+        assert compat.xla_by_default({})["jit_compile"] is False
+    finally:
+        from tensorflow.python.framework.config import disable_op_determinism
+        disable_op_determinism()

@@ -17,7 +17,7 @@ _GAN = {"validated": False}  # a GAN's losses on held-out images say little
 for _name, _builder, _class, _description, _options in (
     ("conv_ae", ae.conv_ae, ae.Autoencoder,
      "Convolutional autoencoder: strided convolutions down, a residual block at the "
-     "smallest map, transposed convolutions up.", {"batch_size": 32}),
+     "smallest map, transposed convolutions up.", {"batch_size": 32, "xla": True}),
     ("dense_ae", ae.dense_ae, ae.Autoencoder,
      "Undercomplete stacked dense autoencoder: hidden layers down to a linear code.", {}),
     ("linear_ae", ae.linear_ae, ae.Autoencoder,
@@ -33,16 +33,16 @@ for _name, _builder, _class, _description, _options in (
      "Sparse autoencoder: sigmoid code with L1 and KL-divergence sparsity penalties.", {}),
     ("vae", ae.vae, ae.VariationalAutoencoder,
      "Variational autoencoder (beta-VAE by `beta`): KL via add_loss, samples from the "
-     "prior.", {}),
+     "prior.", {"xla": True}),
     ("gan", gans.build_gan, gans.GAN,
      "Dense GAN (Goodfellow et al. 2014): fully connected generator and discriminator.",
      _GAN),
     ("dcgan", gans.build_dcgan, gans.GAN,
      "DCGAN (Radford et al. 2015): strided convolutions with batch norm, sized to the "
-     "images.", _GAN),
+     "images.", {**_GAN, "xla": True}),
     ("wgan_gp", gan_variants.build_wgan_gp, gan_variants.WGANGP,
      "WGAN-GP (Gulrajani et al. 2017): a layer-normalized critic with a gradient penalty.",
-     _GAN),
+     {**_GAN, "xla": True}),
     ("cgan", gan_variants.build_cgan, gan_variants.ConditionalGAN,
      "Conditional DCGAN: the label embedded into the generator, projected in the "
      "discriminator.", {"consumes": "labeled_images"}),

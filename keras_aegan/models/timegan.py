@@ -23,12 +23,13 @@ import numpy as np
 import tensorflow as tf
 
 from keras_aegan import protocol
+from keras_aegan.compat import xla_by_default
 from keras_aegan.errors import UserError, check_int, check_number
 from keras_aegan.models import losses as losses_lib
 from keras_aegan.models.adversarial import AdversarialModel, discriminator_accuracy
 from keras_aegan.models.timeseries import (PREVIEW_WINDOWS, check_series_shape,
                                            check_windows, moment_loss, preview_rows,
-                                           recurrent_network, xla_by_default)
+                                           recurrent_network)
 
 
 def _split(stacked, batch, parts=2):

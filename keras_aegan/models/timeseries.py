@@ -24,6 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_aegan import protocol
+from keras_aegan.compat import xla_by_default
 from keras_aegan.models import autoencoders
 from keras_aegan.errors import UserError, check_int, check_number
 from keras_aegan.models.gans import GAN
@@ -122,19 +123,6 @@ def moment_loss(real, generated):
     return (keras.ops.mean(keras.ops.abs(keras.ops.sqrt(var_fake + 1e-6)
                                          - keras.ops.sqrt(var_real + 1e-6)))
             + keras.ops.mean(keras.ops.abs(mean_fake - mean_real)))
-
-
-def xla_by_default(compile_kwargs):
-    """`compile` keyword arguments with `jit_compile` on where Keras' `"auto"` leaves it off.
-
-    XLA fuses a recurrent loop's many small ops, so TimeGAN's steps run faster on a CPU.
-    Not under a distribution strategy (XLA fails under
-    `MirroredStrategy` on CPU), nor when running eagerly.
-    """
-    kwargs = dict(compile_kwargs)
-    if kwargs.get("jit_compile", "auto") == "auto" and not kwargs.get("run_eagerly"):
-        kwargs["jit_compile"] = not tf.distribute.has_strategy()
-    return kwargs
 
 
 def preview_rows(windows, generated):
