@@ -33,7 +33,7 @@ for _name, _builder, _class, _description, _options in (
      "Sparse autoencoder: sigmoid code with L1 and KL-divergence sparsity penalties.", {}),
     ("vae", ae.vae, ae.VariationalAutoencoder,
      "Variational autoencoder (beta-VAE by `beta`): KL via add_loss, samples from the "
-     "prior.", {"xla": True}),
+     "prior.", {}),
     ("gan", gans.build_gan, gans.GAN,
      "Dense GAN (Goodfellow et al. 2014): fully connected generator and discriminator.",
      _GAN),

@@ -168,11 +168,14 @@ def run_steps(config, info):
 # Runs this long, on images this small, of the models registered with `xla=True`, compile
 # their steps with XLA (`uses_xla`). Measured on 2 cores (speed index 120-135), 300 steps
 # each, alternating runs: a step of the default study's conv_ae took 34-40 ms with XLA
-# against 42-68 without, the DCGAN's 47-68 against 68-136, the VAE's 41-68 against 54-68,
-# WGAN-GP's 128 against 171; XLA's compiling cost them 1-3 s more than tracing, repaid
-# in 100-200 steps. Elsewhere TensorFlow's own CPU kernels (oneDNN) can win: the 64x64
-# faces DCGAN ran no faster with XLA, the AAE ran 71 ms against 58, and the evaluator (a
-# batch-normalised CNN, batches of 128 digits) trained in 85-90 s against 44-52 s.
+# against 42-68 without, the DCGAN's 47-68 against 68-136, WGAN-GP's 128 against 171;
+# in the default study (1,200 steps) conv_ae trained 47-51 s against 60-62 and the DCGAN
+# 71-80 against 96-107, and on one core conv_ae 76 s against 136, the DCGAN 140 against
+# 140. XLA's compiling cost them 1-3 s more than tracing, repaid in 100-200 steps.
+# Elsewhere TensorFlow's own CPU kernels (oneDNN) can win: the VAE trained no faster on 2
+# cores and 137 s against 98 on one, the AAE ran 71 ms a step against 58, the 64x64 faces
+# DCGAN no faster, and the evaluator (a batch-normalised CNN, batches of 128 digits) in
+# 85-90 s against 44-52 s.
 XLA_MIN_STEPS = 300
 XLA_MAX_PIXELS = 32 * 32
 # A work budget's epochs are at least this many steps: on a few hundred images (the
