@@ -36,9 +36,9 @@ def xla_by_default(compile_kwargs):
     Keras 3.15 turns XLA off on a machine without an accelerator (`Trainer.
     _resolve_auto_jit_compile`), yet on a CPU XLA fuses a small network's many small ops
     (measured: `training.runner.XLA_MIN_STEPS`); a recurrent loop (TimeGAN) gains more.
-    Not under a distribution strategy (XLA fails under
-    `MirroredStrategy` on CPU), nor with op determinism on (`--deterministic`: Keras
-    would refuse XLA with a warning), nor when running eagerly.
+    Not under a distribution strategy (XLA fails under `MirroredStrategy` on CPU), nor
+    with op determinism on (`--deterministic`: Keras would refuse XLA with a warning), nor
+    when running eagerly.
     """
     kwargs = dict(compile_kwargs)
     if kwargs.get("jit_compile", "auto") == "auto" and not kwargs.get("run_eagerly"):

@@ -107,7 +107,7 @@ def test_a_run_takes_the_models_own_batch_size():
     ("conv_ae", "mnist10k", 1200, True),
     ("dcgan", "mnist10k", 100, False),     # too short to earn back the compiling
     ("aae", "mnist10k", 1200, False),      # measured slower with XLA
-    ("dcgan", "faces:40", 1200, False),    # bigger images: TensorFlow's kernels win
+    ("dcgan", "photos:64", 1200, False),   # bigger images: TensorFlow's kernels win
 ])
 def test_long_runs_of_measured_models_on_small_images_compile_with_xla(
         model, dataset, steps, expected):

@@ -178,6 +178,7 @@ def run_steps(config, info):
 # 85-90 s against 44-52 s.
 XLA_MIN_STEPS = 300
 XLA_MAX_PIXELS = 32 * 32
+
 # A work budget's epochs are at least this many steps: on a few hundred images (the
 # faces) a pass is a handful of steps, and each epoch's end (validation, checkpoint, the
 # GAN's collapse watch) would cost more than its training.
