@@ -42,11 +42,16 @@ def xla_by_default(compile_kwargs):
     """
     kwargs = dict(compile_kwargs)
     if kwargs.get("jit_compile", "auto") == "auto" and not kwargs.get("run_eagerly"):
-        from tensorflow.python.framework.config import is_op_determinism_enabled
-
-        kwargs["jit_compile"] = not (tf.distribute.has_strategy()
-                                     or is_op_determinism_enabled())
+        kwargs["jit_compile"] = xla_allowed()
     return kwargs
+
+
+def xla_allowed():
+    """Whether XLA may compile here: not under a distribution strategy, nor with op
+    determinism on (see `xla_by_default`)."""
+    from tensorflow.python.framework.config import is_op_determinism_enabled
+
+    return not (tf.distribute.has_strategy() or is_op_determinism_enabled())
 
 
 def replica_info():

@@ -100,6 +100,19 @@ def test_cas_of_real_training_images_is_the_real_accuracy(digits_source):
     assert wrong < 0.2, wrong
 
 
+def test_cas_classifier_kept_between_scores_starts_afresh_each_time(digits_source):
+    """The score's classifier is reset, not rebuilt, between scores of the same shape: a
+    score repeated after another one (which trained the kept network) is the same, and the
+    other one's network does not carry over."""
+    x, y = digits_source.arrays("train")
+    xt, yt = digits_source.arrays("test")
+    first = cas.classification_accuracy_score(x, y, xt, yt, steps=60, seed=0)
+    cas.classification_accuracy_score(x, (y + 1) % 10, xt, yt, steps=60, seed=0)
+    again = cas.classification_accuracy_score(x, y, xt, yt, steps=60, seed=0)
+    assert first > 0.5
+    assert again == first
+
+
 def test_cas_needs_a_conditional_model_or_an_evaluator_to_label():
     from keras_aegan.registry import get_model_entry
 

@@ -317,3 +317,6 @@ def test_report_header_says_what_a_time_budget_means():
     assert "fixed amount of work" in counted[1] and counted[2] == ""
     default = _header(StudyConfig(dataset="digits"), machine)
     assert "1,200 steps of training per model" in default[0]
+    shared = _header(StudyConfig(dataset="digits"), machine, setup=71.4)
+    assert shared[:3] == default and shared[3].startswith("Set-up shared by every model")
+    assert ": 71 s;" in shared[3]

@@ -127,6 +127,10 @@ class ImageStudy(StudyKind):
                          "validation pictures, which no model trained on (the test people "
                          "are strangers to a probe), and CAS, which needs the test "
                          "people's classes, is skipped.")
+        if test_y is not None and evaluator.has_classes and not info.split_by_identity:
+            from keras_aegan.evaluation import cas
+
+            cas.warm_up(info.image_shape, int(test_y.max()) + 1, seed=config.seeds[0])
         features = evaluator.features
         return ImageData(source, info, evaluator, train_x, train_y, test_x, test_y, notes,
                          real_features=features(test_x[:config.eval_samples]),

@@ -47,7 +47,9 @@ def run_study(config, *, verbose=1, log=print):
     for name in config.models:
         if name not in kind.baselines:
             kind.check_model(config, name)
+    tick = time.perf_counter()
     data = kind.prepare(config, options, log)  # bad data fails here, before anything trains
+    setup = time.perf_counter() - tick
     machine = speed.machine()
     log(f"machine: {speed.describe_machine(machine)}")
     runs = {(name, seed): kind.run_config(config, name, seed, model_options[name])
@@ -87,13 +89,14 @@ def run_study(config, *, verbose=1, log=print):
     summary += kind.references(config, data)
     results = {"study": config.study_name, "kind": kind.name, **kind.results(config, data),
                "budget": config.budget_text if runs else None, "seeds": list(config.seeds),
-               "rows": rows, "summary": summary, "machine": machine}
+               "rows": rows, "summary": summary, "machine": machine,
+               "setup_seconds": setup}
     results["pictures"] = kind.pictures(config, data, answers, results)
     report.write_csv(os.path.join(config.path, "results.csv"), summary, columns)
     files.write_json(os.path.join(config.path, "results.json"), results)
     tables = report.Tables(summary, columns, len(config.seeds))
     report.write_report(config.path, ["# " + kind.title.format(study=config.study_name), "",
-                                      *_header(config, machine, runs),
+                                      *_header(config, machine, runs, setup),
                                       *kind.report(config, results, tables)],
                         title=f"keras_aegan study {config.study_name}")
     log(f"study done in {clock(time.perf_counter() - start)}: {config.path}/report.md "
@@ -209,11 +212,16 @@ def _train(config, kind, data, name, seed, run_config, log, calibrated=None):
     return row, result.model
 
 
-def _header(config, machine, runs=True):
-    """The report's first lines: the machine, and what a time budget means on it (when
-    the runner trains models: a kind that computes every row says its own training)."""
+def _header(config, machine, runs=True, setup=None):
+    """The report's first lines: the machine, what a time budget means on it (when the
+    runner trains models: a kind that computes every row says its own training), and the
+    seconds of set-up every model shared."""
+    shared = [] if setup is None else [
+        f"Set-up shared by every model (the data, the evaluator, what every model is "
+        f"compared with): {setup:.0f} s; each model's own seconds are in the cost table.", ""]
     if not runs:
-        return [f"Run on {speed.describe_machine(machine)}, {len(config.seeds)} seed(s).", ""]
+        return [f"Run on {speed.describe_machine(machine)}, {len(config.seeds)} seed(s).", "",
+                *shared]
     lines = [f"Run on {speed.describe_machine(machine)}, {len(config.seeds)} seed(s), "
              f"{config.budget_text} of training per model."]
     if config.budget_seconds:
@@ -225,7 +233,7 @@ def _header(config, machine, runs=True):
     else:
         lines.append("Each model trained a fixed amount of work: another machine reaches "
                      "the same figures (within the seeds' noise) in another time.")
-    return [*lines, ""]
+    return [*lines, "", *shared]
 
 
 def _export(config, kind, data, name, seed, model):

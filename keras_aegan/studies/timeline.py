@@ -20,6 +20,9 @@ from keras_aegan.studies.subjects import Subject
 
 TIMELINE_SAMPLES = 500
 TIMELINE_RECONSTRUCTIONS = 200
+# Training images the code Gaussian of a model that samples that way is fitted on at each
+# point (16-64 numbers a code: a thousand fit its mean and covariance well).
+TIMELINE_CODE_FIT = 1000
 SAMPLE_CHUNK = 1000  # samples drawn per call, so that 10,000 do not need 10,000 at once
 
 
@@ -144,7 +147,7 @@ def measure(name, model, data, seconds, real_features=None, samples=TIMELINE_SAM
     `images_dir` when given."""
     if real_features is None:
         real_features = data.evaluator.features(data.test_x[:samples])
-    subject = Subject(name, model, data.train_x, code_fit_images=2000)
+    subject = Subject(name, model, data.train_x, code_fit_images=TIMELINE_CODE_FIT)
     point = {"seconds": float(seconds)}
     images = draw(subject, samples)
     if images is not None:
