@@ -111,6 +111,10 @@ def test_cas_classifier_kept_between_scores_starts_afresh_each_time(digits_sourc
     again = cas.classification_accuracy_score(x, y, xt, yt, steps=60, seed=0)
     assert first > 0.5
     assert again == first
+    cas._LAST.clear()  # a study's warm-up (a step on blank images) changes nothing either,
+    keras.utils.set_random_seed(123)  # whatever the global seed was before it
+    cas.warm_up(x.shape[1:], 10, seed=0)
+    assert cas.classification_accuracy_score(x, y, xt, yt, steps=60, seed=0) == first
 
 
 def test_cas_needs_a_conditional_model_or_an_evaluator_to_label():

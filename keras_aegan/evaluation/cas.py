@@ -151,6 +151,7 @@ def _fresh_classifier(image_shape, num_classes, *, seed):
             variable.assign(value)
         return model
     _LAST.clear()
+    keras.utils.set_random_seed(seed)
     model = classifiers.build_classifier(image_shape, num_classes, seed=seed, **CLASSIFIER)
     model.compile(optimizer=keras.optimizers.Adam(1e-3),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
