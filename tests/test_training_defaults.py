@@ -159,7 +159,7 @@ def test_a_latent_search_on_small_images_compiles_with_xla_to_the_same_answer():
                                   keras.layers.Reshape((8, 8, 1))])
     images = np.random.default_rng(1).random((6, 8, 8, 1)).astype("float32")
     plain, z = metrics.latent_optimisation_reconstruction(generator, images, 4, steps=30)
-    fused, zx = metrics.latent_optimisation_reconstruction(generator, images, 4, steps=30,
+    fused, _ = metrics.latent_optimisation_reconstruction(generator, images, 4, steps=30,
                                                            jit_compile=True)
     np.testing.assert_allclose(fused, plain, atol=1e-4)
     assert metrics.mse(images, fused) < metrics.mse(images, generator(z * 0).numpy())

@@ -80,9 +80,7 @@ def train_classifier(dataset, image_shape, num_classes, *, steps=1500, shifts=Fa
                      learning_rate=1e-3, seed=0, log=None):
     """Train the comparisons' classifier (`CLASSIFIER`, optionally behind random shifts and
     rotations) on a batched stream for `steps` Adam steps (`log`: progress lines)."""
-    keras.utils.set_random_seed(seed)
-    model = classifiers.build_classifier(image_shape, num_classes, shifts=shifts, seed=seed,
-                                         **CLASSIFIER)
+    model = _build_classifier(image_shape, num_classes, shifts=shifts, seed=seed)
     fixed_steps.fit_classifier(model, dataset, steps, learning_rate=learning_rate, log=log,
                                what="classifier")
     return model
@@ -151,14 +149,19 @@ def _fresh_classifier(image_shape, num_classes, *, seed):
             variable.assign(value)
         return model
     _LAST.clear()
-    keras.utils.set_random_seed(seed)
-    model = classifiers.build_classifier(image_shape, num_classes, seed=seed, **CLASSIFIER)
-    model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model = _build_classifier(image_shape, num_classes, seed=seed)
+    fixed_steps.compile_classifier(model)
     model.optimizer.build(model.trainable_variables)
     _LAST[key] = model, [keras.ops.convert_to_numpy(v)
                          for v in model.variables + model.optimizer.variables]
     return model
+
+
+def _build_classifier(image_shape, num_classes, *, shifts=False, seed):
+    """`CLASSIFIER`'s network, its weights seeded by `seed` whatever the global seed."""
+    keras.utils.set_random_seed(seed)
+    return classifiers.build_classifier(image_shape, num_classes, shifts=shifts, seed=seed,
+                                        **CLASSIFIER)
 
 
 def cas_for_model(model, test_images, test_labels, *, samples=None, label_by=None, n=10000,

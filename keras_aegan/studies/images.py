@@ -127,7 +127,7 @@ class ImageStudy(StudyKind):
                          "validation pictures, which no model trained on (the test people "
                          "are strangers to a probe), and CAS, which needs the test "
                          "people's classes, is skipped.")
-        if test_y is not None and evaluator.has_classes and not info.split_by_identity:
+        if scores_cas(info, evaluator, test_y):
             from keras_aegan.evaluation import cas
 
             cas.warm_up(info.image_shape, int(test_y.max()) + 1, seed=config.seeds[0])
@@ -169,8 +169,7 @@ class ImageStudy(StudyKind):
         samples = subject.sample(config.eval_samples, seed=seed)
         if samples is not None:
             scores = sample_scores(config, data, samples, seed)
-            if data.test_y is not None and data.evaluator.has_classes \
-                    and not data.info.split_by_identity:
+            if scores_cas(data.info, data.evaluator, data.test_y):
                 scores.update(classification_accuracy_score(subject, data, samples, seed))
         images = data.test_x[:config.reconstruct_images]
         recon = subject.reconstruct(images)
@@ -311,6 +310,13 @@ def two_sample_floor(config, data):
     test = metrics.two_sample_test(data.train_x[np.sort(pick)], real, seed=config.seeds[0])
     return {"model": "real (training images)", "family": "reference", "n": test.n,
             "two_sample": test.accuracy, "two_sample_se": test.standard_error}
+
+
+def scores_cas(info, evaluator, test_y):
+    """Whether the study scores CAS: it needs the test images' classes and an evaluator
+    to label unconditional samples, and a split by identity has no test classes a
+    classifier of the training people could name."""
+    return test_y is not None and evaluator.has_classes and not info.split_by_identity
 
 
 def classification_accuracy_score(subject, data, samples, seed):

@@ -149,9 +149,15 @@ def fit_classifier(model, data, steps, *, learning_rate=1e-3, **options):
     Returns:
         `(history, seconds)`, as `fit_steps`.
     """
+    compile_classifier(model, learning_rate)
+    return fit_steps(model, data, steps, **options)
+
+
+def compile_classifier(model, learning_rate=1e-3):
+    """Compile a classifier of logits: Adam at `learning_rate` (a float or a schedule),
+    sparse categorical cross-entropy."""
     model.compile(optimizer=keras.optimizers.Adam(learning_rate),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    return fit_steps(model, data, steps, **options)
 
 
 def train_registered(name, x, y=None, *, latent_dim, steps=None, epochs=None, batch_size=64,
